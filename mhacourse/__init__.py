@@ -1,0 +1,20 @@
+"""mhacourse: the companion package of the multi-head attention course.
+
+Shape legend used in every docstring and comment: B batch, H heads,
+L query length, S key length, D model dim, E = D // H head dim.
+Masks are bool with True = may attend.
+
+>>> import mhacourse, torch
+>>> x = torch.randn(3, 4, 16)
+>>> mhacourse.split_heads(x, 8).shape
+torch.Size([3, 8, 4, 2])
+"""
+from . import kernels, plot
+from .device import get_device, seed
+from .heads import merge_heads, split_heads
+from .masks import causal_mask, padding_mask
+from .mha import MultiHeadAttention
+
+__version__ = "0.1.0"
+__all__ = ["kernels", "plot", "get_device", "seed", "split_heads", "merge_heads", "causal_mask", "padding_mask",
+           "MultiHeadAttention"]

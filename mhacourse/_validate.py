@@ -1,0 +1,95 @@
+"""Input checks shared by every kernel and module.
+
+Each check raises an error that names the offending argument and its shape,
+so a reader sees *what* is wrong instead of a deep stack trace from a matmul.
+Shape legend: B batch, H heads, L query length, S key length, E head dim.
+"""
+from __future__ import annotations
+
+import torch
+
+__all__ = ["check_qkv", "check_mask", "check_divisible"]
+
+
+def _shape(t: torch.Tensor) -> tuple[int, ...]:
+    return tuple(t.shape)
+
+
+def check_qkv(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
+    """Check q (..., L, E), k (..., S, E), v (..., S, Ev) for a kernel.
+
+    Raises ``TypeError`` for non-tensors or mixed/non-float dtypes and
+    ``ValueError`` for rank, head-dim, length, batch or device mismatches.
+
+    >>> check_qkv(torch.ones(2, 3, 4), torch.ones(2, 5, 4), torch.ones(2, 5, 6))
+    """
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+        if t.dim() < 2:
+            raise ValueError(f"{name} must have at least 2 dims (..., length, dim), got shape {_shape(t)}")
+        if not t.is_floating_point():
+            raise TypeError(f"{name} must be a floating-point tensor, got dtype {t.dtype}")
+    if not (q.device == k.device == v.device):
+        raise ValueError(
+            f"q, k and v must be on one device, got q on {q.device}, k on {k.device}, v on {v.device}"
+        )
+    if not (q.dtype == k.dtype == v.dtype):
+        raise TypeError(f"q, k and v must share a dtype, got q {q.dtype}, k {k.dtype}, v {v.dtype}")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(
+            f"q and k must have the same head dim E: q has shape {_shape(q)} (E={q.shape[-1]}), "
+            f"k has shape {_shape(k)} (E={k.shape[-1]})"
+        )
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(
+            f"k and v must have the same length S: k has shape {_shape(k)} (S={k.shape[-2]}), "
+            f"v has shape {_shape(v)} (S={v.shape[-2]})"
+        )
+    if not (q.shape[:-2] == k.shape[:-2] == v.shape[:-2]):
+        raise ValueError(
+            f"q, k and v must have the same leading batch dims, got q {_shape(q)}, k {_shape(k)}, v {_shape(v)}"
+        )
+
+
+def check_mask(mask: torch.Tensor | None, target: tuple[int, ...], device: torch.device, what: str = "(..., L, S)") -> None:
+    """Check that ``mask`` is a bool tensor that broadcasts to ``target``.
+
+    ``target`` is the full score shape, e.g. (B, H, L, S). The mask may have
+    fewer dims, but broadcasting must not *grow* the target: a mask with an
+    extra batch dim is an error, never a silent broadcast.
+
+    >>> check_mask(torch.ones(1, 5, dtype=torch.bool), (2, 3, 5), torch.device("cpu"))
+    """
+    if mask is None:
+        return
+    if not isinstance(mask, torch.Tensor):
+        raise TypeError(f"mask must be a bool torch.Tensor or None, got {type(mask).__name__}")
+    if mask.dtype != torch.bool:
+        raise TypeError(
+            f"mask must have dtype torch.bool (True = may attend), got {mask.dtype} with shape {_shape(mask)}; "
+            "for an additive float mask, convert with mask == 0"
+        )
+    if mask.device != device:
+        raise ValueError(f"mask is on {mask.device} but the inputs are on {device}")
+    ok = mask.dim() <= len(target)
+    if ok:
+        try:
+            ok = torch.broadcast_shapes(mask.shape, target) == torch.Size(target)
+        except RuntimeError:
+            ok = False
+    if not ok:
+        raise ValueError(f"mask with shape {_shape(mask)} cannot broadcast to the scores' shape {what} = {tuple(target)}")
+
+
+def check_divisible(embed_dim: int, num_heads: int) -> int:
+    """Return the head dim E = D // H, or raise if D is not divisible by H.
+
+    >>> check_divisible(16, 8)
+    2
+    """
+    if num_heads <= 0:
+        raise ValueError(f"num_heads must be positive, got num_heads={num_heads}")
+    if embed_dim % num_heads:
+        raise ValueError(f"embed_dim={embed_dim} is not divisible by num_heads={num_heads}")
+    return embed_dim // num_heads

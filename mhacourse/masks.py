@@ -1,0 +1,99 @@
+"""Boolean attention masks, and conversions to PyTorch's other conventions.
+
+Convention used everywhere in this package: a bool mask, **True = may
+attend**, the same polarity as ``F.scaled_dot_product_attention``.
+``nn.MultiheadAttention`` uses the opposite polarity (True = blocked) for its
+bool ``attn_mask`` and ``key_padding_mask``; the helpers below convert.
+"""
+from __future__ import annotations
+
+import torch
+
+__all__ = ["causal_mask", "padding_mask", "to_torch_attn_mask", "to_torch_key_padding_mask", "from_torch_masks"]
+
+
+def causal_mask(L: int, S: int | None = None, device=None) -> torch.Tensor:
+    """Bool (L, S) mask where query i may attend to keys 0..i.
+
+    Aligned to the top-left corner, like ``is_causal=True`` in
+    ``F.scaled_dot_product_attention``.
+
+    >>> causal_mask(3).int()
+    tensor([[1, 0, 0],
+            [1, 1, 0],
+            [1, 1, 1]], dtype=torch.int32)
+    """
+    S = L if S is None else S
+    if L < 0 or S < 0:
+        raise ValueError(f"lengths must be non-negative, got L={L}, S={S}")
+    return torch.ones(L, S, dtype=torch.bool, device=device).tril()  # (L, S)
+
+
+def padding_mask(lengths, S: int) -> torch.Tensor:
+    """Bool (B, 1, 1, S) mask, True at the first ``lengths[b]`` key positions.
+
+    The two singleton dims broadcast over heads and queries.
+
+    >>> padding_mask([2, 3], 4)[:, 0, 0].int()
+    tensor([[1, 1, 0, 0],
+            [1, 1, 1, 0]], dtype=torch.int32)
+    """
+    lengths = torch.as_tensor(lengths)
+    if lengths.dim() != 1 or lengths.is_floating_point():
+        raise ValueError(f"lengths must be a 1-D integer sequence (B,), got shape {tuple(lengths.shape)} dtype {lengths.dtype}")
+    if len(lengths) and (lengths.min() < 0 or lengths.max() > S):
+        raise ValueError(f"lengths must lie in [0, S={S}], got {lengths.tolist()}")
+    positions = torch.arange(S, device=lengths.device)  # (S,)
+    return (positions < lengths[:, None])[:, None, None, :]  # (B, 1, 1, S)
+
+
+def to_torch_attn_mask(mask: torch.Tensor) -> torch.Tensor:
+    """Our (L, S) or (B*H, L, S) "may attend" mask -> ``nn.MultiheadAttention``'s bool ``attn_mask`` (True = blocked).
+
+    >>> to_torch_attn_mask(causal_mask(2)).int()
+    tensor([[0, 1],
+            [0, 0]], dtype=torch.int32)
+    """
+    return ~mask
+
+
+def to_torch_key_padding_mask(mask: torch.Tensor) -> torch.Tensor:
+    """Our (B, 1, 1, S) padding mask -> ``key_padding_mask`` of shape (B, S), True = padding.
+
+    >>> to_torch_key_padding_mask(padding_mask([1, 2], 2)).int()
+    tensor([[0, 1],
+            [0, 0]], dtype=torch.int32)
+    """
+    if mask.dim() != 4 or mask.shape[1] != 1 or mask.shape[2] != 1:
+        raise ValueError(f"expected a padding mask of shape (B, 1, 1, S), got {tuple(mask.shape)}")
+    return ~mask[:, 0, 0, :]  # (B, S)
+
+
+def from_torch_masks(attn_mask=None, key_padding_mask=None, num_heads: int | None = None):
+    """Combine ``nn.MultiheadAttention``-style masks into one of ours.
+
+    Args:
+        attn_mask: bool (L, S) or (B*H, L, S), True = blocked; or a float
+            additive mask, where ``-inf`` means blocked.
+        key_padding_mask: bool (B, S), True = padding.
+        num_heads: H, needed only for a 3-D ``attn_mask``.
+
+    Returns:
+        A bool mask, True = may attend, broadcastable to (B, H, L, S), or None.
+
+    >>> kpm = torch.tensor([[False, True]])
+    >>> from_torch_masks(key_padding_mask=kpm).shape
+    torch.Size([1, 1, 1, 2])
+    """
+    mask = None
+    if attn_mask is not None:
+        allowed = (attn_mask != float("-inf")) if attn_mask.is_floating_point() else ~attn_mask
+        if allowed.dim() == 3:
+            if num_heads is None:
+                raise ValueError("num_heads is needed to unpack a 3-D attn_mask of shape (B*H, L, S)")
+            allowed = allowed.unflatten(0, (-1, num_heads))  # (B, H, L, S)
+        mask = allowed
+    if key_padding_mask is not None:
+        keep = ~key_padding_mask[:, None, None, :]  # (B, 1, 1, S)
+        mask = keep if mask is None else mask & keep
+    return mask

@@ -1,0 +1,167 @@
+"""Multi-head attention as an ``nn.Module``, equal to ``nn.MultiheadAttention``.
+
+Shape legend: B batch, H heads, L query length, S key length,
+D = embed_dim, E = D // H head dim. Batch-first throughout.
+
+The module owns four linear maps. ``q_proj``, ``k_proj`` and ``v_proj`` each
+hold the H heads' projections *stacked*: rows ``h*E:(h+1)*E`` of the weight
+belong to head h. ``out_proj`` (W^o) mixes the concatenated heads.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import kernels
+from ._validate import check_divisible, check_mask
+from .heads import merge_heads, split_heads
+
+__all__ = ["MultiHeadAttention", "KERNELS"]
+
+KERNELS = ("naive", "vectorized", "sdpa")
+
+
+class MultiHeadAttention(nn.Module):
+    """Multi-head attention with a switchable kernel.
+
+    Args:
+        embed_dim: D, the model dimension (query size and output size).
+        num_heads: H; must divide D. Each head has E = D // H dims.
+        bias: add a bias to the four projections.
+        kernel: "naive" (loops over heads and queries), "vectorized"
+            (reshape + batched matmuls) or "sdpa" (PyTorch's fused
+            ``F.scaled_dot_product_attention``; returns no weights).
+            A plain attribute: change it any time.
+        kdim, vdim: feature sizes of key and value inputs (default D).
+        dropout: dropout on the attention weights, active only in training.
+
+    ``forward(query, key=None, value=None, mask=None)`` takes
+    query (B, L, D), key (B, S, kdim), value (B, S, vdim) and a bool mask
+    broadcastable to (B, H, L, S), True = may attend. It returns
+    ``(out, weights)``: out (B, L, D) and per-head weights (B, H, L, S),
+    or None for weights with kernel="sdpa".
+
+    >>> mha = MultiHeadAttention(16, 8)
+    >>> out, w = mha(torch.randn(3, 4, 16))
+    >>> out.shape, w.shape
+    (torch.Size([3, 4, 16]), torch.Size([3, 8, 4, 4]))
+    """
+
+    def __init__(self, embed_dim, num_heads, bias=True, kernel="vectorized", kdim=None, vdim=None,
+                 dropout=0.0, device=None, dtype=None):
+        super().__init__()
+        self.head_dim = check_divisible(embed_dim, num_heads)
+        self.embed_dim, self.num_heads = embed_dim, num_heads
+        self.kdim = embed_dim if kdim is None else kdim
+        self.vdim = embed_dim if vdim is None else vdim
+        self.dropout = dropout
+        self.kernel = kernel
+        kw = dict(bias=bias, device=device, dtype=dtype)
+        self.q_proj = nn.Linear(embed_dim, embed_dim, **kw)  # W^q: H stacked (E, D) blocks
+        self.k_proj = nn.Linear(self.kdim, embed_dim, **kw)  # W^k
+        self.v_proj = nn.Linear(self.vdim, embed_dim, **kw)  # W^v
+        self.out_proj = nn.Linear(embed_dim, embed_dim, **kw)  # W^o
+
+    def extra_repr(self):
+        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, kernel={self.kernel!r}"
+
+    def _check_inputs(self, query, key, value, mask):
+        for name, t, size in (("query", query, self.embed_dim), ("key", key, self.kdim), ("value", value, self.vdim)):
+            if t.dim() != 3 or t.shape[-1] != size:
+                raise ValueError(f"{name} must have shape (B, {'L' if name == 'query' else 'S'}, {size}), got {tuple(t.shape)}")
+        if key.shape[:2] != value.shape[:2]:
+            raise ValueError(f"key and value must share (B, S), got key {tuple(key.shape)} and value {tuple(value.shape)}")
+        if query.shape[0] != key.shape[0]:
+            raise ValueError(f"query and key must share the batch size B, got query {tuple(query.shape)} and key {tuple(key.shape)}")
+        if not (query.device == key.device == value.device):
+            raise ValueError(f"query, key and value must be on one device, got {query.device}, {key.device}, {value.device}")
+        B, L, S = query.shape[0], query.shape[1], key.shape[1]
+        check_mask(mask, (B, self.num_heads, L, S), query.device, what="(B, H, L, S)")
+
+    def forward(self, query, key=None, value=None, mask=None):
+        key = query if key is None else key
+        value = key if value is None else value
+        self._check_inputs(query, key, value, mask)
+        if self.kernel not in KERNELS:
+            raise ValueError(f"kernel must be one of {KERNELS}, got kernel={self.kernel!r}")
+        if self.kernel == "naive":
+            return self._forward_head_loop(query, key, value, mask)
+        q = split_heads(self.q_proj(query), self.num_heads)  # (B, H, L, E)
+        k = split_heads(self.k_proj(key), self.num_heads)  # (B, H, S, E)
+        v = split_heads(self.v_proj(value), self.num_heads)  # (B, H, S, E)
+        p = self.dropout if self.training else 0.0
+        if self.kernel == "sdpa":
+            heads = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)  # (B, H, L, E)
+            if mask is not None:  # not every fused backend zeroes a query that sees no key
+                heads = heads.masked_fill(~mask.any(dim=-1, keepdim=True), 0.0)  # (B, H, L, E)
+            weights = None
+        else:
+            heads, weights = kernels.vectorized.scaled_dot_product_attention(q, k, v, mask)  # (B, H, L, E)
+            if p:
+                weights = F.dropout(weights, p)
+                heads = weights @ v  # (B, H, L, E)
+        return self.out_proj(merge_heads(heads)), weights  # (B, L, D)
+
+    def _forward_head_loop(self, query, key, value, mask):
+        """One head at a time, each with its own slice of the stacked weights."""
+        B, L, S, E = query.shape[0], query.shape[1], key.shape[1], self.head_dim
+        if mask is not None:
+            mask = mask.expand(B, self.num_heads, L, S)  # (B, H, L, S)
+        outs, weights = [], []
+        for h in range(self.num_heads):
+            rows = slice(h * E, (h + 1) * E)  # head h's rows of W^q, W^k, W^v
+            q_h = _linear_rows(self.q_proj, rows, query)  # (B, L, E)
+            k_h = _linear_rows(self.k_proj, rows, key)  # (B, S, E)
+            v_h = _linear_rows(self.v_proj, rows, value)  # (B, S, E)
+            m_h = None if mask is None else mask[:, h]  # (B, L, S)
+            out_h, w_h = kernels.naive.scaled_dot_product_attention(q_h, k_h, v_h, m_h)
+            if self.training and self.dropout:
+                w_h = F.dropout(w_h, self.dropout)
+                out_h = w_h @ v_h  # (B, L, E)
+            outs.append(out_h)
+            weights.append(w_h)
+        concat = torch.cat(outs, dim=-1)  # (B, L, D): head 0's E dims first
+        return self.out_proj(concat), torch.stack(weights, dim=1)  # (B, L, D), (B, H, L, S)
+
+    @classmethod
+    def from_torch(cls, module: nn.MultiheadAttention, kernel="vectorized"):
+        """Build ours from an ``nn.MultiheadAttention``, copying its weights.
+
+        Handles the packed ``in_proj_weight`` (when kdim = vdim = D), separate
+        ``q/k/v_proj_weight`` (when they differ), biases or none, and
+        ``out_proj``. Keeps the source's dtype and device. Remember that the
+        source's ``batch_first`` and mask polarity may differ from ours.
+
+        >>> ref = nn.MultiheadAttention(16, 8, batch_first=True)
+        >>> ours = MultiHeadAttention.from_torch(ref)
+        >>> x = torch.randn(3, 4, 16)
+        >>> torch.allclose(ours(x)[0], ref(x, x, x)[0], atol=1e-6)
+        True
+        """
+        if not isinstance(module, nn.MultiheadAttention):
+            raise TypeError(f"module must be an nn.MultiheadAttention, got {type(module).__name__}")
+        if module.bias_k is not None or module.add_zero_attn:
+            raise ValueError("add_bias_kv and add_zero_attn have no counterpart in MultiHeadAttention")
+        w_o = module.out_proj.weight
+        ours = cls(module.embed_dim, module.num_heads, bias=module.in_proj_bias is not None, kernel=kernel,
+                   kdim=module.kdim, vdim=module.vdim, dropout=module.dropout, device=w_o.device, dtype=w_o.dtype)
+        D = module.embed_dim
+        if module._qkv_same_embed_dim:
+            w_q, w_k, w_v = module.in_proj_weight.split(D)  # each (D, D)
+        else:
+            w_q, w_k, w_v = module.q_proj_weight, module.k_proj_weight, module.v_proj_weight
+        with torch.no_grad():
+            for proj, w in ((ours.q_proj, w_q), (ours.k_proj, w_k), (ours.v_proj, w_v), (ours.out_proj, w_o)):
+                proj.weight.copy_(w)
+            if module.in_proj_bias is not None:
+                for proj, b in zip((ours.q_proj, ours.k_proj, ours.v_proj), module.in_proj_bias.split(D)):
+                    proj.bias.copy_(b)
+                ours.out_proj.bias.copy_(module.out_proj.bias)
+        return ours
+
+
+def _linear_rows(linear: nn.Linear, rows: slice, x: torch.Tensor) -> torch.Tensor:
+    """Apply only the given output rows of ``linear`` to x: one head's projection."""
+    bias = None if linear.bias is None else linear.bias[rows]
+    return F.linear(x, linear.weight[rows], bias)

@@ -1,0 +1,105 @@
+"""Heatmaps of attention weights, labelled with tokens.
+
+Every function returns matplotlib objects and never calls ``plt.show()``, so
+the caller decides how to display or save the figure.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+__all__ = ["attention_heatmap", "head_grid"]
+
+
+def _to_numpy(w) -> np.ndarray:
+    if isinstance(w, torch.Tensor):
+        w = w.detach().float().cpu().numpy()
+    return np.asarray(w)
+
+
+def attention_heatmap(weights, query_tokens=None, key_tokens=None, ax=None, title="Attention weights",
+                      annotate=None, cmap="viridis", colorbar=True, vmin=0.0, vmax=None):
+    """Draw one (L, S) attention map: rows are queries, columns are keys.
+
+    Args:
+        weights: (L, S) tensor or array.
+        query_tokens, key_tokens: optional labels of length L and S.
+        ax: axes to draw on; a new figure is made if None.
+        annotate: write each weight in its cell (default: when L, S <= 8).
+
+    Returns:
+        ``(fig, ax)``.
+
+    >>> fig, ax = attention_heatmap(torch.full((2, 3), 1 / 3), ["a", "b"], ["x", "y", "z"])
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('key', 'query')
+    >>> plt.close(fig)
+    """
+    w = _to_numpy(weights)
+    if w.ndim != 2:
+        raise ValueError(f"weights must have shape (L, S), got {w.shape}")
+    L, S = w.shape
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(1.0 + 0.55 * S, 0.8 + 0.5 * L))
+    else:
+        fig = ax.figure
+    im = ax.imshow(w, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+    ax.set_xticks(range(S), key_tokens if key_tokens is not None else range(S),
+                  rotation=45 if key_tokens is not None else 0, ha="right" if key_tokens is not None else "center")
+    ax.set_yticks(range(L), query_tokens if query_tokens is not None else range(L))
+    ax.set_xlabel("key")
+    ax.set_ylabel("query")
+    if title:
+        ax.set_title(title)
+    if annotate is None:
+        annotate = L <= 8 and S <= 8
+    if annotate:
+        hi = np.nanmax(w) if w.size else 0
+        for i in range(L):
+            for j in range(S):
+                ax.text(j, i, f"{w[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                        color="black" if w[i, j] > 0.6 * hi else "white")
+    if colorbar:
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    return fig, ax
+
+
+def head_grid(weights, query_tokens=None, key_tokens=None, row_labels=None, title="Attention per head",
+              cmap="viridis", cell_size=1.9):
+    """Draw a grid of attention maps: rows are batch items (or layers), columns are heads.
+
+    Args:
+        weights: (R, H, L, S) or (H, L, S) tensor or array.
+        query_tokens, key_tokens: labels for the L queries and S keys.
+        row_labels: a label per row, e.g. "layer 1" or the sentence.
+
+    Returns:
+        ``(fig, axes)`` with axes of shape (R, H).
+
+    >>> fig, axes = head_grid(torch.full((2, 3, 4, 4), 0.25))
+    >>> axes.shape
+    (2, 3)
+    >>> plt.close(fig)
+    """
+    w = _to_numpy(weights)
+    if w.ndim == 3:
+        w = w[None]
+    if w.ndim != 4:
+        raise ValueError(f"weights must have shape (R, H, L, S) or (H, L, S), got {w.shape}")
+    R, H, L, S = w.shape
+    fig, axes = plt.subplots(R, H, figsize=(cell_size * H + 0.8, cell_size * R + 0.6), squeeze=False,
+                             sharex=True, sharey=True, constrained_layout=True)
+    for r in range(R):
+        for h in range(H):
+            ax = axes[r, h]
+            attention_heatmap(w[r, h], query_tokens, key_tokens, ax=ax, title=None, annotate=False,
+                              cmap=cmap, colorbar=False, vmax=1.0)
+            ax.label_outer()
+            if r == 0:
+                ax.set_title(f"head {h}")
+            if h == 0 and row_labels is not None:
+                ax.set_ylabel(f"{row_labels[r]}\nquery")
+    if title:
+        fig.suptitle(title)
+    return fig, axes
