@@ -1,0 +1,45 @@
+"""Auto-checked exercises, one module per chapter (``ch01`` ... ``ch07``).
+
+Use from a notebook::
+
+    from mhacourse.exercises import ch02 as ex
+    ex.q1.check(my_fn)   # runs your function on fresh random inputs and compares
+    ex.q1.hint()         # a hint; ask again for a more specific one
+    ex.q1.solution()     # the reference code
+
+Each exercise has a stable ``id`` like "ch02.q1", a ``statement``, a ``stub``
+to start from, ``check_code`` for the notebook, and ``reference``: the
+reference function (or value, for the few exercises that ask for a value).
+
+>>> exercises = all_exercises()
+>>> len(exercises) >= 28, exercises[0].id
+(True, 'ch01.q1')
+"""
+from __future__ import annotations
+
+import importlib
+
+from .exercise import CheckResult, Exercise, Text
+
+__all__ = ["Exercise", "CheckResult", "Text", "CHAPTERS", "all_exercises", "chapter"]
+
+#: The chapter modules, in book order.
+CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07")
+
+
+def chapter(name: str):
+    """The exercise module of one chapter: ``chapter("ch02")`` or ``chapter(2)``.
+
+    >>> chapter(2).__name__
+    'mhacourse.exercises.ch02'
+    """
+    if isinstance(name, int):
+        name = f"ch{name:02d}"
+    if name not in CHAPTERS:
+        raise ValueError(f"no exercises for chapter {name!r}; chapters are {CHAPTERS}")
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def all_exercises() -> list[Exercise]:
+    """Every exercise of the course, in book order (ch01.q1, ch01.q2, ..., ch07.qN)."""
+    return [ex for name in CHAPTERS for ex in chapter(name).EXERCISES]

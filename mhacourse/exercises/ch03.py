@@ -1,0 +1,284 @@
+"""Exercises for chapter 3, self-attention.
+
+q1 one output vector b^i from a^1..a^n, q2 the matrix view in the column
+convention (I is r x n), q3 the same in rows, q4 counting the parameters of
+W^q, W^k, W^v, q5 measuring permutation equivariance.
+
+>>> from mhacourse.exercises import ch03
+>>> len(ch03.EXERCISES)
+5
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from . import inputs as I
+from .exercise import Exercise
+from .mistakes import mistake
+
+SIZES = {"B": 2, "n": 5, "r": 6, "dq": 4, "dv": 3}
+_N, _R, _DQ, _DV = 5, 6, 4, 3
+
+
+def _weights(gen, device, dtype):
+    """W^q (dq, r), W^k (dq, r), W^v (dv, r)."""
+    return tuple(I.randn(gen, (d, _R), device, dtype, 1 / math.sqrt(_R)) for d in (_DQ, _DQ, _DV))
+
+
+def _dtypes(device):
+    return [torch.float32, torch.float32, I.wide_dtype(device)]
+
+
+# q1 -----------------------------------------------------------------------------------------------------------
+def self_attention_vector(a, W_q, W_k, W_v, i):
+    """The output b^i of self-attention, computed from the vectors a^1..a^n.
+
+    a: (n, r), row j is the input vector a^j; W_q, W_k: (dq, r); W_v: (dv, r);
+    i: which output (0-based). Returns b^i, shape (dv,).
+    """
+    q_i = W_q @ a[i]  # (dq,): the query of token i
+    keys = torch.stack([W_k @ a_j for a_j in a])  # (n, dq): k^j = W^k a^j
+    values = torch.stack([W_v @ a_j for a_j in a])  # (n, dv): v^j = W^v a^j
+    scores = keys @ q_i / math.sqrt(W_q.shape[0])  # (n,): alpha_j = q^i . k^j / sqrt(dq)
+    weights = torch.softmax(scores, dim=0)  # (n,): normalised scores
+    return weights @ values  # (dv,): b^i = sum_j weights_j v^j
+
+
+def _vector_cases(gen, device):
+    return [I.Case((I.randn(gen, (_N, _R), device, dt), *_weights(gen, device, dt), i), sizes=SIZES)
+            for dt, i in zip(_dtypes(device), (0, 3, 4))]
+
+
+def _vector(scale=True, swap=False, project_values=True):
+    def wrong(a, W_q, W_k, W_v, i):
+        q, k = a @ W_q.T, a @ W_k.T  # (n, dq)
+        scores = (q @ k[i] if swap else k @ q[i]) / (math.sqrt(W_q.shape[0]) if scale else 1.0)  # (n,)
+        return torch.softmax(scores, 0) @ (a @ W_v.T if project_values else a)
+    return wrong
+
+
+q1 = Exercise(
+    "ch03.q1", "One output vector, step by step",
+    r"""
+    Self-attention turns input vectors $a^1, \dots, a^n$ into outputs $b^1, \dots, b^n$. For output $b^i$:
+    every token gets a query $q^j = W^q a^j$, a key $k^j = W^k a^j$ and a value $v^j = W^v a^j$; then
+
+    1. **score**: $\alpha_{i,j} = q^i \cdot k^j / \sqrt{d_q}$ for every $j$,
+    2. **normalise**: $\alpha'_{i,\cdot} = \mathrm{softmax}(\alpha_{i,\cdot})$,
+    3. **weighted sum**: $b^i = \sum_j \alpha'_{i,j}\, v^j$.
+
+    Write `self_attention_vector(a, W_q, W_k, W_v, i)` with `a` of shape (n, r) (row j is $a^j$),
+    `W_q`, `W_k` of shape ($d_q$, r), `W_v` of shape ($d_v$, r) and a 0-based index `i`; return $b^i$, shape
+    ($d_v$,).
+    """,
+    self_attention_vector, cases=_vector_cases,
+    hints=["`W_q @ a[i]` is the query of token i. Do the same with W_k and W_v for every token j.",
+           "Stack the n scores into a tensor (n,), softmax it with `dim=0`, and weight the values."],
+    mistakes=[
+        mistake("qk_swapped", _vector(swap=True), message="You scored with k^i . q^j: the query and key roles "
+                "are swapped. Output i uses *its* query against every key: q^i . k^j."),
+        mistake("no_scaling", _vector(scale=False), message="Divide the scores by sqrt(d_q), the length of "
+                "the query and key vectors."),
+        mistake("values_not_projected", _vector(project_values=False), message="You summed the inputs a^j. "
+                "The weights multiply the values v^j = W^v a^j."),
+    ])
+
+
+# q2 -----------------------------------------------------------------------------------------------------------
+def self_attention_columns(I, W_q, W_k, W_v):
+    """Self-attention in the column convention: inputs and outputs are columns.
+
+    I: (r, n), column j is a^j; W_q, W_k: (dq, r); W_v: (dv, r).
+    Returns O (dv, n), column i is b^i.
+    """
+    Q = W_q @ I  # (dq, n): column i is q^i
+    K = W_k @ I  # (dq, n)
+    V = W_v @ I  # (dv, n)
+    A = K.T @ Q / math.sqrt(W_q.shape[0])  # (n, n): A[j, i] = k^j . q^i / sqrt(dq)
+    A_prime = torch.softmax(A, dim=0)  # (n, n): each column (one query) sums to 1
+    return V @ A_prime  # (dv, n): column i is b^i
+
+
+def _columns_cases(gen, device):
+    return [I.Case((I.randn(gen, (_R, _N), device, dt), *_weights(gen, device, dt)), sizes=SIZES)
+            for dt in _dtypes(device)]
+
+
+def _columns(dim=0, scale=True, transpose_out=False, qk=False):
+    def wrong(I, W_q, W_k, W_v):
+        Q, K, V = W_q @ I, W_k @ I, W_v @ I
+        A = (Q.T @ K if qk else K.T @ Q) / (math.sqrt(W_q.shape[0]) if scale else 1.0)  # (n, n)
+        O = V @ torch.softmax(A, dim=dim)  # (dv, n)
+        return O.T if transpose_out else O
+    return wrong
+
+
+q2 = Exercise(
+    "ch03.q2", "The matrix view, in columns",
+    r"""
+    Put the inputs side by side as the columns of $I = [a^1, \dots, a^n]$, shape $r \times n$. With
+    $W^q, W^k$ of shape $d_q \times r$ and $W^v$ of shape $d_v \times r$:
+
+    $$Q = W^q I, \quad K = W^k I, \quad V = W^v I, \quad A = \frac{K^\top Q}{\sqrt{d_q}}, \quad
+    A' = \mathrm{softmax}(A), \quad O = V A'.$$
+
+    Column $i$ of $A$ holds query $i$'s scores against every key, so the softmax normalises each **column**.
+    Write `self_attention_columns(I, W_q, W_k, W_v)` returning $O$, shape $d_v \times n$: column $i$ is $b^i$.
+    """,
+    self_attention_columns, cases=_columns_cases,
+    hints=["`K.T @ Q` has shape (n, n), and entry [j, i] is k^j . q^i.",
+           "In this layout the softmax runs down each column: `torch.softmax(A, dim=0)`."],
+    mistakes=[
+        mistake("softmax_rows", _columns(dim=-1), message="The softmax ran along the rows. In the column "
+                "convention query i is column i of A = K^T Q, so each *column* must sum to 1: dim=0."),
+        mistake("transposed_output", _columns(transpose_out=True), message="You returned O^T. In the column "
+                "convention the outputs are columns: O = V A' has shape (d_v, n)."),
+        mistake("no_scaling", _columns(scale=False), message="Divide A by sqrt(d_q) before the softmax."),
+        mistake("qt_k", _columns(qk=True), message="You used Q^T K, which puts the queries on the rows. With "
+                "columns, A = K^T Q, so that column i holds query i's scores."),
+    ])
+
+
+# q3 -----------------------------------------------------------------------------------------------------------
+def self_attention_rows(x, W_q, W_k, W_v):
+    """Self-attention in the row convention used by PyTorch: tokens are rows.
+
+    x: (..., n, r), row j is a^j; W_q, W_k: (dq, r); W_v: (dv, r), stored like
+    nn.Linear weights. Returns (..., n, dv), row i is b^i.
+    """
+    q = x @ W_q.T  # (..., n, dq): row i is q^i  (Q^T in the column view)
+    k = x @ W_k.T  # (..., n, dq)
+    v = x @ W_v.T  # (..., n, dv)
+    scores = q @ k.transpose(-2, -1) / math.sqrt(W_q.shape[0])  # (..., n, n) = A^T
+    weights = torch.softmax(scores, dim=-1)  # (..., n, n): each row (one query) sums to 1
+    return weights @ v  # (..., n, dv) = O^T
+
+
+def _rows_cases(gen, device):
+    return [I.Case((I.randn(gen, (*b, _N, _R), device, dt), *_weights(gen, device, dt)), sizes=SIZES)
+            for b, dt in zip([(), (2,), (2,)], _dtypes(device))]
+
+
+def _rows(dim=-1, scale=None, kq=False):
+    def wrong(x, W_q, W_k, W_v):
+        q, k, v = x @ W_q.T, x @ W_k.T, x @ W_v.T
+        s = (k @ q.transpose(-2, -1) if kq else q @ k.transpose(-2, -1)) / (scale or math.sqrt(W_q.shape[0]))
+        return torch.softmax(s, dim=dim) @ v
+    return wrong
+
+
+q3 = Exercise(
+    "ch03.q3", "The same, in rows",
+    r"""
+    PyTorch stores tokens as **rows**: $X = I^\top$ has shape (n, r). Transposing every formula of the previous
+    exercise gives $Q^\top = X (W^q)^\top$, scores $A^\top = Q^\top K / \sqrt{d_q}$ with one row per query, a
+    softmax along each **row**, and $O^\top = A'^\top V^\top$.
+
+    Write `self_attention_rows(x, W_q, W_k, W_v)` for `x` of shape (..., n, r) with any leading batch dims; the
+    weights have the same shapes as before (like `nn.Linear.weight`: (out, in)). Return (..., n, $d_v$).
+    """,
+    self_attention_rows, cases=_rows_cases,
+    hints=["A projection of row vectors is `x @ W.T`.",
+           "Scores `q @ k.transpose(-2, -1)` are (..., n, n) with one row per query: softmax with dim=-1."],
+    mistakes=[
+        mistake("softmax_wrong_axis", _rows(dim=-2)),
+        mistake("no_scaling", _rows(scale=1.0), message="Divide the scores by sqrt(d_q)."),
+        mistake("scale_by_sqrt_r", _rows(scale=math.sqrt(_R)), message="You scaled by sqrt(r), the input "
+                "dim. The dot products are between queries and keys of length d_q: divide by sqrt(d_q)."),
+        mistake("transposed_scores", _rows(kq=True), message="You computed k @ q^T, with one row per *key*. "
+                "In rows, the scores are q @ k^T: row i holds query i's scores."),
+    ])
+
+
+# q4 -----------------------------------------------------------------------------------------------------------
+def projection_parameters(r, dq, dv, bias=False):
+    """Number of learned numbers in W^q, W^k (dq x r each) and W^v (dv x r), plus their biases if ``bias``.
+
+    >>> projection_parameters(6, 4, 3)
+    66
+    """
+    weights = dq * r + dq * r + dv * r  # W^q, W^k, W^v
+    biases = dq + dq + dv if bias else 0  # one bias per output feature
+    return weights + biases
+
+
+q4 = Exercise(
+    "ch03.q4", "How many parameters?",
+    r"""
+    The only learned parameters of a self-attention layer are $W^q$, $W^k$ ($d_q \times r$ each) and
+    $W^v$ ($d_v \times r$), plus a bias vector per projection if it has biases. Write
+    `projection_parameters(r, dq, dv, bias=False)` returning the number of learned numbers, an `int`.
+    Note that the count does not depend on the number of tokens n.
+    """,
+    projection_parameters,
+    cases=lambda gen, device: [I.Case((6, 4, 3)), I.Case((10, 8, 5), {"bias": True}), I.Case((64, 16, 32),
+                                                                                          {"bias": False})],
+    hints=["W^q has dq * r numbers.", "A bias has one number per output feature: dq, dq and dv."],
+    mistakes=[
+        mistake("dv_as_dq", lambda r, dq, dv, bias=False: 3 * dq * r + (3 * dq if bias else 0),
+                message="W^v has d_v rows, not d_q: its size is dv * r."),
+        mistake("forgot_bias", lambda r, dq, dv, bias=False: 2 * dq * r + dv * r,
+                message="With bias=True, add one bias per output feature: dq + dq + dv."),
+        mistake("square", lambda r, dq, dv, bias=False: 3 * r * r + (3 * r if bias else 0),
+                message="The projections map r inputs to dq (or dv) outputs, so they are not r x r."),
+    ])
+
+
+# q5 -----------------------------------------------------------------------------------------------------------
+def equivariance_gap(f, x, perm):
+    """How far ``f`` is from permutation equivariance on ``x``.
+
+    f: a function from (..., n, r) to (..., n, dv); x: (..., n, r); perm: (n,)
+    a permutation of 0..n-1. Returns a 0-dim tensor, the largest
+    |f(x with tokens permuted) - f(x) with outputs permuted|.
+    """
+    permute_then_f = f(x[..., perm, :])  # (..., n, dv)
+    f_then_permute = f(x)[..., perm, :]  # (..., n, dv)
+    return (permute_then_f - f_then_permute).abs().max()
+
+
+def _cycle(gen, n, device):
+    """A permutation that is one n-cycle, so it is never its own inverse."""
+    order = torch.randperm(n, generator=gen)
+    perm = torch.empty(n, dtype=torch.long)
+    perm[order] = order.roll(1)
+    return perm.to(device)
+
+
+def _gap_cases(gen, device):
+    cases = []
+    for b, dt, positions in zip([(), (2,), (2,)], _dtypes(device), (False, False, True)):
+        W, pos = _weights(gen, device, dt), I.randn(gen, (_N, _R), device, dt)
+        f = (lambda x, W=W, pos=pos: self_attention_rows(x + pos, *W)) if positions else \
+            (lambda x, W=W: self_attention_rows(x, *W))
+        note = "f adds a position vector to each token first" if positions else "f is a self-attention layer"
+        cases.append(I.Case((f, I.randn(gen, (*b, _N, _R), device, dt), _cycle(gen, _N, device)), note=note))
+    return cases
+
+
+q5 = Exercise(
+    "ch03.q5", "Permutation equivariance",
+    r"""
+    Self-attention has no notion of order: shuffle the input tokens, and the outputs come out shuffled the same
+    way. Write `equivariance_gap(f, x, perm)` that measures this for any function `f`: apply `f` to `x` with its
+    tokens (dim -2) permuted by `perm`, compare with `f(x)` permuted the same way, and return the largest
+    absolute difference as a 0-dim tensor. It is about 0 for self-attention and clearly not 0 once `f` adds
+    position information.
+    """,
+    equivariance_gap, cases=_gap_cases,
+    hints=["`x[..., perm, :]` permutes the tokens, whatever the batch dims.",
+           "Compare `f(x[..., perm, :])` with `f(x)[..., perm, :]`, then `.abs().max()`."],
+    mistakes=[
+        mistake("output_not_permuted", lambda f, x, perm: (f(x[..., perm, :]) - f(x)).abs().max(),
+                message="You compared f(permuted x) with f(x) unpermuted. Equivariance means the outputs move "
+                        "with the inputs: permute f(x) too."),
+        mistake("inverse_permutation", lambda f, x, perm: (f(x[..., perm, :]) - f(x)[..., perm.argsort(), :])
+                .abs().max(), message="You permuted the outputs with the inverse permutation. Use the same "
+                "`perm` on both sides."),
+        mistake("mean_not_max", lambda f, x, perm: (f(x[..., perm, :]) - f(x)[..., perm, :]).abs().mean(),
+                message="Return the largest absolute difference (.max()), not the mean."),
+    ])
+
+EXERCISES = [q1, q2, q3, q4, q5]

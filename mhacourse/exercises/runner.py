@@ -1,0 +1,122 @@
+"""Running the reader's code safely, and describing its inputs.
+
+The checker calls the reader's function with its prints swallowed and its
+warnings silenced; when it raises, :func:`reader_line` finds the reader's own
+line in the traceback and :func:`tip_for` adds advice for well-known errors.
+:func:`same` tells whether an input was changed in place.
+
+>>> tip_for(RuntimeError("mat1 and mat2 shapes cannot be multiplied (5x4 and 6x4)")).startswith("That is a shape")
+True
+"""
+from __future__ import annotations
+
+import inspect
+import io
+import os
+import sysconfig
+import traceback
+
+import torch
+
+__all__ = ["Sink", "reader_line", "tip_for", "names", "describe", "same"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: Frames from these folders are library code, not the reader's.
+SKIP_DIRS = tuple({os.path.dirname(torch.__file__), _PACKAGE_DIR,
+                   *(sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib"))})
+_TIPS = (
+    (("shapes cannot be multiplied", "must match the size", "size mismatch", "Expected size"),
+     "That is a shape mismatch: print the shapes (e.g. q.shape, k.shape) and check your transposes. "
+     "k^T is k.transpose(-2, -1), which keeps the batch dims; weights stored like nn.Linear's need x @ W.T."),
+    (("same device",), "A tensor you created is on another device than the inputs: create it with device=x.device."),
+    (("view size is not compatible",),
+     "view() needs contiguous memory, and a transposed tensor is not: use .reshape(...) instead."),
+    (("expected scalar type", "same dtype", "expected m1 and m2"),
+     "Two tensors have different dtypes: create new tensors with dtype=x.dtype."),
+    (("'tuple'",), "Something returns a tuple: MultiHeadAttention returns (out, weights), so take [0]."),
+)
+
+
+class Sink(io.TextIOBase):
+    """A stdout replacement that swallows what the reader's code prints, counting lines.
+
+    >>> s = Sink(); s.write("a\\nb\\n"); s.lines
+    4
+    2
+    """
+
+    lines = 0
+
+    def write(self, s):
+        self.lines += s.count("\n")
+        return len(s)
+
+
+def tip_for(err: BaseException) -> str:
+    """Advice for a well-known error message, or "".
+
+    >>> tip_for(ValueError("something else"))
+    ''
+    """
+    return next((tip for keys, tip in _TIPS if any(k in str(err) for k in keys)), "")
+
+
+def reader_line(tb) -> str:
+    """" It happened at line N of `f`: `code`." for the deepest frame of the reader's own code, or "".
+
+    Frames inside PyTorch, mhacourse and the standard library are skipped, so
+    an error deep inside ``torch`` points at the reader's line that called it.
+    """
+    frames = [f for f in traceback.extract_tb(tb) if not os.path.abspath(f.filename).startswith(SKIP_DIRS)]
+    if not frames:
+        return ""
+    f = frames[-1]
+    code = f" `{f.line.strip()}`" if f.line else ""
+    return f" It happened at line {f.lineno} of `{f.name}`:{code}."
+
+
+def names(fn, n: int) -> list:
+    """The names of the first ``n`` parameters of ``fn``.
+
+    >>> names(lambda q, k, v, mask=None: None, 3)
+    ['q', 'k', 'v']
+    """
+    try:
+        found = list(inspect.signature(fn).parameters)[:n]
+    except (TypeError, ValueError):
+        found = []
+    return found + [f"argument {i}" for i in range(len(found), n)]
+
+
+def describe(value) -> str:
+    """A short description of an input: shape and dtype of a tensor, else its repr.
+
+    >>> describe(torch.zeros(2, 3)), describe(7)
+    ('(2, 3) float32', '7')
+    """
+    if isinstance(value, torch.Tensor):
+        return f"{tuple(value.shape)} {str(value.dtype).replace('torch.', '')}"
+    if isinstance(value, torch.nn.Module):
+        return f"a {type(value).__name__}"
+    if callable(value):
+        return "a function"
+    return repr(value)
+
+
+def same(a, b) -> bool:
+    """True if the pristine input ``a`` still equals ``b`` after the reader's call.
+
+    Tensors are compared exactly (NaN equal to NaN), modules by their state.
+
+    >>> x = torch.ones(2); y = x.clone(); y[0] = 5
+    >>> same(x, x.clone()), same(x, y)
+    (True, False)
+    """
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.shape == b.shape and torch.equal(a.nan_to_num(), b.nan_to_num())
+    if isinstance(a, torch.nn.Module):
+        sa, sb = a.state_dict(), b.state_dict()
+        return sa.keys() == sb.keys() and all(same(sa[k], sb[k]) for k in sa)
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return True
