@@ -30,6 +30,7 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale=None):
     Returns:
         ``(out, weights)``: out (..., L, Ev) and weights (..., L, S).
         A query that may attend to no key gets zero output and zero weights.
+        Half-precision inputs are computed in float32 and the results cast back.
 
     >>> q, k, v = torch.randn(2, 3, 4), torch.randn(2, 5, 4), torch.randn(2, 5, 6)
     >>> out, w = scaled_dot_product_attention(q, k, v)
@@ -45,9 +46,11 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale=None):
     if mask is None:
         mask = torch.ones(L, S, dtype=torch.bool, device=q.device)
     mask = mask.expand(*batch, L, S).reshape(-1, L, S)  # (N, L, S), N = prod(batch)
-    q3 = q.reshape(-1, L, E)  # (N, L, E)
-    k3 = k.reshape(-1, S, E)  # (N, S, E)
-    v3 = v.reshape(-1, S, Ev)  # (N, S, Ev)
+    # Sum in at least float32 (bfloat16 loses too many digits), cast back at the end.
+    work = torch.promote_types(q.dtype, torch.float32)
+    q3 = q.to(work).reshape(-1, L, E)  # (N, L, E)
+    k3 = k.to(work).reshape(-1, S, E)  # (N, S, E)
+    v3 = v.to(work).reshape(-1, S, Ev)  # (N, S, Ev)
 
     outs, weights = [], []
     for n in range(q3.shape[0]):  # every batch item (and head) on its own
@@ -60,13 +63,13 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale=None):
                 top = max(scores.values())
                 exps = {j: torch.exp(s - top) for j, s in scores.items()}
                 total = sum(exps.values())
-            row = [exps[j] / total if j in scores else q.new_zeros(()) for j in range(S)]
+            row = [exps[j] / total if j in scores else q3.new_zeros(()) for j in range(S)]
             # Step 3: weighted sum of the values.
-            out_i = q.new_zeros(Ev)
+            out_i = q3.new_zeros(Ev)
             for j in allowed:
                 out_i = out_i + row[j] * v3[n, j]
             outs.append(out_i)
             weights.append(torch.stack(row))
     out = torch.stack(outs).reshape(*batch, L, Ev)  # (..., L, Ev)
     w = torch.stack(weights).reshape(*batch, L, S)  # (..., L, S)
-    return out, w
+    return out.to(q.dtype), w.to(q.dtype)

@@ -29,6 +29,7 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale=None):
         ``(out, weights)``: out (..., L, Ev) and weights (..., L, S).
         A query that may attend to no key gets zero output and zero weights,
         like ``torch.nn.functional.scaled_dot_product_attention``.
+        Half-precision inputs are computed in float32 and the results cast back.
 
     >>> q, k, v = torch.randn(2, 8, 3, 4), torch.randn(2, 8, 5, 4), torch.randn(2, 8, 5, 6)
     >>> out, w = scaled_dot_product_attention(q, k, v)
@@ -41,6 +42,11 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale=None):
     check_mask(mask, (*batch, L, S), q.device)
     if scale is None:
         scale = 1.0 / math.sqrt(E)
+    # Like fused kernels, compute in at least float32: bfloat16 scores and
+    # softmax lose too many digits. float32/float64 inputs are not copied.
+    dtype = q.dtype
+    work = torch.promote_types(dtype, torch.float32)
+    q, k, v = q.to(work), k.to(work), v.to(work)
     scores = q @ k.transpose(-2, -1) * scale  # (..., L, S)
     if mask is not None:
         scores = scores.masked_fill(~mask, float("-inf"))  # (..., L, S)
@@ -52,4 +58,4 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale=None):
     else:
         weights = torch.softmax(scores, dim=-1)  # (..., L, S)
     out = weights @ v  # (..., L, Ev)
-    return out, weights
+    return out.to(dtype), weights.to(dtype)
