@@ -27,7 +27,10 @@ def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
     """
     if x.dim() < 2:
         raise ValueError(f"x must have shape (..., L, D), got shape {tuple(x.shape)}")
-    E = check_divisible(x.shape[-1], num_heads)
+    try:
+        E = check_divisible(x.shape[-1], num_heads)
+    except ValueError as err:
+        raise ValueError(f"cannot split x with shape {tuple(x.shape)} into heads: {err}") from None
     x = x.unflatten(-1, (num_heads, E))  # (..., L, H, E)
     return x.transpose(-3, -2)  # (..., H, L, E)
 

@@ -56,6 +56,8 @@ class MultiHeadAttention(nn.Module):
         self.kdim = embed_dim if kdim is None else kdim
         self.vdim = embed_dim if vdim is None else vdim
         self.dropout = dropout
+        if kernel not in KERNELS:
+            raise ValueError(f"kernel must be one of {KERNELS}, got kernel={kernel!r}")
         self.kernel = kernel
         kw = dict(bias=bias, device=device, dtype=dtype)
         self.q_proj = nn.Linear(embed_dim, embed_dim, **kw)  # W^q: H stacked (E, D) blocks
@@ -68,6 +70,8 @@ class MultiHeadAttention(nn.Module):
 
     def _check_inputs(self, query, key, value, mask):
         for name, t, size in (("query", query, self.embed_dim), ("key", key, self.kdim), ("value", value, self.vdim)):
+            if not isinstance(t, torch.Tensor):
+                raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
             if t.dim() != 3 or t.shape[-1] != size:
                 raise ValueError(f"{name} must have shape (B, {'L' if name == 'query' else 'S'}, {size}), got {tuple(t.shape)}")
         if key.shape[:2] != value.shape[:2]:
@@ -76,6 +80,9 @@ class MultiHeadAttention(nn.Module):
             raise ValueError(f"query and key must share the batch size B, got query {tuple(query.shape)} and key {tuple(key.shape)}")
         if not (query.device == key.device == value.device):
             raise ValueError(f"query, key and value must be on one device, got {query.device}, {key.device}, {value.device}")
+        if query.device != self.q_proj.weight.device:
+            raise ValueError(f"query is on {query.device} but the module's weights are on {self.q_proj.weight.device}; "
+                             "move one with .to(device)")
         B, L, S = query.shape[0], query.shape[1], key.shape[1]
         check_mask(mask, (B, self.num_heads, L, S), query.device, what="(B, H, L, S)")
 
