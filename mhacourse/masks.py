@@ -74,8 +74,9 @@ def from_torch_masks(attn_mask=None, key_padding_mask=None, num_heads: int | Non
 
     Args:
         attn_mask: bool (L, S) or (B*H, L, S), True = blocked; or a float
-            additive mask, where ``-inf`` means blocked.
-        key_padding_mask: bool (B, S), True = padding.
+            additive mask of 0 (attend) and ``-inf`` (blocked).
+        key_padding_mask: bool (B, S), True = padding; or a float additive
+            mask of 0 and ``-inf``.
         num_heads: H, needed only for a 3-D ``attn_mask``.
 
     Returns:
@@ -87,13 +88,25 @@ def from_torch_masks(attn_mask=None, key_padding_mask=None, num_heads: int | Non
     """
     mask = None
     if attn_mask is not None:
-        allowed = (attn_mask != float("-inf")) if attn_mask.is_floating_point() else ~attn_mask
+        allowed = _allowed(attn_mask, "attn_mask")
         if allowed.dim() == 3:
-            if num_heads is None:
-                raise ValueError("num_heads is needed to unpack a 3-D attn_mask of shape (B*H, L, S)")
+            if num_heads is None or num_heads < 1 or allowed.shape[0] % num_heads:
+                raise ValueError(f"a 3-D attn_mask has shape (B*H, L, S) = {tuple(allowed.shape)}: pass num_heads "
+                                 f"H that divides {allowed.shape[0]}, got num_heads={num_heads}")
             allowed = allowed.unflatten(0, (-1, num_heads))  # (B, H, L, S)
         mask = allowed
     if key_padding_mask is not None:
-        keep = ~key_padding_mask[:, None, None, :]  # (B, 1, 1, S)
+        keep = _allowed(key_padding_mask, "key_padding_mask")[:, None, None, :]  # (B, 1, 1, S)
         mask = keep if mask is None else mask & keep
     return mask
+
+
+def _allowed(mask: torch.Tensor, name: str) -> torch.Tensor:
+    """A PyTorch-style mask (bool True = blocked, or float 0 / -inf) -> ours (True = may attend)."""
+    if not mask.is_floating_point():
+        return ~mask
+    allowed = mask != float("-inf")
+    if (mask[allowed] != 0).any():  # a bias such as ALiBi: no bool mask can carry it
+        raise ValueError(f"a float {name} of shape {tuple(mask.shape)} may only hold 0 (attend) and -inf (blocked); "
+                         "other additive values cannot become a bool mask")
+    return allowed

@@ -40,6 +40,9 @@ def attention_heatmap(weights, query_tokens=None, key_tokens=None, ax=None, titl
     if w.ndim != 2:
         raise ValueError(f"weights must have shape (L, S), got {w.shape}")
     L, S = w.shape
+    for name, tokens, axis, n in (("query_tokens", query_tokens, "L", L), ("key_tokens", key_tokens, "S", S)):
+        if tokens is not None and len(tokens) != n:
+            raise ValueError(f"{name} has {len(tokens)} labels but weights has shape {w.shape} ({axis}={n})")
     if ax is None:
         fig, ax = plt.subplots(figsize=(1.0 + 0.55 * S, 0.8 + 0.5 * L))
     else:
@@ -88,6 +91,8 @@ def head_grid(weights, query_tokens=None, key_tokens=None, row_labels=None, titl
     if w.ndim != 4:
         raise ValueError(f"weights must have shape (R, H, L, S) or (H, L, S), got {w.shape}")
     R, H, L, S = w.shape
+    if row_labels is not None and len(row_labels) != R:
+        raise ValueError(f"row_labels has {len(row_labels)} labels but weights has shape {w.shape} (R={R})")
     fig, axes = plt.subplots(R, H, figsize=(cell_size * H + 0.8, cell_size * R + 0.6), squeeze=False,
                              sharex=True, sharey=True, constrained_layout=True)
     for r in range(R):
