@@ -19,11 +19,12 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from . import kernels
 from ._validate import check_mask
-from .heads import merge_heads
+from .heads import merge_heads, split_heads
 
 __all__ = ["SubspaceAttention", "contiguous_subspaces", "random_subspaces"]
 
@@ -103,6 +104,8 @@ class SubspaceAttention(nn.Module):
             raise ValueError(f"head_dim must be positive, got head_dim={head_dim}")
         self.embed_dim, self.num_heads, self.subspace_dim, self.head_dim = embed_dim, H, r, e
         self.register_buffer("indices", indices.to(device=device, dtype=torch.long))
+        # selector[h, j] is the one-hot row of coordinate indices[h, j]: (H, r, D)
+        self.register_buffer("selector", F.one_hot(self.indices, embed_dim).to(dtype or torch.get_default_dtype()))
         kw = dict(device=device, dtype=dtype)
         bound = 1.0 / math.sqrt(r)  # nn.Linear's default init for fan_in = r
         self.q_weight, self.k_weight, self.v_weight = (nn.Parameter(torch.empty(H, e, r, **kw).uniform_(-bound, bound))
@@ -119,10 +122,15 @@ class SubspaceAttention(nn.Module):
                f"head_dim={self.head_dim}"
 
     def _project(self, x: torch.Tensor, weight: torch.Tensor, bias) -> torch.Tensor:
-        """(B, N, D) -> (B, H, N, e): each head projects its own coordinates."""
-        sub = x[..., self.indices]  # (B, N, H, r)
-        out = torch.einsum("bnhr,her->bhne", sub, weight)  # (B, H, N, e)
-        return out if bias is None else out + bias[:, None, :]  # (B, H, N, e)
+        """(B, N, D) -> (B, H, N, e): each head projects its own coordinates.
+
+        Head h's (e, r) weight is spread into an (e, D) matrix that is zero
+        outside columns ``indices[h]``; stacking the heads gives one (H * e, D)
+        matrix, so all heads are computed with a single matmul.
+        """
+        full = torch.einsum("her,hrd->hed", weight, self.selector).flatten(0, 1)  # (H * e, D)
+        out = F.linear(x, full, None if bias is None else bias.flatten())  # (B, N, H * e)
+        return split_heads(out, self.num_heads)  # (B, H, N, e)
 
     def forward(self, query, key=None, value=None, mask=None):
         key = query if key is None else key

@@ -85,9 +85,21 @@ def loss_fn(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits.flatten(0, -2), targets.flatten(), ignore_index=IGNORE)
 
 
+@contextlib.contextmanager
+def _threads(n: int):
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
 @torch.no_grad()
-def evaluate(model: nn.Module, data: TwoRelationData) -> dict:
+def evaluate(model: nn.Module, data: TwoRelationData, threads: int = 1) -> dict:
     """Loss and accuracy of ``model`` on ``data``, per target and overall.
+
+    Runs with ``threads`` CPU threads (1 by default, like :func:`train`).
 
     Returns:
         ``{"loss": float, "accuracy": [float per target], "mean_accuracy": float}``;
@@ -100,7 +112,8 @@ def evaluate(model: nn.Module, data: TwoRelationData) -> dict:
     """
     was_training = model.training
     model.eval()
-    logits, _ = model(data.inputs)  # (B, L, T, V)
+    with _threads(threads):
+        logits, _ = model(data.inputs)  # (B, L, T, V)
     model.train(was_training)
     correct = logits.argmax(-1) == data.targets  # (B, L, T)
     counted = data.targets != IGNORE  # (B, L, T)
@@ -126,16 +139,6 @@ class History:
     seconds: float = 0.0
 
 
-@contextlib.contextmanager
-def _threads(n: int):
-    old = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-
-
 def train(model: nn.Module, data: TwoRelationData, steps: int = 150, lr: float = 0.02,
           eval_data: TwoRelationData | None = None, eval_every: int = 10, threads: int = 1) -> History:
     """Full-batch Adam on ``data`` for ``steps`` steps; records a :class:`History`.
@@ -156,7 +159,7 @@ def train(model: nn.Module, data: TwoRelationData, steps: int = 150, lr: float =
         raise ValueError(f"need steps >= 0 and eval_every >= 1, got steps={steps}, eval_every={eval_every}")
     hist = History()
     probe = (eval_data if eval_data is not None else data)[:64]
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)  # one fused update for all tensors
     start = time.perf_counter()
     with _threads(threads):
         model.train()
@@ -164,7 +167,7 @@ def train(model: nn.Module, data: TwoRelationData, steps: int = 150, lr: float =
             logits, _ = model(data.inputs)  # (B, L, T, V)
             loss = loss_fn(logits, data.targets)
             if step % eval_every == 0 or step == steps:
-                _record(hist, step, loss.item(), model, eval_data, probe)
+                _record(hist, step, loss.item(), model, eval_data, probe, threads)
             if step == steps:
                 break
             opt.zero_grad()
@@ -175,9 +178,9 @@ def train(model: nn.Module, data: TwoRelationData, steps: int = 150, lr: float =
 
 
 @torch.no_grad()
-def _record(hist: History, step: int, loss: float, model: nn.Module, eval_data, probe) -> None:
+def _record(hist: History, step: int, loss: float, model: nn.Module, eval_data, probe, threads) -> None:
     hist.steps.append(step)
     hist.loss.append(loss)
-    hist.accuracy.append(evaluate(model, eval_data)["accuracy"] if eval_data is not None else None)
+    hist.accuracy.append(evaluate(model, eval_data, threads)["accuracy"] if eval_data is not None else None)
     _, weights = model(probe.inputs)  # (B, H, L, L)
     hist.diversity.append(float(head_diversity(weights)) if weights.shape[1] > 1 else None)
