@@ -6,13 +6,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 SANITIZE := book/nbval_sanitize.cfg
+MATHJAX := book/_static/mathjax/.version
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book test test-py test-nb build-strict execute lab bench clean
+.PHONY: help venv book test test-py test-nb build-strict test-browser execute lab bench clean
 
 help:
 	@echo "make book     create .venv, install everything, build the website into _build/html"
-	@echo "make test     unit tests + doctests, notebooks under strict nbval, strict website build"
+	@echo "make test     unit tests + doctests, notebooks under strict nbval, strict website build,"
+	@echo "              then every page checked in headless Chromium (make test-browser)"
 	@echo "make lab      open the chapter notebooks in JupyterLab"
 	@echo "make execute  re-execute every notebook in place (after changing mhacourse)"
 	@echo "make bench    python -m mhacourse.bench"
@@ -25,21 +27,31 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 
 venv: $(STAMP)
 
-book: $(STAMP)
+# MathJax is served by the site itself (no CDN): fetched once from the npm registry.
+$(MATHJAX): tools/vendor_mathjax.sh
+	bash tools/vendor_mathjax.sh
+
+book: $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . --keep-going
 	@echo "Open the course: file://$(CURDIR)/_build/html/index.html"
 
-test: test-py test-nb build-strict
+test: test-py test-nb build-strict test-browser
 
 test-py: $(STAMP)
-	$(BIN)/python -m pytest -q --doctest-modules mhacourse tests
+	$(BIN)/python -m pytest -q --doctest-modules -m "not browser" mhacourse tests
 
 test-nb: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-sanitize-with $(SANITIZE) \
 		--nbval-current-env $(NOTEBOOKS)
 
-build-strict: $(STAMP)
+build-strict: $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# Installs Debian's chromium + chromium-driver when missing (as root); the tests skip,
+# saying why, only where that is impossible. Screenshots land in _build/screenshots/.
+test-browser: build-strict
+	bash tools/ensure_chromium.sh
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_website.py
 
 execute: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \

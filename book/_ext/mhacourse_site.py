@@ -1,0 +1,50 @@
+"""Site switches for the mhacourse book (a local Sphinx extension loaded from _config.yml).
+
+1. One switch for the repository: setting ``repository.url`` in _config.yml turns on the
+   repository, issues and edit-this-page buttons and the Binder / Colab launch buttons.
+   While it is empty they all stay off (Jupyter Book would otherwise fail on the launch
+   buttons, or point them at its own repository).
+2. MathJax is served from the site itself (tools/vendor_mathjax.sh puts it in
+   book/_static/mathjax); a build without it warns, so ``-W`` builds fail loudly instead
+   of shipping pages whose math never typesets.
+"""
+from pathlib import Path
+
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+REPOSITORY_BUTTONS = ("use_repository_button", "use_issues_button", "use_edit_page_button")
+
+
+def _repository_switch(app, config):
+    opts = config.html_theme_options
+    url = (opts.get("repository_url") or "").strip()
+    if url:
+        opts["repository_url"] = url
+        for key in REPOSITORY_BUTTONS:
+            opts[key] = True
+    else:
+        opts.pop("repository_url", None)
+        opts["launch_buttons"] = {}
+        for key in REPOSITORY_BUTTONS:
+            opts[key] = False
+
+
+def _check_mathjax(app):
+    path = app.config.mathjax_path or ""
+    if not path or "://" in path or path.startswith("/"):
+        return
+    confdir = Path(app.confdir)
+    for static in app.config.html_static_path:
+        if (confdir / static / path).is_file():
+            return
+    logger.warning(
+        "MathJax is not vendored: %s is missing from html_static_path; run "
+        "`bash tools/vendor_mathjax.sh` (make book / make test do it)", path)
+
+
+def setup(app):
+    app.connect("config-inited", _repository_switch)
+    app.connect("builder-inited", _check_mathjax)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

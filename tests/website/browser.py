@@ -1,0 +1,89 @@
+"""Debian's headless Chromium, driven by Selenium through /usr/bin/chromedriver.
+
+Nothing is downloaded: the driver path is given explicitly, so Selenium Manager never
+runs, and Chromium runs with background networking, component updates and sync off.
+"""
+import json
+import pathlib
+import urllib.parse
+
+CHROMIUM = pathlib.Path("/usr/bin/chromium")
+CHROMEDRIVER = pathlib.Path("/usr/bin/chromedriver")
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage", "--disable-extensions", "--no-default-browser-check",
+         "--window-size=1280,900", "--force-device-scale-factor=1", "--lang=en-US"]
+PROBE_JS = (pathlib.Path(__file__).with_name("probe.js")).read_text()
+# Installed before any page script runs, so errors thrown during loading are caught too.
+ERROR_HOOK = """
+window.__mhacourseErrors = [];
+window.addEventListener("error", e => {
+  const t = e.target;
+  if (t && t !== window && (t.src || t.href))
+    window.__mhacourseErrors.push("failed to load " + (t.src || t.href));
+  else
+    window.__mhacourseErrors.push(String(e.message) + " at " + e.filename + ":" + e.lineno);
+}, true);
+window.addEventListener("unhandledrejection", e => {
+  window.__mhacourseErrors.push("unhandled rejection: " + String(e.reason && (e.reason.stack || e.reason)));
+});
+"""
+
+
+def missing():
+    """Why the browser tests cannot run here, or None when they can."""
+    absent = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.is_file()]
+    if absent:
+        return (f"Chromium is not installed ({', '.join(absent)} missing): run "
+                "`bash tools/ensure_chromium.sh` as root, or `apt-get install chromium chromium-driver`")
+    return None
+
+
+def start(user_data_dir):
+    """A headless Chromium session with console and network logs switched on."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in FLAGS + [f"--user-data-dir={user_data_dir}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(60)
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": ERROR_HOOK})
+    return driver
+
+
+def network(perf_entries, origin):
+    """(requests to other hosts, failed requests) read from Chromium's performance log."""
+    urls, status, failed = {}, {}, {}
+    for entry in perf_entries:
+        msg = json.loads(entry["message"])["message"]
+        method, params = msg.get("method"), msg.get("params", {})
+        if method == "Network.requestWillBeSent":
+            urls[params["requestId"]] = params["request"]["url"]
+        elif method == "Network.responseReceived":
+            status[params["requestId"]] = params["response"]["status"]
+        elif method == "Network.loadingFailed":
+            failed[params["requestId"]] = params.get("errorText", "failed")
+    external = sorted({u for u in urls.values()
+                       if urllib.parse.urlsplit(u).scheme in ("http", "https", "ws", "wss")
+                       and not u.startswith(origin + "/")})
+    bad = sorted({(urls.get(r, "?"), f"HTTP {s}") for r, s in status.items() if s >= 400}
+                 | {(urls.get(r, "?"), err) for r, err in failed.items()})
+    return external, bad
+
+
+def visit(driver, url, origin):
+    """Load a page, wait for math and images, and return the probe's report plus the logs."""
+    driver.get_log("browser")
+    driver.get_log("performance")
+    driver.get(url)
+    report = driver.execute_async_script(PROBE_JS)
+    console = driver.get_log("browser")
+    report["console"] = [f"{e['level']}: {e['message']}" for e in console]
+    report["console_errors"] = [f"{e['level']}: {e['message']}" for e in console if e["level"] == "SEVERE"]
+    report["external"], report["failed"] = network(driver.get_log("performance"), origin)
+    return report
