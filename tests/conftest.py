@@ -1,12 +1,31 @@
-"""Shared fixtures: every device-aware test runs once per device present."""
+"""Shared fixtures: every device-aware test runs once per device present.
+
+Also home of the hypothesis profile and of the random attention cases that
+both kernel test files draw from (exposed as fixtures, so no test imports
+this module).
+"""
+import os
+from typing import NamedTuple
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+# The `device` fixture is function-scoped but immutable, so reusing it across
+# hypothesis examples is safe. Examples are derandomized so a CI failure
+# replays exactly; HYPOTHESIS_PROFILE=explore searches fresh examples.
+settings.register_profile("mhacourse", suppress_health_check=[HealthCheck.function_scoped_fixture],
+                          derandomize=True, database=None)
+settings.register_profile("explore", suppress_health_check=[HealthCheck.function_scoped_fixture], database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "mhacourse"))
 
 
 def pytest_collection_modifyitems(config, items):
@@ -20,3 +39,79 @@ def pytest_collection_modifyitems(config, items):
 def device(request):
     """A torch.device, once for the CPU and once for CUDA when present."""
     return torch.device(request.param)
+
+
+class AttentionCase(NamedTuple):
+    """Shapes and seeds of one random attention problem; tensors come from `tensors`."""
+
+    batch: tuple
+    L: int
+    S: int
+    E: int
+    Ev: int
+    scale: float | None
+    mask_shape: tuple | None  # None: no mask
+    density: float  # chance that a mask entry is True
+    kill_first_row: bool  # make query row 0 fully masked
+    seed: int
+
+    def tensors(self, device, dtype=torch.float64):
+        """(q, k, v, mask) on `device`: q (..., L, E), k (..., S, E), v (..., S, Ev)."""
+        g = torch.Generator().manual_seed(self.seed)
+        q = torch.randn(*self.batch, self.L, self.E, generator=g, dtype=torch.float64)
+        k = torch.randn(*self.batch, self.S, self.E, generator=g, dtype=torch.float64)
+        v = torch.randn(*self.batch, self.S, self.Ev, generator=g, dtype=torch.float64)
+        mask = None
+        if self.mask_shape is not None:
+            mask = torch.rand(self.mask_shape, generator=g) < self.density
+            if self.kill_first_row and mask.dim() >= 2:
+                mask[..., 0, :] = False
+            mask = mask.to(device)
+        return q.to(device, dtype), k.to(device, dtype), v.to(device, dtype), mask
+
+
+@st.composite
+def _attention_cases(draw, max_batch_dims=2, max_len=6):
+    batch = tuple(draw(st.lists(st.integers(1, 3), max_size=max_batch_dims)))
+    L = draw(st.integers(1, max_len - 1))
+    S = draw(st.integers(1, max_len).filter(lambda s: s != L))
+    E = draw(st.integers(1, 4))
+    Ev = draw(st.integers(1, 5).filter(lambda e: e != E))
+    scale = draw(st.none() | st.floats(0.1, 3.0))
+    mask_shape = None
+    if draw(st.booleans()):
+        full = (*batch, L, S)
+        kept = full[draw(st.integers(0, len(full))):]  # drop some leading dims: broadcasting adds them back
+        mask_shape = tuple(n if draw(st.booleans()) else 1 for n in kept)  # and shrink some to 1
+    density = draw(st.sampled_from([0.3, 0.7, 1.0]))
+    return AttentionCase(batch, L, S, E, Ev, scale, mask_shape, density, draw(st.booleans()),
+                         draw(st.integers(0, 2**16)))
+
+
+@pytest.fixture(scope="session")
+def attention_cases():
+    """Strategy factory for AttentionCase: use with ``data.draw(attention_cases())``."""
+    return _attention_cases
+
+
+def _reference(q, k, v, mask=None, scale=None, is_causal=False):
+    """(out, weights) from PyTorch: out from F.scaled_dot_product_attention,
+    weights by hand as softmax(q k^T * scale) with masked scores at -inf and
+    fully masked rows set to zero."""
+    if mask is not None:  # SDPA rejects some valid broadcasts, e.g. a 0-d mask with 4-D q
+        mask = mask.expand(*q.shape[:-1], k.shape[-2])  # (..., L, S)
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale, is_causal=is_causal)
+    s = q.shape[-1] ** -0.5 if scale is None else scale
+    scores = q @ k.transpose(-2, -1) * s  # (..., L, S)
+    if is_causal:
+        mask = torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool, device=q.device).tril()
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores, dim=-1).nan_to_num(0.0)  # (..., L, S)
+    return out, weights
+
+
+@pytest.fixture(scope="session")
+def reference():
+    """``reference(q, k, v, mask=None, scale=None, is_causal=False) -> (out, weights)`` from PyTorch."""
+    return _reference

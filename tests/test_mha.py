@@ -1,0 +1,325 @@
+"""MultiHeadAttention against nn.MultiheadAttention, for every kernel.
+
+Shape legend: B batch, H heads, L query length, S key length, D model dim,
+E = D // H. Our masks say True = may attend; nn.MultiheadAttention's say
+True = blocked, so every comparison converts.
+"""
+import re
+
+import pytest
+import torch
+from torch import nn
+
+from mhacourse import MultiHeadAttention, causal_mask, padding_mask
+from mhacourse.masks import from_torch_masks, to_torch_attn_mask, to_torch_key_padding_mask
+from mhacourse.mha import KERNELS
+
+TOL = dict(atol=1e-10, rtol=1e-10)
+B, L, S, D, H = 2, 4, 5, 12, 3
+
+
+def _randn(*shape, device, seed=0, dtype=torch.float64):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(shape, generator=g, dtype=torch.float64).to(device, dtype)
+
+
+def _torch_mha(device, seed=0, dtype=torch.float64, **kwargs):
+    """An nn.MultiheadAttention with every parameter random (PyTorch zeroes the biases)."""
+    kwargs.setdefault("batch_first", True)
+    ref = nn.MultiheadAttention(D, H, device=device, dtype=dtype, **kwargs)
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in ref.parameters():
+            p.copy_(0.5 * torch.randn(p.shape, generator=g, dtype=torch.float64))
+    return ref.eval()
+
+
+def _run_torch(ref, query, key, value, **masks):
+    return ref(query, key, value, need_weights=True, average_attn_weights=False, **masks)
+
+
+def _check(ours, ref, out, weights, kernel):
+    torch.testing.assert_close(out, ref[0], **TOL)
+    if kernel == "sdpa":
+        assert weights is None
+    else:
+        assert weights.shape == ref[1].shape
+        torch.testing.assert_close(weights, ref[1], **TOL)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_self_attention_equals_pytorch(device, kernel):
+    ref = _torch_mha(device)
+    ours = MultiHeadAttention.from_torch(ref, kernel=kernel)
+    x = _randn(B, L, D, device=device)
+    out, w = ours(x)
+    assert out.shape == (B, L, D)
+    _check(ours, _run_torch(ref, x, x, x), out, w, kernel)
+    if w is not None:  # weights are per head; PyTorch's default averages them
+        torch.testing.assert_close(w.mean(1), ref(x, x, x)[1], **TOL)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("kdim,vdim", [(None, None), (7, 5)], ids=["packed", "kdim-vdim"])
+def test_cross_attention_equals_pytorch(device, kernel, kdim, vdim):
+    ref = _torch_mha(device, seed=1, kdim=kdim, vdim=vdim)
+    assert ref._qkv_same_embed_dim == (kdim is None)
+    ours = MultiHeadAttention.from_torch(ref, kernel=kernel)
+    query = _randn(B, L, D, device=device, seed=1)
+    key = _randn(B, S, kdim or D, device=device, seed=2)
+    value = _randn(B, S, vdim or D, device=device, seed=3)
+    out, w = ours(query, key, value)
+    assert out.shape == (B, L, D)
+    _check(ours, _run_torch(ref, query, key, value), out, w, kernel)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_key_padding_mask(device, kernel):
+    ref = _torch_mha(device, seed=2)
+    ours = MultiHeadAttention.from_torch(ref, kernel=kernel)
+    query, memory = _randn(B, L, D, device=device, seed=1), _randn(B, S, D, device=device, seed=2)
+    lengths = torch.tensor([5, 2], device=device)
+    mask = padding_mask(lengths, S)  # (B, 1, 1, S), True = real token
+    by_hand = torch.arange(S, device=device)[None, :] >= lengths[:, None]  # (B, S), True = padding
+    assert torch.equal(to_torch_key_padding_mask(mask), by_hand)
+    out, w = ours(query, memory, mask=mask)
+    _check(ours, _run_torch(ref, query, memory, memory, key_padding_mask=by_hand), out, w, kernel)
+    if w is not None:
+        assert not w[1, :, :, 2:].any()
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("L_,S_", [(4, 4), (4, 6)])
+def test_causal_mask(device, kernel, L_, S_):
+    ref = _torch_mha(device, seed=3)
+    ours = MultiHeadAttention.from_torch(ref, kernel=kernel)
+    query, memory = _randn(B, L_, D, device=device, seed=1), _randn(B, S_, D, device=device, seed=2)
+    mask = causal_mask(L_, S_, device=device)
+    by_hand = torch.triu(torch.ones(L_, S_, dtype=torch.bool, device=device), diagonal=1)  # True = future
+    assert torch.equal(to_torch_attn_mask(mask), by_hand)
+    out, w = ours(query, memory, mask=mask)
+    _check(ours, _run_torch(ref, query, memory, memory, attn_mask=by_hand), out, w, kernel)
+    if L_ == S_:  # PyTorch's own float causal mask, read back with from_torch_masks
+        float_mask = nn.Transformer.generate_square_subsequent_mask(L_, device=device, dtype=torch.float64)
+        torch.testing.assert_close(ours(query, memory, mask=from_torch_masks(float_mask))[0], out, **TOL)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_causal_padding_and_per_head_masks_together(device, kernel):
+    ref = _torch_mha(device, seed=4)
+    ours = MultiHeadAttention.from_torch(ref, kernel=kernel)
+    x = _randn(B, L, D, device=device, seed=4)
+    per_head = _randn(B, H, L, L, device=device, seed=5) > -0.5  # (B, H, L, S)
+    per_head[..., 0] = True  # keep every row alive: PyTorch gives NaN for a fully blocked row
+    attn_mask = to_torch_attn_mask(per_head.reshape(B * H, L, L))  # PyTorch's (B*H, L, S) layout
+    kpm = to_torch_key_padding_mask(padding_mask(torch.tensor([4, 3], device=device), L))
+    mask = from_torch_masks(attn_mask, kpm, num_heads=H)
+    assert torch.equal(mask, per_head & padding_mask(torch.tensor([4, 3], device=device), L))
+    out, w = ours(x, mask=mask)
+    _check(ours, _run_torch(ref, x, x, x, attn_mask=attn_mask, key_padding_mask=kpm), out, w, kernel)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_without_bias(device, kernel):
+    ref = _torch_mha(device, seed=5, bias=False, kdim=6, vdim=7)
+    ours = MultiHeadAttention.from_torch(ref, kernel=kernel)
+    assert all(p.bias is None for p in (ours.q_proj, ours.k_proj, ours.v_proj, ours.out_proj))
+    query, key, value = (_randn(B, n, d, device=device, seed=d) for n, d in ((L, D), (S, 6), (S, 7)))
+    out, w = ours(query, key, value)
+    _check(ours, _run_torch(ref, query, key, value), out, w, kernel)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_sequence_first_source(device, kernel):
+    ref = _torch_mha(device, seed=6, batch_first=False)
+    ours = MultiHeadAttention.from_torch(ref, kernel=kernel)  # ours is always batch-first
+    query, memory = _randn(B, L, D, device=device, seed=1), _randn(B, S, D, device=device, seed=2)
+    ref_out, ref_w = _run_torch(ref, query.transpose(0, 1), memory.transpose(0, 1), memory.transpose(0, 1))
+    out, w = ours(query, memory)
+    _check(ours, (ref_out.transpose(0, 1), ref_w), out, w, kernel)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_from_torch_keeps_dtype_device_and_copies(device, dtype):
+    ref = _torch_mha(device, dtype=dtype, dropout=0.25)
+    ours = MultiHeadAttention.from_torch(ref)
+    assert ours.kernel == "vectorized" and ours.dropout == 0.25
+    for p in ours.parameters():
+        assert p.dtype == dtype and p.device == ref.out_proj.weight.device and p.requires_grad
+    D_ = ref.embed_dim
+    assert torch.equal(ours.k_proj.weight, ref.in_proj_weight[D_:2 * D_])
+    assert torch.equal(ours.v_proj.bias, ref.in_proj_bias[2 * D_:])
+    with torch.no_grad():
+        ours.q_proj.weight.zero_()  # a copy, not a view into PyTorch's parameters
+    assert ref.in_proj_weight[:D_].abs().sum() > 0
+
+
+def test_from_torch_float32_within_default_tolerance(device):
+    ref = _torch_mha(device, dtype=torch.float32)
+    ours = MultiHeadAttention.from_torch(ref)
+    x = _randn(B, L, D, device=device, dtype=torch.float32)
+    out, w = ours(x)
+    assert out.dtype == w.dtype == torch.float32
+    ref_out, ref_w = _run_torch(ref, x, x, x)
+    torch.testing.assert_close(out, ref_out)
+    torch.testing.assert_close(w, ref_w)
+
+
+def test_kernel_is_switchable_and_kernels_agree(device):
+    ours = MultiHeadAttention.from_torch(_torch_mha(device, seed=7))
+    query, memory = _randn(B, L, D, device=device, seed=1), _randn(B, S, D, device=device, seed=2)
+    mask = causal_mask(L, S, device=device) & padding_mask(torch.tensor([5, 3], device=device), S)
+    mask[1, 0, 0, 0] = False  # batch 1, query 0 now sees no key at all
+    results = {}
+    for kernel in KERNELS:
+        ours.kernel = kernel
+        results[kernel] = ours(query, memory, mask=mask)
+    assert results["sdpa"][1] is None
+    torch.testing.assert_close(results["naive"][0], results["vectorized"][0], atol=1e-12, rtol=0)
+    torch.testing.assert_close(results["naive"][1], results["vectorized"][1], atol=1e-12, rtol=0)
+    torch.testing.assert_close(results["sdpa"][0], results["vectorized"][0], atol=1e-12, rtol=0)
+    assert torch.equal(results["naive"][1][1, :, 0], torch.zeros(H, S, dtype=torch.float64, device=device))
+    assert all(torch.isfinite(out).all() for out, _ in results.values())
+    assert "kernel='sdpa'" in repr(ours)
+
+
+def test_gradients_agree_between_kernels(device):
+    mask = causal_mask(L, S, device=device)
+    mask[0] = False  # a fully masked query row
+    grads = {}
+    for kernel in KERNELS:
+        ours = MultiHeadAttention.from_torch(_torch_mha(device, seed=8, kdim=7, vdim=5), kernel=kernel)
+        query = _randn(B, L, D, device=device, seed=1).requires_grad_()
+        key = _randn(B, S, 7, device=device, seed=2).requires_grad_()
+        value = _randn(B, S, 5, device=device, seed=3).requires_grad_()
+        out, _ = ours(query, key, value, mask=mask)
+        (out * _randn(B, L, D, device=device, seed=9)).sum().backward()
+        grads[kernel] = [query.grad, key.grad, value.grad] + [p.grad for p in ours.parameters()]
+    assert len(grads["naive"]) == 3 + 8
+    for kernel in ("naive", "sdpa"):
+        for a, b in zip(grads[kernel], grads["vectorized"]):
+            torch.testing.assert_close(a, b, **TOL)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_large_logits_stay_finite(device, dtype):
+    ours = MultiHeadAttention.from_torch(_torch_mha(device, seed=9, dtype=dtype))
+    with torch.no_grad():
+        ours.q_proj.weight.mul_(1000)  # queries x1000: scores in the thousands
+        ours.q_proj.bias.mul_(1000)
+    x = _randn(B, L, D, device=device, dtype=dtype)
+    mask = causal_mask(L, device=device)
+    outs = {}
+    for kernel in KERNELS:
+        ours.kernel = kernel
+        out, w = ours(x, mask=mask)
+        assert torch.isfinite(out).all(), kernel
+        if w is not None:
+            assert torch.isfinite(w).all()
+            torch.testing.assert_close(w.sum(-1), torch.ones(B, H, L, dtype=dtype, device=device))
+        outs[kernel] = out
+    torch.testing.assert_close(outs["naive"], outs["vectorized"])
+    torch.testing.assert_close(outs["sdpa"], outs["vectorized"])
+
+
+@pytest.mark.parametrize("kernel", ["naive", "vectorized"])
+def test_dropout_only_in_training(device, kernel):
+    ours = MultiHeadAttention.from_torch(_torch_mha(device, dropout=0.5), kernel=kernel)
+    x = _randn(B, L, D, device=device)
+    ours.eval()
+    _, w_eval = ours(x)
+    torch.manual_seed(0)
+    ours.train()
+    _, w_train = ours(x)
+    dropped = w_train == 0
+    assert dropped.any() and not dropped.all()
+    torch.testing.assert_close(w_train[~dropped], w_eval[~dropped] / 0.5, **TOL)
+
+
+def test_sdpa_dropout_only_in_training(device):
+    ours = MultiHeadAttention.from_torch(_torch_mha(device, dropout=0.5), kernel="sdpa")
+    x = _randn(B, L, D, device=device)
+    out_eval = ours.eval()(x)[0]
+    torch.testing.assert_close(ours(x)[0], out_eval, atol=0, rtol=0)
+    torch.manual_seed(0)
+    assert not torch.allclose(ours.train()(x)[0], out_eval)
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def test_embed_dim_must_divide_by_heads():
+    with pytest.raises(ValueError, match="embed_dim=10 is not divisible by num_heads=4"):
+        MultiHeadAttention(10, 4)
+
+
+def test_bad_kernel_name():
+    with pytest.raises(ValueError, match=r"kernel must be one of .*got kernel='flash'"):
+        MultiHeadAttention(8, 2, kernel="flash")
+    mha = MultiHeadAttention(8, 2)
+    mha.kernel = "loop"
+    with pytest.raises(ValueError, match=r"got kernel='loop'"):
+        mha(torch.randn(1, 3, 8))
+
+
+@pytest.mark.parametrize("args,message", [
+    (((2, 4),), r"query must have shape \(B, L, 12\), got \(2, 4\)"),
+    (((2, 4, 8),), r"query must have shape \(B, L, 12\), got \(2, 4, 8\)"),
+    (((2, 4, 12), (2, 5, 6)), r"key must have shape \(B, S, 7\), got \(2, 5, 6\)"),
+    (((2, 4, 12), (2, 5, 7), (2, 5, 7)), r"value must have shape \(B, S, 5\), got \(2, 5, 7\)"),
+    (((2, 4, 12), (2, 5, 7), (2, 6, 5)), r"key and value must share \(B, S\), got key \(2, 5, 7\) and value \(2, 6, 5\)"),
+    (((2, 4, 12), (3, 5, 7), (3, 5, 5)), r"query and key must share the batch size B, got query \(2, 4, 12\)"),
+])
+def test_wrong_input_shapes(args, message):
+    mha = MultiHeadAttention(D, H, kdim=7, vdim=5)
+    with pytest.raises(ValueError, match=message):
+        mha(*(torch.randn(shape) for shape in args))
+
+
+def test_non_tensor_input():
+    with pytest.raises(TypeError, match="query must be a torch.Tensor, got list"):
+        MultiHeadAttention(D, H)([[0.0] * D])
+
+
+@pytest.mark.parametrize("mask_shape", [(L, S + 1), (2, 1, 1, S), (1, 1, 1, L, S), (H + 1, L, S)])
+def test_mask_that_cannot_broadcast(mask_shape):
+    mha = MultiHeadAttention(D, H)
+    query, key = torch.randn(1, L, D), torch.randn(1, S, D)  # B = 1: a (2, ...) mask would grow the batch
+    expected = f"mask with shape {tuple(mask_shape)} cannot broadcast to the scores' shape (B, H, L, S) = (1, {H}, {L}, {S})"
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        mha(query, key, mask=torch.ones(mask_shape, dtype=torch.bool))
+
+
+def test_float_mask_is_a_type_error():
+    mha = MultiHeadAttention(D, H)
+    with pytest.raises(TypeError, match=r"mask must have dtype torch.bool .* got torch.float32 with shape \(4, 4\)"):
+        mha(torch.randn(1, L, D), mask=torch.zeros(L, L))
+
+
+def test_inputs_on_different_devices():
+    mha = MultiHeadAttention(D, H)
+    meta = torch.empty(1, S, D, device="meta")  # stands in for a GPU tensor on a CPU-only machine
+    with pytest.raises(ValueError, match="query, key and value must be on one device, got cpu, meta, meta"):
+        mha(torch.randn(1, L, D), meta)
+    with pytest.raises(ValueError, match="query is on meta but the module's weights are on cpu"):
+        mha(torch.empty(1, L, D, device="meta"))
+    with pytest.raises(ValueError, match="mask is on meta but the inputs are on cpu"):
+        mha(torch.randn(1, L, D), mask=torch.ones(L, L, dtype=torch.bool, device="meta"))
+
+
+@pytest.mark.cuda
+def test_inputs_on_cpu_and_cuda():
+    mha = MultiHeadAttention(D, H, device="cuda")
+    with pytest.raises(ValueError, match="must be on one device"):
+        mha(torch.randn(1, L, D, device="cuda"), torch.randn(1, S, D))
+    with pytest.raises(ValueError, match="query is on cpu but the module's weights are on cuda"):
+        mha(torch.randn(1, L, D))
+    with pytest.raises(ValueError, match="mask is on cpu but the inputs are on cuda"):
+        mha(torch.randn(1, L, D, device="cuda"), mask=causal_mask(L))
+
+
+def test_from_torch_rejects_what_it_cannot_copy():
+    with pytest.raises(TypeError, match="module must be an nn.MultiheadAttention, got Linear"):
+        MultiHeadAttention.from_torch(nn.Linear(4, 4))
+    with pytest.raises(ValueError, match="add_bias_kv"):
+        MultiHeadAttention.from_torch(nn.MultiheadAttention(8, 2, add_bias_kv=True))
