@@ -58,7 +58,7 @@ def attention_heatmap(weights, query_tokens=None, key_tokens=None, ax=None, titl
     if annotate is None:
         annotate = L <= 8 and S <= 8
     if annotate:
-        hi = np.nanmax(w) if w.size else 0
+        hi = vmax if vmax is not None else (np.nanmax(w) if w.size else 0)  # the colour scale's top
         for i in range(L):
             for j in range(S):
                 ax.text(j, i, f"{w[i, j]:.2f}", ha="center", va="center", fontsize=8,
