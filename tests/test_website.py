@@ -119,11 +119,15 @@ def test_root_redirects_to_the_first_page(visit, driver, server):
 @pytest.mark.parametrize("doc", PAGES)
 def test_page_loads_cleanly(visit, doc):
     r = visit(doc)
-    assert not r["uncaught"], f"uncaught JavaScript errors: {r['uncaught']}"
-    assert not r["console_errors"], f"console errors: {r['console_errors']}"
-    assert not r["failed"], f"failed requests: {r['failed']}"
-    assert not r["server_errors"], f"local resources not found: {r['server_errors']}"
-    assert not r["external"], f"requests that left the machine: {r['external']}"
+    problems = {
+        "uncaught JavaScript errors": r["uncaught"],
+        "console errors": r["console_errors"],
+        "failed requests": r["failed"],
+        "local resources not found": r["server_errors"],
+        "requests that left the machine": r["external"],
+    }
+    found = {k: v for k, v in problems.items() if v}
+    assert not found, "\n".join(f"{k}: {v}" for k, v in found.items())
 
 
 @pytest.mark.parametrize("doc", PAGES)
