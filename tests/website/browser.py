@@ -71,8 +71,10 @@ def network(perf_entries, origin):
     external = sorted({u for u in urls.values()
                        if urllib.parse.urlsplit(u).scheme in ("http", "https", "ws", "wss")
                        and not u.startswith(origin + "/")})
-    bad = sorted({(urls.get(r, "?"), f"HTTP {s}") for r, s in status.items() if s >= 400}
-                 | {(urls.get(r, "?"), err) for r, err in failed.items()})
+    # Only requests this page made: a request the previous page left in flight is
+    # cancelled by the navigation and says nothing about this page.
+    bad = sorted({(urls[r], f"HTTP {s}") for r, s in status.items() if s >= 400 and r in urls}
+                 | {(urls[r], err) for r, err in failed.items() if r in urls})
     return external, bad
 
 
