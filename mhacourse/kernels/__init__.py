@@ -6,7 +6,9 @@ with q (..., L, E), k (..., S, E), v (..., S, Ev) and returns
 
 * :mod:`mhacourse.kernels.naive` - Python loops that read like the maths.
 * :mod:`mhacourse.kernels.vectorized` - the same maths as batched matmuls.
+* :mod:`mhacourse.kernels.tiled` - keys in blocks with an online softmax;
+  memory linear in L, returns ``(out, None)``.
 """
-from . import naive, vectorized
+from . import naive, tiled, vectorized
 
-__all__ = ["naive", "vectorized"]
+__all__ = ["naive", "vectorized", "tiled"]
