@@ -1,0 +1,62 @@
+"""Counting the arithmetic of attention, to turn a time into a speed.
+
+Convention (the one FlashAttention's papers use): attention costs
+``4 * B * H * L * S * E`` floating-point operations. ``q @ k^T`` is
+B*H*L*S dot products of length E (E multiplies + E adds = 2E flops each), and
+``weights @ v`` is as many again when Ev = E. The softmax (about 5 flops per
+score) and the projections of a full layer are not counted.
+"""
+from __future__ import annotations
+
+__all__ = ["attention_flops", "mha_flops", "flops_per_second", "format_rate"]
+
+
+def attention_flops(B: int, H: int, L: int, S: int, E: int) -> int:
+    """Floating-point operations of one attention call, ``4 * B * H * L * S * E``.
+
+    >>> attention_flops(1, 1, 2, 3, 4)  # 2*3 scores of length 4, twice, 2 flops each
+    96
+    >>> attention_flops(2, 4, 128, 128, 64) / 1e9  # GFLOP
+    0.033554432
+    """
+    for name, n in (("B", B), ("H", H), ("L", L), ("S", S), ("E", E)):
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"{name} must be a non-negative int, got {name}={n!r}")
+    return 4 * B * H * L * S * E
+
+
+def mha_flops(B: int, L: int, S: int, D: int) -> int:
+    """Floating-point operations of one multi-head attention layer (D = H * E).
+
+    Four projections, each a (rows, D) @ (D, D) matmul at 2 flops per
+    multiply-add: queries (B*L rows), keys and values (B*S rows each) and the
+    output (B*L rows), plus the attention itself, ``4 * B * L * S * D``
+    (= 4*B*H*L*S*E summed over heads). Biases and softmax are not counted.
+
+    >>> mha_flops(1, 2, 3, 4) == 2 * (2 + 3 + 3 + 2) * 4 * 4 + 4 * 2 * 3 * 4
+    True
+    """
+    projections = 2 * B * (2 * L + 2 * S) * D * D
+    return projections + attention_flops(B, 1, L, S, D)
+
+
+def flops_per_second(flops: int, seconds: float) -> float:
+    """Attained speed in FLOP/s.
+
+    >>> flops_per_second(2e9, 0.5)
+    4000000000.0
+    """
+    if not seconds > 0:
+        raise ValueError(f"seconds must be positive, got seconds={seconds!r}")
+    return flops / seconds
+
+
+def format_rate(flops_per_s: float) -> str:
+    """A speed with a readable unit: GFLOP/s below 1e12, TFLOP/s above.
+
+    >>> format_rate(3.5e9), format_rate(4.2e13)
+    ('3.50 GFLOP/s', '42.0 TFLOP/s')
+    """
+    if flops_per_s >= 1e12:
+        return f"{flops_per_s / 1e12:.1f} TFLOP/s"
+    return f"{flops_per_s / 1e9:.2f} GFLOP/s"
