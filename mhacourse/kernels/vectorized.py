@@ -47,7 +47,9 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale=None):
     dtype = q.dtype
     work = torch.promote_types(dtype, torch.float32)
     q, k, v = q.to(work), k.to(work), v.to(work)
-    scores = q @ k.transpose(-2, -1) * scale  # (..., L, S)
+    # (q * scale) @ k^T equals (q @ k^T) * scale; scaling the (L, E) queries is
+    # cheaper than scaling the (L, S) scores when S > E.
+    scores = (q * scale) @ k.transpose(-2, -1)  # (..., L, S)
     if mask is not None:
         scores = scores.masked_fill(~mask, float("-inf"))  # (..., L, S)
         # A row with no allowed key would be softmax(-inf, ..., -inf) = NaN.
