@@ -67,10 +67,11 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     """
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (..., L, S)
     if mask is not None:
-        scores = scores.masked_fill(~mask, float("-inf"))  # blocked keys: -inf, weight 0 after softmax
-    weights = torch.softmax(scores, dim=-1)  # (..., L, S); NaN on rows where every key is blocked
+        scores = scores.masked_fill(~mask, float("-inf"))  # blocked: weight 0
+    weights = torch.softmax(scores, dim=-1)  # (..., L, S); NaN where all blocked
     if mask is not None:
-        weights = weights.masked_fill(~mask.any(dim=-1, keepdim=True), 0.0)  # those rows: zeros
+        sees_a_key = mask.any(dim=-1, keepdim=True)  # (..., L, 1)
+        weights = weights.masked_fill(~sees_a_key, 0.0)  # those rows: zeros
     return weights @ v, weights  # (..., L, Ev), (..., L, S)
 
 
@@ -129,7 +130,7 @@ def relu_attention(q, k, v):
     """
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (..., L, S)
     positive = torch.relu(scores)  # (..., L, S)
-    total = positive.sum(dim=-1, keepdim=True)  # (..., L, 1); 0 when every score is <= 0
+    total = positive.sum(dim=-1, keepdim=True)  # (..., L, 1); 0 if all <= 0
     weights = positive / total.clamp_min(1e-12)  # (..., L, S); such rows stay 0
     return weights @ v, weights  # (..., L, Ev), (..., L, S)
 
@@ -186,7 +187,7 @@ def attend_one_query(q_i, k, v):
     q_i: one query (E,); k: keys (S, E); v: values (S, Ev). Returns its output (Ev,).
     """
     E, S = q_i.shape[0], k.shape[0]
-    scores = torch.stack([q_i @ k[j] for j in range(S)]) / math.sqrt(E)  # (S,): one score per key
+    scores = torch.stack([q_i @ k[j] for j in range(S)]) / math.sqrt(E)  # (S,)
     weights = torch.softmax(scores, dim=0)  # (S,): sums to 1
     out = torch.zeros_like(v[0])  # (Ev,)
     for j in range(S):

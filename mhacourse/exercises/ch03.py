@@ -41,7 +41,7 @@ def self_attention_vector(a, W_q, W_k, W_v, i):
     q_i = W_q @ a[i]  # (dq,): the query of token i
     keys = torch.stack([W_k @ a_j for a_j in a])  # (n, dq): k^j = W^k a^j
     values = torch.stack([W_v @ a_j for a_j in a])  # (n, dv): v^j = W^v a^j
-    scores = keys @ q_i / math.sqrt(W_q.shape[0])  # (n,): alpha_j = q^i . k^j / sqrt(dq)
+    scores = keys @ q_i / math.sqrt(W_q.shape[0])  # (n,): q^i . k^j / sqrt(dq)
     weights = torch.softmax(scores, dim=0)  # (n,): normalised scores
     return weights @ values  # (dv,): b^i = sum_j weights_j v^j
 
@@ -152,7 +152,7 @@ def self_attention_rows(x, W_q, W_k, W_v):
     k = x @ W_k.T  # (..., n, dq)
     v = x @ W_v.T  # (..., n, dv)
     scores = q @ k.transpose(-2, -1) / math.sqrt(W_q.shape[0])  # (..., n, n) = A^T
-    weights = torch.softmax(scores, dim=-1)  # (..., n, n): each row (one query) sums to 1
+    weights = torch.softmax(scores, dim=-1)  # (..., n, n): rows sum to 1
     return weights @ v  # (..., n, dv) = O^T
 
 
@@ -194,7 +194,9 @@ q3 = Exercise(
 
 # q4 -----------------------------------------------------------------------------------------------------------
 def projection_parameters(r, dq, dv, bias=False):
-    """Number of learned numbers in W^q, W^k (dq x r each) and W^v (dv x r), plus their biases if ``bias``.
+    """Number of learned numbers in W^q, W^k (dq x r each) and W^v (dv x r).
+
+    With ``bias``, the three bias vectors count too.
 
     >>> projection_parameters(6, 4, 3)
     66
@@ -248,8 +250,13 @@ def _cycle(gen, n, device):
 
 
 def _gap_cases(gen, device):
-    cases = []
-    for b, dt, positions in zip([(), (2,), (2,)], _dtypes(device), (False, False, True)):
+    W_v = _weights(gen, device, torch.float32)[2]  # (dv, r)
+    # Case 1: a per-token linear map on tokens 2^i * u. Row differences then grow with
+    # the row indices, so a wrong permutation gives a gap that names the mistake.
+    rows = (2.0 ** torch.arange(_N, dtype=torch.float32, device=device))[:, None]  # (n, 1)
+    cases = [I.Case((lambda x: x @ W_v.T, rows * I.randn(gen, (1, _R), device), _cycle(gen, _N, device)),
+                    note="f maps each token on its own")]
+    for b, dt, positions in zip([(2,), (2,)], _dtypes(device)[1:], (False, True)):
         W, pos = _weights(gen, device, dt), I.randn(gen, (_N, _R), device, dt)
         f = (lambda x, W=W, pos=pos: self_attention_rows(x + pos, *W)) if positions else \
             (lambda x, W=W: self_attention_rows(x, *W))

@@ -37,7 +37,7 @@ def split_heads(x, num_heads):
     """
     B, L, D = x.shape
     E = D // num_heads
-    x = x.view(B, L, num_heads, E)  # (B, L, H, E): each token's D features cut into H chunks
+    x = x.view(B, L, num_heads, E)  # (B, L, H, E): D cut into H chunks of E
     return x.transpose(1, 2)  # (B, H, L, E): heads next to the batch dim
 
 
@@ -87,9 +87,10 @@ q2 = Exercise(
 
 # q3 -----------------------------------------------------------------------------------------------------------
 def mha_parameter_count(D, H, bias=True):
-    """Head dim E and the number of parameters of multi-head attention with model dim D and H heads.
+    """Head dim E, and the parameter count of multi-head attention (D, H heads).
 
-    Returns ``(E, count)``, counting W^q, W^k, W^v, W^o (D x D each) and, if ``bias``, their biases.
+    Returns ``(E, count)``, counting W^q, W^k, W^v, W^o (D x D each) and,
+    if ``bias``, their biases.
 
     >>> mha_parameter_count(512, 8)
     (64, 1050624)

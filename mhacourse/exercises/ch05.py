@@ -25,8 +25,8 @@ def _dtypes(device):
 
 # q1 -----------------------------------------------------------------------------------------------------------
 def identical_heads(w_head, num_heads):
-    """A stacked projection (H*E, D) in which all H heads share the same (E, D) weight ``w_head``."""
-    return w_head.repeat(num_heads, 1)  # (H*E, D): rows h*E:(h+1)*E are a copy of w_head
+    """A stacked (H*E, D) projection where all H heads share one (E, D) weight."""
+    return w_head.repeat(num_heads, 1)  # (H*E, D): every head's rows = w_head
 
 
 q1 = Exercise(
@@ -113,7 +113,9 @@ q2 = Exercise(
 
 # q3 -----------------------------------------------------------------------------------------------------------
 def ablate_head(x, W_q, W_k, W_v, W_o, num_heads, h):
-    """Self-attention output (B, L, D) with head h switched off (its output zeroed before W^o).
+    """Self-attention output (B, L, D) with head h switched off.
+
+    Head h's output is replaced by zeros before the output projection W^o.
 
     x: (B, L, D); W_q, W_k, W_v, W_o: (D, D) like nn.Linear weights; no biases.
     """
@@ -124,7 +126,8 @@ def ablate_head(x, W_q, W_k, W_v, W_o, num_heads, h):
         return t.view(B, L, num_heads, E).transpose(1, 2)
 
     q, k, v = split(x @ W_q.T), split(x @ W_k.T), split(x @ W_v.T)  # (B, H, L, E) each
-    weights = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(E), dim=-1)  # (B, H, L, L)
+    scores = q @ k.transpose(-2, -1) / math.sqrt(E)  # (B, H, L, L)
+    weights = torch.softmax(scores, dim=-1)  # (B, H, L, L)
     heads = weights @ v  # (B, H, L, E)
     heads[:, h] = 0.0  # head h contributes nothing
     concat = heads.transpose(1, 2).reshape(B, L, D)  # (B, L, D)
@@ -188,12 +191,14 @@ q3 = Exercise(
 
 # q4 -----------------------------------------------------------------------------------------------------------
 def subspace_heads(x, idx):
-    """Give each head its own subset of feature dims: out[b, h, l, e] = x[b, l, idx[h, e]].
+    """Give each head its own subset of the feature dims.
+
+    out[b, h, l, e] = x[b, l, idx[h, e]].
 
     x: (B, L, D); idx: (H, E) int64, head h reads dims idx[h]; heads may share
     dims and E need not be D / H. Returns (B, H, L, E).
     """
-    picked = x[..., idx]  # (B, L, H, E): advanced indexing replaces the last dim by idx's shape
+    picked = x[..., idx]  # (B, L, H, E): the last dim becomes idx's (H, E)
     return picked.transpose(1, 2)  # (B, H, L, E)
 
 
@@ -228,10 +233,11 @@ def subspace_overlap(idx, D):
     """Overlap of the heads' feature subsets, a float32 (H, H) matrix.
 
     idx: (H, E) int64, head h reads the E distinct dims idx[h] of 0..D-1.
-    Entry [h, g] is the fraction of head h's dims that head g also reads (1 on the diagonal).
+    Entry [h, g] is the fraction of head h's dims that head g also reads
+    (1 on the diagonal).
     """
     H, E = idx.shape
-    member = torch.zeros(H, D, device=idx.device)  # (H, D): member[h, d] = 1 if head h reads dim d
+    member = torch.zeros(H, D, device=idx.device)  # (H, D): 1 if h reads d
     member[torch.arange(H, device=idx.device)[:, None], idx] = 1.0
     return member @ member.T / E  # (H, H): shared dims / E
 

@@ -30,9 +30,13 @@ def _dtypes(device):
 
 # q1 -----------------------------------------------------------------------------------------------------------
 def causal_mask(L, S=None, device=None):
-    """Bool (L, S) causal mask, True = may attend: query i sees keys 0..i. S defaults to L."""
+    """Bool (L, S) causal mask, True = may attend: query i sees keys 0..i.
+
+    S defaults to L.
+    """
     S = L if S is None else S
-    return torch.ones(L, S, dtype=torch.bool, device=device).tril()  # (L, S): lower triangle, diagonal included
+    ones = torch.ones(L, S, dtype=torch.bool, device=device)  # (L, S)
+    return ones.tril()  # (L, S): the lower triangle, diagonal included
 
 
 q1 = Exercise(
@@ -60,9 +64,10 @@ q1 = Exercise(
 
 # q2 -----------------------------------------------------------------------------------------------------------
 def padding_mask(lengths, S):
-    """Bool (B, 1, 1, S) mask from sequence lengths: True at the first lengths[b] positions (real tokens).
+    """Bool (B, 1, 1, S) mask from sequence lengths, True at the real tokens.
 
-    lengths: (B,) int64. The two size-1 dims broadcast over heads and queries.
+    lengths: (B,) int64; row b is True at its first lengths[b] positions.
+    The two size-1 dims broadcast over heads and queries.
     """
     positions = torch.arange(S, device=lengths.device)  # (S,)
     real = positions < lengths[:, None]  # (B, S): True at real tokens
@@ -97,7 +102,10 @@ q2 = Exercise(
 
 # q3 -----------------------------------------------------------------------------------------------------------
 def to_key_padding_mask(mask):
-    """Our (B, 1, 1, S) padding mask (True = real token) -> nn.MultiheadAttention's key_padding_mask (B, S), True = padding."""
+    """Our (B, 1, 1, S) padding mask -> nn.MultiheadAttention's key_padding_mask.
+
+    Ours is True at real tokens; the result, (B, S), is True at padding.
+    """
     return ~mask[:, 0, 0, :]  # (B, S)
 
 
@@ -117,11 +125,13 @@ q3 = Exercise(
 
 # q4 -----------------------------------------------------------------------------------------------------------
 def to_attn_mask(mask, num_heads):
-    """Our per-sequence (B, L, S) mask (True = may attend) -> nn.MultiheadAttention's 3-D attn_mask.
+    """Our (B, L, S) mask -> nn.MultiheadAttention's 3-D attn_mask.
 
-    Returns (B*H, L, S), True = blocked, where row b*H + h belongs to sequence b, head h.
+    Ours is True = may attend. Returns (B*H, L, S), True = blocked, where
+    row b*H + h belongs to sequence b and head h.
     """
-    return (~mask).repeat_interleave(num_heads, dim=0)  # (B*H, L, S): each sequence's mask H times in a row
+    # Each sequence's mask H times in a row: b0, b0, b0, b1, b1, b1, ...
+    return (~mask).repeat_interleave(num_heads, dim=0)  # (B*H, L, S)
 
 
 def _attn_mask_cases(gen, device):
@@ -160,7 +170,8 @@ def cross_attention(mha, x, memory, memory_lengths):
     int64, the number of real tokens of each memory. Returns (B, L, D).
     """
     S = memory.shape[1]
-    real = torch.arange(S, device=memory.device) < memory_lengths[:, None]  # (B, S): True at real tokens
+    positions = torch.arange(S, device=memory.device)  # (S,)
+    real = positions < memory_lengths[:, None]  # (B, S): True at real tokens
     out, _ = mha(x, memory, memory, mask=real[:, None, None, :])  # mask (B, 1, 1, S)
     return out  # (B, L, D)
 
@@ -170,7 +181,8 @@ def _cross_cases(gen, device):
     for (B, L, S, H, E), dt in zip([(2, 5, 7, 3, 4), (3, 4, 6, 2, 5), (2, 6, 4, 3, 3)], _dtypes(device)):
         mha = I.init_module(MultiHeadAttention(H * E, H, device="meta"), gen, device, dt)
         x, memory = I.randn(gen, (B, L, H * E), device, dt), I.randn(gen, (B, S, H * E), device, dt)
-        cases.append(I.Case((mha, x, memory, I.lengths(gen, B, S, device)),
+        lengths = I.lengths(gen, B, S, device, min_pad=2)  # so that off-by-one still leaves padding
+        cases.append(I.Case((mha, x, memory, lengths),
                             sizes={"B": B, "L": L, "S": S, "D": H * E}))
     return cases
 
@@ -207,7 +219,9 @@ q5 = Exercise(
 
 # q6 -----------------------------------------------------------------------------------------------------------
 def encoder_block(x, attn, ff, norm1, norm2, pre_norm=True):
-    """One Transformer encoder block: self-attention, then feed-forward, each with a residual connection.
+    """A Transformer encoder block: self-attention, then feed-forward.
+
+    Each sublayer sits inside a residual connection with a LayerNorm.
 
     x: (B, L, D); attn: a MultiHeadAttention (returns (out, weights)); ff: a
     feed-forward network (B, L, D) -> (B, L, D); norm1, norm2: LayerNorms.
@@ -253,8 +267,12 @@ q6 = Exercise(
     **LayerNorm**. The original Transformer normalises after the sum (*post-norm*), most models today before the
     sublayer (*pre-norm*):
 
-    $$\text{pre: } x \leftarrow x + \mathrm{attn}(\mathrm{norm}_1(x)), \; x \leftarrow x + \mathrm{ff}(\mathrm{norm}_2(x))
-    \qquad \text{post: } x \leftarrow \mathrm{norm}_1(x + \mathrm{attn}(x)), \; x \leftarrow \mathrm{norm}_2(x + \mathrm{ff}(x))$$
+    $$\begin{aligned}
+    \text{pre-norm: } & x \leftarrow x + \mathrm{attn}(\mathrm{norm}_1(x)), &
+      x &\leftarrow x + \mathrm{ff}(\mathrm{norm}_2(x)) \\
+    \text{post-norm: } & x \leftarrow \mathrm{norm}_1(x + \mathrm{attn}(x)), &
+      x &\leftarrow \mathrm{norm}_2(x + \mathrm{ff}(x))
+    \end{aligned}$$
 
     Write `encoder_block(x, attn, ff, norm1, norm2, pre_norm=True)` for `x` (B, L, D), where `attn` is a
     `mhacourse.MultiHeadAttention` (it returns `(out, weights)`), `ff` maps (B, L, D) to (B, L, D), and `norm1`,

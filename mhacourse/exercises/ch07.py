@@ -59,7 +59,7 @@ q1 = Exercise(
 
 # q2 -----------------------------------------------------------------------------------------------------------
 def scores_bytes(B, H, L, S, dtype):
-    """Bytes taken by the (B, H, L, S) scores (or weights) matrix of the given torch dtype.
+    """Bytes taken by the (B, H, L, S) scores matrix, for a torch dtype.
 
     >>> scores_bytes(1, 1, 1024, 1024, torch.float32)
     4194304
@@ -101,7 +101,8 @@ def online_softmax_update(m, l, acc, scores, v):
     block's scores; v: (..., Sb, Ev) its values. Returns the new ``(m, l, acc)``.
     """
     m_new = torch.maximum(m, scores.amax(dim=-1))  # (..., L)
-    rescale = torch.exp(m - m_new)  # (..., L): old terms were relative to m; 0 while m is -inf
+    # Old terms were relative to m; now to m_new. 0 while m is -inf.
+    rescale = torch.exp(m - m_new)  # (..., L)
     p = torch.exp(scores - m_new[..., None])  # (..., L, Sb)
     l_new = rescale * l + p.sum(dim=-1)  # (..., L)
     acc_new = rescale[..., None] * acc + p @ v  # (..., L, Ev)
@@ -170,19 +171,19 @@ q3 = Exercise(
 
 # q4 -----------------------------------------------------------------------------------------------------------
 def tiled_attention(q, k, v, block_size):
-    """softmax(q k^T / sqrt(E)) v, computed one block of keys at a time with the online softmax.
+    """softmax(q k^T / sqrt(E)) v, one block of keys at a time (online softmax).
 
     q: (..., L, E), k: (..., S, E), v: (..., S, Ev); block_size: keys per block
     (the last block may be shorter). Returns (..., L, Ev).
     """
     S, E = k.shape[-2], q.shape[-1]
-    m = torch.full(q.shape[:-1], float("-inf"), dtype=q.dtype, device=q.device)  # (..., L) running max
-    l = torch.zeros_like(m)  # (..., L) running sum of exp(score - m)
-    acc = torch.zeros(*q.shape[:-1], v.shape[-1], dtype=q.dtype, device=q.device)  # (..., L, Ev)
+    m = q.new_full(q.shape[:-1], float("-inf"))  # (..., L): running max
+    l = q.new_zeros(q.shape[:-1])  # (..., L): running sum of exp(score - m)
+    acc = q.new_zeros(*q.shape[:-1], v.shape[-1])  # (..., L, Ev): weighted values
     for start in range(0, S, block_size):
         k_blk = k[..., start:start + block_size, :]  # (..., Sb, E)
         v_blk = v[..., start:start + block_size, :]  # (..., Sb, Ev)
-        scores = q @ k_blk.transpose(-2, -1) / math.sqrt(E)  # (..., L, Sb): only this block's scores
+        scores = q @ k_blk.transpose(-2, -1) / math.sqrt(E)  # (..., L, Sb)
         m_new = torch.maximum(m, scores.amax(dim=-1))  # (..., L)
         rescale = torch.exp(m - m_new)  # (..., L)
         p = torch.exp(scores - m_new[..., None])  # (..., L, Sb)

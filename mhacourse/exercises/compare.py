@@ -8,8 +8,10 @@ that differ (with the largest difference and where it is).
 
 >>> import torch
 >>> sizes = {"B": 2, "H": 3, "L": 5, "E": 4}
->>> print(diagnose(torch.zeros(2, 5, 3, 4), torch.zeros(2, 3, 5, 4), sizes))
-Your output should have shape (B, H, L, E) = (2, 3, 5, 4), but it has shape (2, 5, 3, 4). Are the heads (H) and query length (L) dims swapped?
+>>> message = diagnose(torch.zeros(2, 5, 3, 4), torch.zeros(2, 3, 5, 4), sizes)
+>>> print(message.replace(". ", ".\\n"))
+Your output should have shape (B, H, L, E) = (2, 3, 5, 4), but it has shape (2, 5, 3, 4).
+Are the heads (H) and query length (L) dims swapped?
 """
 from __future__ import annotations
 
@@ -54,8 +56,8 @@ def _dim(name) -> str:
 def shape_message(got, expected, sizes: dict, what: str = "Your output") -> str:
     """Explain a shape mismatch in words.
 
-    >>> print(shape_message((3, 7), (3, 1, 1, 7), {"B": 3, "S": 7}))
-    Your output should have shape (3, 1, 1, 7), but it has shape (3, 7). The sizes agree apart from the size-1 dims: check where you add them (x[:, None, None, :] or unsqueeze) or where you squeeze them away.
+    >>> shape_message((3, 7), (3, 1, 1, 7), {"B": 3, "S": 7}).split(". ")[1]
+    'The sizes agree apart from the size-1 dims: check where you add them (x[:, None, None, :] or unsqueeze) or ...'
     """
     g, e = tuple(got), tuple(expected)
     msg = f"{what} should have shape {_fmt(e, sizes)}, but it has shape {g}."
@@ -129,7 +131,8 @@ def _value_message(got: torch.Tensor, exp: torch.Tensor, what: str, rtol: float,
         return (f"{what} has the right shape, but {int(wrong.sum())} of {exp.numel()} entries differ, the first "
                 f"at index {at} (yours {got[at].item()}, expected {exp[at].item()}).")
     for bad, word, why in ((torch.isnan(got) & ~torch.isnan(exp), "NaN",
-                            "NaN comes from 0/0, from 0 * log(0), or from a softmax over a row whose scores are all -inf."),
+                            "NaN comes from 0/0, from 0 * log(0), or from a softmax over a row whose scores "
+                            "are all -inf."),
                            (torch.isinf(got) & ~torch.isinf(exp), "inf",
                             "inf usually means exp() overflowed: subtract the row max before exp().")):
         if bad.any():

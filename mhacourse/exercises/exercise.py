@@ -35,7 +35,7 @@ import torch
 from ..device import get_device
 from . import inputs
 from .compare import diagnose
-from .runner import Sink, describe, names as arg_names, reader_line, same, tip_for
+from .runner import Sink, describe, is_stub_raise, names as arg_names, reader_line, same, tip_for
 
 __all__ = ["Exercise", "CheckResult", "Text"]
 
@@ -99,6 +99,12 @@ class CheckResult:
                 f'{body}</div>')
 
 
+def _joiner(value) -> str:
+    if isinstance(value, torch.Tensor):
+        return " "
+    return "=" if isinstance(value, (int, float, bool, torch.dtype)) else ": "
+
+
 def _imports_for(source: str) -> str:
     found = [line for name, line in (("math.", "import math"), ("torch.", "import torch"),
                                      ("F.", "import torch.nn.functional as F")) if name in source]
@@ -109,11 +115,14 @@ def _make_stub(fn) -> str:
     """The reference's signature and docstring, with a body that raises NotImplementedError."""
     source = textwrap.dedent(inspect.getsource(fn))
     node = ast.parse(source).body[0]
+    if not isinstance(node, ast.FunctionDef):
+        raise TypeError(f"a reference function must be written with def, got: {source.strip()[:60]}")
     first = node.body[0]
     has_doc = isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant)
     head = source.splitlines()[:first.end_lineno if has_doc else first.lineno - 1]
     pad = " " * first.col_offset
-    return _imports_for(source) + "\n".join(head + [f"{pad}# Your code here.", f"{pad}raise NotImplementedError"]) + "\n"
+    body = [f"{pad}# Your code here.", f"{pad}raise NotImplementedError"]
+    return _imports_for(source) + "\n".join(head + body) + "\n"
 
 
 class Exercise:
@@ -139,8 +148,9 @@ class Exercise:
         self._fn, self.cases, self.hints, self.mistakes = reference, cases, list(hints), list(mistakes)
         self.outputs, self.rtol, self.atol = outputs, rtol, atol
         self.kind = "function" if cases is not None else "value"
-        self.stub = stub or _make_stub(reference)
-        self.check_code = check_code or f"ex.{self.name}.check({reference.__name__})"
+        answer = reference.__name__ if self.kind == "function" else "answer"
+        self.stub = stub or (_make_stub(reference) if self.kind == "function" else "answer = ...\n")
+        self.check_code = check_code or f"ex.{self.name}.check({answer})"
         self._hints_shown = 0
 
     name = property(lambda self: self.id.split(".")[-1], doc="'q1' for 'ch02.q1'.")
@@ -209,8 +219,8 @@ class Exercise:
         printed = 0
         for case in cases:
             names = arg_names(self._fn, len(case.args)) + list(case.kwargs)
-            shown = ", ".join(f"{n}{' ' if isinstance(v, torch.Tensor) else '='}{describe(v)}"
-                              for n, v in zip(names, [*case.args, *case.kwargs.values()]))
+            values = [*case.args, *case.kwargs.values()]
+            shown = ", ".join(f"{n}{_joiner(v)}{describe(v)}" for n, v in zip(names, values))
             where = f"\n\nInputs: {shown}" + (f" ({case.note})" if case.note else "") + "."
             expected = self._fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
             args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
@@ -219,17 +229,16 @@ class Exercise:
                 with contextlib.redirect_stdout(sink), warnings.catch_warnings(), torch.no_grad():
                     warnings.simplefilter("ignore")
                     got = fn(*args, **kwargs)
-            except NotImplementedError:
-                return self._not_attempted()
-            except Exception as err:  # the reader's bug must not crash the notebook
-                text = f"{type(err).__name__}: {err}".strip()
-                tip = tip_for(err)
-                return self._result("error", f"Your function raised `{text.splitlines()[0]}`."
-                                             f"{reader_line(err.__traceback__)} {tip}".rstrip() + where)
+            except NotImplementedError as err:
+                if is_stub_raise(err):
+                    return self._not_attempted()
+                return self._error(err, where)
+            except (Exception, SystemExit) as err:  # the reader's bug must not crash the notebook
+                return self._error(err, where)
             printed += sink.lines
             if got is Ellipsis:
                 return self._not_attempted()
-            for name, before, after in zip(names, [*case.args, *case.kwargs.values()], [*args, *kwargs.values()]):
+            for name, before, after in zip(names, values, [*args, *kwargs.values()]):
                 if not same(before, after):
                     return self._result("incorrect", (
                         f"Your function changed its input `{name}` in place (e.g. with `{name} *= ...`, "
@@ -241,6 +250,11 @@ class Exercise:
         note = f" (It printed {printed} lines, which the checker hid.)" if printed else ""
         return self._result("correct", f"Your function matches the reference on {len(cases)} sets of random "
                                        f"inputs on {device.type}.{note}")
+
+    def _error(self, err, where):
+        text = f"{type(err).__name__}: {err}".strip().rstrip(":").splitlines()[0]
+        return self._result("error", f"Your function raised `{text}`.{reader_line(err.__traceback__)} "
+                                     f"{tip_for(err)}".rstrip() + where)
 
     def _match_mistake(self, got, expected, case):
         for m in self.mistakes:

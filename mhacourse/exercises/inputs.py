@@ -99,14 +99,14 @@ def rand_mask(gen: torch.Generator, shape, device, p: float = 0.6, blocked_rows:
     return mask.to(device)
 
 
-def lengths(gen: torch.Generator, B: int, S: int, device) -> torch.Tensor:
-    """Int64 lengths (B,) in [1, S]: one full sequence, the others padded.
+def lengths(gen: torch.Generator, B: int, S: int, device, min_pad: int = 1) -> torch.Tensor:
+    """Int64 lengths (B,) in [1, S]: one full sequence, the others with at least ``min_pad`` padding.
 
-    >>> l = lengths(generator(0), 3, 7, "cpu")
-    >>> l.max().item(), bool((l >= 1).all())
-    (7, True)
+    >>> l = lengths(generator(0), 3, 7, "cpu", min_pad=2)
+    >>> l.max().item(), bool((l >= 1).all()), sorted(l.tolist())[-2] <= 5
+    (7, True, True)
     """
-    out = torch.randint(1, S, (B,), generator=gen)  # (B,), all < S
+    out = torch.randint(1, max(S - min_pad, 1) + 1, (B,), generator=gen)  # (B,), all <= S - min_pad
     out[torch.randint(B, (1,), generator=gen)] = S
     return out.to(device)
 

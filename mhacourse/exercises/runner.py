@@ -18,7 +18,7 @@ import traceback
 
 import torch
 
-__all__ = ["Sink", "reader_line", "tip_for", "names", "describe", "same"]
+__all__ = ["Sink", "reader_line", "is_stub_raise", "tip_for", "names", "describe", "same"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: Frames from these folders are library code, not the reader's.
@@ -73,6 +73,19 @@ def reader_line(tb) -> str:
     f = frames[-1]
     code = f" `{f.line.strip()}`" if f.line else ""
     return f" It happened at line {f.lineno} of `{f.name}`:{code}."
+
+
+def is_stub_raise(err: BaseException) -> bool:
+    """True if ``err`` comes from a ``raise`` statement in the reader's code (like a stub's).
+
+    PyTorch also raises NotImplementedError (e.g. an operator missing on some
+    device); that comes from a call, not from a ``raise`` line, and is an error.
+    """
+    frames = traceback.extract_tb(err.__traceback__)
+    line = (frames[-1].line or "").strip() if frames else ""
+    if not line:
+        return not str(err)
+    return line.startswith("raise") and not os.path.abspath(frames[-1].filename).startswith(SKIP_DIRS)
 
 
 def names(fn, n: int) -> list:
