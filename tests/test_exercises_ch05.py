@@ -1,0 +1,108 @@
+"""Chapter 5 exercises: reader-style answers, right and wrong."""
+import itertools
+import math
+
+import torch
+import torch.nn.functional as F
+
+import mhacourse
+from mhacourse.exercises import ch05 as ex
+
+
+def named(exercise, answer, mistake):
+    """The check fails, and its message is the catalogued message of ``mistake``."""
+    result = exercise.check(answer, device="cpu")
+    message = next(m.message for m in exercise.mistakes if m.name == mistake)
+    assert result.status == "incorrect", result
+    assert result.message.startswith(message), result.message
+
+
+def test_identical_heads(device):
+    assert ex.q1.check(lambda w, H: torch.cat([w] * H, dim=0), device=device).passed
+    named(ex.q1, lambda w, H: w.repeat_interleave(H, dim=0), "interleave_not_repeat")
+    named(ex.q1, lambda w, H: torch.stack([w] * H), "not_flattened")
+    named(ex.q1, lambda w, H: torch.cat([w] * H, dim=1), "tiled_columns")
+
+
+def test_identical_heads_attend_identically():
+    mha = mhacourse.MultiHeadAttention(12, 3)
+    with torch.no_grad():
+        for proj in (mha.q_proj, mha.k_proj, mha.v_proj):
+            proj.weight.copy_(ex.identical_heads(proj.weight[:4], 3))
+            proj.bias.copy_(proj.bias[:4].repeat(3))
+    _, weights = mha(torch.randn(2, 5, 12))  # (B, H, L, S)
+    assert torch.allclose(weights[:, 0], weights[:, 1]) and torch.allclose(weights[:, 0], weights[:, 2])
+    assert torch.allclose(ex.head_similarity(weights), torch.ones(2))
+
+
+def pairwise(weights, pairs=lambda H: itertools.combinations(range(H), 2), cosine=True):
+    maps = weights.flatten(-2)
+    sim = F.cosine_similarity if cosine else (lambda a, b, dim: (a * b).sum(dim))
+    return torch.stack([sim(maps[..., i, :], maps[..., j, :], dim=-1) for i, j in pairs(maps.shape[-2])]).mean(0)
+
+
+def test_head_similarity(device):
+    assert ex.q2.check(pairwise, device=device).passed
+    named(ex.q2, lambda w: pairwise(w, pairs=lambda H: itertools.product(range(H), repeat=2)), "self_pairs")
+    named(ex.q2, lambda w: pairwise(w, cosine=False), "not_normalised")
+
+
+def mha_parts(x, W_q, W_k, W_v, H):
+    B, L, D = x.shape
+    q, k, v = (mhacourse.split_heads(x @ W.T, H) for W in (W_q, W_k, W_v))
+    return torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(D // H), -1) @ v  # (B, H, L, E)
+
+
+def test_ablation_equals_removing_the_heads_contribution(device):
+    def subtract(x, W_q, W_k, W_v, W_o, H, h):
+        heads = mha_parts(x, W_q, W_k, W_v, H)
+        E = x.shape[-1] // H
+        return mhacourse.merge_heads(heads) @ W_o.T - heads[:, h] @ W_o[:, h * E:(h + 1) * E].T
+    assert ex.q3.check(subtract, device=device).passed
+
+
+def test_ablation_mistakes():
+    def zero_query_rows(x, W_q, W_k, W_v, W_o, H, h):
+        E = x.shape[-1] // H
+        W_q = W_q.clone()
+        W_q[h * E:(h + 1) * E] = 0
+        return mhacourse.merge_heads(mha_parts(x, W_q, W_k, W_v, H)) @ W_o.T
+
+    def zero_output(x, W_q, W_k, W_v, W_o, H, h):
+        E = x.shape[-1] // H
+        out = mhacourse.merge_heads(mha_parts(x, W_q, W_k, W_v, H)) @ W_o.T
+        out[..., h * E:(h + 1) * E] = 0
+        return out
+
+    def zero_strided(x, W_q, W_k, W_v, W_o, H, h):
+        concat = mhacourse.merge_heads(mha_parts(x, W_q, W_k, W_v, H))
+        concat[..., h::H] = 0
+        return concat @ W_o.T
+
+    def no_w_o(x, W_q, W_k, W_v, W_o, H, h):
+        heads = mha_parts(x, W_q, W_k, W_v, H)
+        heads[:, h] = 0
+        return mhacourse.merge_heads(heads)
+
+    for answer, mistake in ((zero_query_rows, "zeroed_w_q"), (zero_output, "zeroed_after_w_o"),
+                            (zero_strided, "interleaved_heads"), (no_w_o, "no_out_proj")):
+        named(ex.q3, answer, mistake)
+
+
+def test_subspace_heads(device):
+    assert ex.q4.check(lambda x, idx: torch.stack([x[..., i] for i in idx], dim=1), device=device).passed
+    named(ex.q4, lambda x, idx: x[:, :, idx], "heads_length_swapped")
+    named(ex.q4, lambda x, idx: x[..., idx.T].transpose(1, 2), "idx_transposed")
+
+
+def test_subspace_overlap(device):
+    def with_sets(idx, D, scale=lambda E, D: 1 / E):
+        sets = [set(row.tolist()) for row in idx]
+        out = [[len(a & b) * scale(len(a), D) for b in sets] for a in sets]
+        return torch.tensor(out, dtype=torch.float32, device=idx.device)
+
+    assert ex.q5.check(with_sets, device=device).passed
+    named(ex.q5, lambda idx, D: with_sets(idx, D, lambda E, D: 1 / D), "divided_by_d")
+    named(ex.q5, lambda idx, D: with_sets(idx, D, lambda E, D: 1.0), "counts")
+    contiguous = torch.arange(12).view(3, 4)
+    assert torch.equal(ex.subspace_overlap(contiguous, 12), torch.eye(3))
