@@ -169,8 +169,7 @@ q4 = Exercise(
     hints=["nn.Linear computes `x @ weight.T + bias`, so output feature i comes from row i of the weight.",
            "`rows = slice(h * E, (h + 1) * E)`, then use `weight[rows]` and `bias[rows]`."],
     mistakes=[
-        mistake("columns", lambda x, w, b, h, H: x @ w[:, h * (w.shape[0] // H):(h + 1) * (w.shape[0] // H)]
-                + b[h * (w.shape[0] // H):(h + 1) * (w.shape[0] // H)],
+        mistake("columns", lambda x, w, b, h, H: _rows_of(lambda t, h, H, E: t[h * E:(h + 1) * E])(x, w.T, b, h, H),
                 message="You took columns of the weight. In nn.Linear's layout (out_features, in_features), "
                         "head h owns *rows* h*E:(h+1)*E."),
         mistake("strided_rows", _rows_of(lambda t, h, H, E: t[h::H]), message="You took every H-th row "
