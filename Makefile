@@ -38,13 +38,15 @@ book: $(STAMP) $(MATHJAX)
 test: test-py test-nb build-strict test-browser
 
 test-py: $(STAMP)
-	$(BIN)/python -m pytest -q --doctest-modules -m "not browser" mhacourse tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules -m "not browser" mhacourse tests
 
 test-nb: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-sanitize-with $(SANITIZE) \
 		--nbval-current-env $(NOTEBOOKS)
 
+# From scratch, so no page left over from an earlier build is checked (or shipped).
 build-strict: $(STAMP) $(MATHJAX)
+	rm -rf _build/html _build/.doctrees
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 # Installs Debian's chromium + chromium-driver when missing (as root); the tests skip,
