@@ -159,3 +159,13 @@ def test_gradients_match_pytorch(device):
     theirs = torch.autograd.grad(F.scaled_dot_product_attention(q, k, v, attn_mask=mask), (q, k, v), grad_out)
     for a, b in zip(ours, theirs):
         torch.testing.assert_close(a, b, **TOL)
+
+
+@pytest.mark.parametrize("batch,L,S", [((2,), 0, 3), ((2,), 3, 0), ((0,), 3, 2), ((2, 3), 0, 0)])
+def test_empty_lengths_give_pytorchs_empty_or_zero_result(device, batch, L, S):
+    """No query, no key or no batch item: nothing to loop over, same result as PyTorch."""
+    q, k, v = _qkv(batch, L, S, E=4, Ev=5, device=device)
+    out, w = attend(q, k, v, mask=torch.ones(L, S, dtype=torch.bool, device=device))
+    assert out.shape == (*batch, L, 5) and w.shape == (*batch, L, S)
+    assert out.dtype == w.dtype == torch.float64 and out.device == w.device == q.device
+    torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v), **TOL)

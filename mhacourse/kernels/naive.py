@@ -43,17 +43,20 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale=None):
     check_mask(mask, (*batch, L, S), q.device)
     if scale is None:
         scale = 1.0 / math.sqrt(E)
+    N = math.prod(batch)  # batch items (and heads) to loop over
+    if N * L * S == 0:  # nothing to loop over: no weights, and zeros when there is no key
+        return q.new_zeros(*batch, L, Ev), q.new_zeros(*batch, L, S)
     if mask is None:
         mask = torch.ones(L, S, dtype=torch.bool, device=q.device)
-    mask = mask.expand(*batch, L, S).reshape(-1, L, S)  # (N, L, S), N = prod(batch)
+    mask = mask.expand(*batch, L, S).reshape(N, L, S)  # (N, L, S)
     # Sum in at least float32 (bfloat16 loses too many digits), cast back at the end.
     work = torch.promote_types(q.dtype, torch.float32)
-    q3 = q.to(work).reshape(-1, L, E)  # (N, L, E)
-    k3 = k.to(work).reshape(-1, S, E)  # (N, S, E)
-    v3 = v.to(work).reshape(-1, S, Ev)  # (N, S, Ev)
+    q3 = q.to(work).reshape(N, L, E)  # (N, L, E)
+    k3 = k.to(work).reshape(N, S, E)  # (N, S, E)
+    v3 = v.to(work).reshape(N, S, Ev)  # (N, S, Ev)
 
     outs, weights = [], []
-    for n in range(q3.shape[0]):  # every batch item (and head) on its own
+    for n in range(N):  # every batch item (and head) on its own
         for i in range(L):  # every query
             allowed = [j for j in range(S) if mask[n, i, j]]
             # Step 1: score query i against each key it may see.
