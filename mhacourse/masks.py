@@ -103,8 +103,11 @@ def from_torch_masks(attn_mask=None, key_padding_mask=None, num_heads: int | Non
 
 def _allowed(mask: torch.Tensor, name: str) -> torch.Tensor:
     """A PyTorch-style mask (bool True = blocked, or float 0 / -inf) -> ours (True = may attend)."""
-    if not mask.is_floating_point():
+    if mask.dtype == torch.bool:
         return ~mask
+    if not mask.is_floating_point():  # ~ on an integer mask flips bits (~1 == -2), not polarity
+        raise TypeError(f"{name} must be bool (True = blocked) or float (0 / -inf), got dtype {mask.dtype} "
+                        f"with shape {tuple(mask.shape)}; convert a 0/1 mask with .bool()")
     allowed = mask != float("-inf")
     if (mask[allowed] != 0).any():  # a bias such as ALiBi: no bool mask can carry it
         raise ValueError(f"a float {name} of shape {tuple(mask.shape)} may only hold 0 (attend) and -inf (blocked); "

@@ -121,3 +121,12 @@ def test_from_torch_masks_unpacks_per_head_masks(device):
 def test_from_torch_masks_needs_a_dividing_num_heads_for_3d(num_heads):
     with pytest.raises(ValueError, match=rf"\(6, 2, 2\).*num_heads={num_heads}"):
         from_torch_masks(torch.zeros(6, 2, 2, dtype=torch.bool), num_heads=num_heads)
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.int64])
+def test_from_torch_masks_rejects_integer_masks(dtype):
+    """~ on an integer 0/1 mask gives 255/254 or -1/-2, all truthy: refuse it instead of blocking nothing."""
+    with pytest.raises(TypeError, match=rf"key_padding_mask must be bool.*got dtype {dtype} with shape \(1, 2\)"):
+        from_torch_masks(key_padding_mask=torch.tensor([[0, 1]], dtype=dtype))
+    with pytest.raises(TypeError, match=r"attn_mask must be bool"):
+        from_torch_masks(attn_mask=torch.zeros(2, 2, dtype=dtype))
