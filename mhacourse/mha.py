@@ -99,6 +99,8 @@ class MultiHeadAttention(nn.Module):
         v = split_heads(self.v_proj(value), self.num_heads)  # (B, H, S, E)
         p = self.dropout if self.training else 0.0
         if self.kernel == "sdpa":
+            if mask is not None and mask.dim() < 2:  # SDPA wants the (L, S) dims, even for a 0-d or (S,) mask
+                mask = mask.expand(q.shape[-2], k.shape[-2])  # (L, S)
             heads = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)  # (B, H, L, E)
             if mask is not None:  # not every fused backend zeroes a query that sees no key
                 heads = heads.masked_fill(~mask.any(dim=-1, keepdim=True), 0.0)  # (B, H, L, E)

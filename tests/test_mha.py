@@ -323,3 +323,19 @@ def test_from_torch_rejects_what_it_cannot_copy():
         MultiHeadAttention.from_torch(nn.Linear(4, 4))
     with pytest.raises(ValueError, match="add_bias_kv"):
         MultiHeadAttention.from_torch(nn.MultiheadAttention(8, 2, add_bias_kv=True))
+
+
+@pytest.mark.parametrize("mask_shape", [(), (S,), (1, S), (L, 1), (B, 1, 1, S), (1, H, L, S), (B, 1, L, 1)])
+def test_every_broadcastable_mask_shape_gives_one_answer_for_all_kernels(device, mask_shape):
+    """The docstring promises any bool mask broadcastable to (B, H, L, S); F.scaled_dot_product_attention
+    itself refuses 0-d and 1-d masks, so the "sdpa" kernel must widen them."""
+    ours = MultiHeadAttention.from_torch(_torch_mha(device, seed=3))
+    query, memory = _randn(B, L, D, device=device, seed=1), _randn(B, S, D, device=device, seed=2)
+    mask = _randn(*mask_shape, device=device, seed=4) > -0.3
+    expected = {}
+    for kernel in KERNELS:
+        ours.kernel = kernel
+        expected[kernel] = ours(query, memory, mask=mask.expand(B, H, L, S))[0]  # (B, L, D)
+        torch.testing.assert_close(ours(query, memory, mask=mask)[0], expected[kernel], **TOL)
+    torch.testing.assert_close(expected["sdpa"], expected["vectorized"], **TOL)
+    torch.testing.assert_close(expected["naive"], expected["vectorized"], **TOL)
