@@ -1,9 +1,13 @@
 """tools/insert_exercises.py: generated exercise cells, idempotent, on a copy of a notebook."""
+import importlib
 import importlib.util
+import math
 import pathlib
+import re
 
 import nbformat
 import pytest
+import torch
 
 from mhacourse.exercises import ch02
 
@@ -91,3 +95,17 @@ def test_main_and_check_mode(tmp_path):
     assert tool.main(["--book", str(tmp_path)]) == 0
     assert tool.main(["--book", str(tmp_path), "--check"]) == 0
     assert tool.main([str(path)]) == 0
+
+
+@pytest.mark.parametrize("number", ["01", "02", "03", "04", "05", "06", "07"])
+def test_every_solution_pasted_into_its_answer_cell_passes_the_check(number):
+    """The solution a reader unfolds is code for the answer cell: run it there and the check cell says correct."""
+    module = importlib.import_module(f"mhacourse.exercises.ch{number}")
+    solutions = [c for c in tool.exercise_cells(module) if c.id.endswith("-solution")]
+    assert len(solutions) == len(module.EXERCISES)
+    for ex, cell in zip(module.EXERCISES, solutions):
+        code = cell.source.split("```python\n", 1)[1].rsplit("\n```\n````", 1)[0]
+        namespace = {"math": math, "torch": torch, "F": torch.nn.functional}  # what the stub cells import
+        exec(compile(code, ex.id, "exec"), namespace)
+        answer = namespace[re.search(r"check\((\w+)\)", ex.check_code).group(1)]
+        assert ex.check(answer, device="cpu").status == "correct", ex.id

@@ -49,8 +49,12 @@ def exercise_cells(module) -> list:
     for i, ex in enumerate(module.EXERCISES):
         statement = f"````{{exercise}} {ex.title}\n:label: {ex.label}\n\n{ex.statement}\n````"
         check = (f"from mhacourse.exercises import {name} as ex\n\n" if i == 0 else "") + ex.check_code
-        solution = (f"````{{solution}} {ex.label}\n:class: dropdown\n\n```python\n{ex.solution().rstrip()}\n```"
-                    "\n````")
+        code = ex.solution().rstrip()
+        if ex.kind == "value":  # the check cell wants the value, not the function that computes it
+            answer = re.search(r"check\((\w+)\)", ex.check_code).group(1)
+            function = re.match(r"def (\w+)", code).group(1)
+            code += f"\n\n\n{answer} = {function}()  # the value the check expects"
+        solution = f"````{{solution}} {ex.label}\n:class: dropdown\n\n```python\n{code}\n```\n````"
         for kind, part, source in (("markdown", "statement", statement), ("code", "stub", ex.stub.rstrip()),
                                    ("code", "check", check), ("markdown", "solution", solution)):
             new = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
