@@ -109,7 +109,16 @@ def _mha_fns(shape, names, device, dtype):
 
 
 def measure_group(group: dict, device, dtype, rounds: int = 3, min_run_time: float = 0.2) -> list:
-    """Time (side by side) and measure the peak memory of every row of one group."""
+    """Time (side by side) and measure the peak memory of every row of one group.
+
+    Returns one dict per name of the group (see :func:`run`'s ``"rows"``);
+    ``ratio`` is the row's median over the group's reference row (``ref``).
+
+    >>> group = sweep_groups([8], names=["vectorized", "sdpa"], E=4)[0]
+    >>> rows = measure_group(group, torch.device("cpu"), torch.float32, rounds=1, min_run_time=0.001)
+    >>> [(r["name"], r["ref"], r["dtype"], r["median_s"] > 0) for r in rows], rows[1]["ratio"]
+    ([('vectorized', 'sdpa', 'float32', True), ('sdpa', 'sdpa', 'float32', True)], 1.0)
+    """
     make = _kernel_fns if group["section"] == "kernel" else _mha_fns
     fns, flops, ref = make(group["shape"], group["names"], device, dtype)
     errors = {}
@@ -141,7 +150,11 @@ def measure_group(group: dict, device, dtype, rounds: int = 3, min_run_time: flo
 
 
 def device_name(device: torch.device) -> str:
-    """A human-readable name of the device: the GPU's model, or the CPU's model and thread count."""
+    """A human-readable name of the device: the GPU's model, or the CPU's model and thread count.
+
+    >>> device_name(torch.device("cpu")).endswith(f"({torch.get_num_threads()} threads)")
+    True
+    """
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     model = platform.processor() or platform.machine()
@@ -182,7 +195,15 @@ def _mib(n):
 
 
 def format_table(results: dict) -> str:
-    """The measured rows as text tables, one per section and dtype, then the targets."""
+    """The measured rows as text tables, one per section and dtype, then the targets.
+
+    >>> row = dict(section="kernel", dtype="float32", shape=dict(B=1, H=1, L=8, S=8, E=4), name="sdpa",
+    ...            median_s=2e-6, ratio=1.0, peak_bytes=None, flops_per_s=1e9, error=None)
+    >>> results = dict(device="cpu", device_name="Example CPU", torch_version="2.x", date="2000-01-01",
+    ...                rounds=1, dtypes=["float32"], rows=[row], targets=[])
+    >>> print(format_table(results).splitlines()[4])
+        1     1     8     8     4  sdpa                     2.00 µs     1.00x         -   1.00 GFLOP/s
+    """
     lines = [f"mhacourse.bench on {results['device']}: {results['device_name']}, torch {results['torch_version']}, "
              f"{results['date']}, {results['rounds']} rounds (medians of pooled runs, no autograd)"]
     for section, dims, ref in (("kernel", "BHLSE", "sdpa"), ("mha", "BLDH", "nn.MHA")):
@@ -205,8 +226,7 @@ def format_table(results: dict) -> str:
     return "\n".join(lines + format_targets(results["targets"]))
 
 
-def main(argv=None) -> dict:
-    """Command-line entry point; see ``python -m mhacourse.bench --help``."""
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m mhacourse.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     p.add_argument("--dtype", nargs="+", choices=sorted(DTYPES), default=None,
@@ -216,6 +236,22 @@ def main(argv=None) -> dict:
     p.add_argument("--rounds", type=int, default=None, help="turns over each group (default 3, quick 1)")
     p.add_argument("--min-run-time", type=float, default=None, help="seconds per row per round (default 0.2, quick 0.01)")
     p.add_argument("--json", metavar="PATH", help="also write the raw results as JSON")
+    return p
+
+
+def main(argv=None) -> dict:
+    """Command-line entry point; see ``python -m mhacourse.bench --help``.
+
+    Measures, prints :func:`format_table`, optionally writes ``--json``, and
+    returns :func:`run`'s results. Even ``--quick`` takes seconds, so this
+    example only parses arguments the way ``main`` does (unset numbers get
+    their defaults in ``main``: rounds 1 with ``--quick``, else 3):
+
+    >>> a = _parser().parse_args(["--quick", "--dtype", "bfloat16", "float32", "--lengths", "32", "64"])
+    >>> a.device, a.dtype, a.quick, a.lengths, a.rounds, a.json
+    ('cpu', ['bfloat16', 'float32'], True, [32, 64], None, None)
+    """
+    p = _parser()
     a = p.parse_args(argv)
     device = torch.device(a.device)
     if device.type == "cuda" and not torch.cuda.is_available():

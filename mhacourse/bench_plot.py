@@ -16,7 +16,18 @@ STYLE = {"naive": ("tab:red", "o"), "vectorized": ("tab:blue", "s"), "tiled": ("
 
 
 def load_results(path) -> dict:
-    """Read a results file of ``python -m mhacourse.bench --json``, checking its top-level keys."""
+    """Read a results file of ``python -m mhacourse.bench --json``, checking its top-level keys.
+
+    >>> import os, tempfile
+    >>> keys = dict(schema_version=1, device="cpu", device_name="Example CPU", torch_version="2.x",
+    ...             date="2000-01-01", dtypes=["float32"], rows=[])
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = os.path.join(d, "bench.json")
+    ...     with open(path, "w") as f:
+    ...         json.dump(keys, f)
+    ...     load_results(path)["device_name"]
+    'Example CPU'
+    """
     with open(path) as f:
         results = json.load(f)
     missing = [k for k in REQUIRED if k not in results]
@@ -46,6 +57,15 @@ def plot_sweep(results: dict, dtype: str | None = None, title: str | None = None
 
     Returns ``(fig, axes)``; never calls ``plt.show()``. Rows whose memory
     was not measured are left out of the memory panel.
+
+    >>> rows = [dict(section="kernel", sweep=True, dtype="float32", name="tiled", shape=dict(B=1, H=1, L=n, S=n, E=8),
+    ...              median_s=n * 1e-6, peak_bytes=n * 1024, flops_per_s=4 * n * n * 8 / (n * 1e-6)) for n in (32, 64)]
+    >>> results = dict(device="cpu", device_name="Example CPU", torch_version="2.x", date="2000-01-01",
+    ...                dtypes=["float32"], rows=rows)
+    >>> fig, axes = plot_sweep(results)
+    >>> [ax.get_title() for ax in axes], [line.get_label() for line in axes[0].get_lines()], axes[2].get_ylabel()
+    (['time', 'memory', 'speed'], ['tiled'], 'attained GFLOP/s')
+    >>> plt.close(fig)
     """
     dtype = dtype or results["dtypes"][0]
     rows = sweep_rows(results, dtype)

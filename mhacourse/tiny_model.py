@@ -130,6 +130,10 @@ class History:
     ``accuracy[i]`` (per target, on the evaluation data) and ``diversity[i]``
     (:func:`head_diversity` on the first 64 evaluation sequences; None for a
     single head) were measured. ``seconds`` is the training wall time.
+
+    >>> h = History(steps=[0, 10], loss=[2.3, 0.4], accuracy=[[0.1, 0.2], [0.9, 1.0]], diversity=[None, None])
+    >>> h.accuracy[h.steps.index(10)], h.seconds
+    ([0.9, 1.0], 0.0)
     """
 
     steps: list = field(default_factory=list)

@@ -41,6 +41,15 @@ class TwoRelationData:
             (``IGNORE`` at position 0), ``[..., 1]`` the marker's value.
         marker: long (B,), the marker's position in each sequence.
         num_values: V.
+
+    >>> data = make_two_relation_data(3, 6, 4)
+    >>> len(data), data.inputs.shape, data.marker.shape, data.num_values
+    (3, torch.Size([3, 6, 2]), torch.Size([3]), 4)
+    >>> rows = torch.arange(len(data))
+    >>> bool((data.inputs[rows, data.marker, 1] == 1).all()), data.targets[:, 0, 0].tolist()
+    (True, [-100, -100, -100])
+    >>> bool((data.targets[..., 1] == data.inputs[rows, data.marker, 0][:, None]).all())   # the marker's value
+    True
     """
 
     inputs: torch.Tensor

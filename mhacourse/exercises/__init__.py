@@ -41,5 +41,12 @@ def chapter(name: str):
 
 
 def all_exercises() -> list[Exercise]:
-    """Every exercise of the course, in book order (ch01.q1, ch01.q2, ..., ch07.qN)."""
+    """Every exercise of the course, in book order (ch01.q1, ch01.q2, ..., ch07.qN).
+
+    >>> exercises = all_exercises()
+    >>> [ex.id for ex in exercises[:2]], exercises[-1].id.startswith("ch07.")
+    (['ch01.q1', 'ch01.q2'], True)
+    >>> len({ex.id for ex in exercises}) == len(exercises)   # ids are unique
+    True
+    """
     return [ex for name in CHAPTERS for ex in chapter(name).EXERCISES]

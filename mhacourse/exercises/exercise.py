@@ -59,7 +59,11 @@ class Text(str):
 
 
 class Code(Text):
-    """Python source that shows as a highlighted code block in a notebook."""
+    """Python source that shows as a highlighted code block in a notebook.
+
+    >>> Code("x = 1\\n")._repr_markdown_()
+    '```python\\nx = 1\\n```'
+    """
 
     def _repr_markdown_(self):
         return f"```python\n{self}```"
@@ -140,6 +144,17 @@ class Exercise:
         outputs: names of the items when the answer returns a tuple.
         stub, check_code: notebook code; derived from the reference if omitted.
         rtol, atol: tolerances of the comparison.
+
+    A value exercise (no ``cases``: the reference takes no arguments):
+
+    >>> ex = Exercise("demo.q2", "Two plus two", "What is `2 + 2`?", lambda: torch.tensor(4.0),
+    ...               hints=["Add them."])
+    >>> ex, ex.kind, ex.name, ex.label, ex.stub
+    (<Exercise demo.q2: Two plus two>, 'value', 'q2', 'demo-q2', 'answer = ...\\n')
+    >>> ex.check(torch.tensor(4.0)).status, ex.check(...).status
+    ('correct', 'not attempted')
+    >>> ex.hint()
+    Hint 1 of 1 (last hint; `ex.q2.solution()` shows a solution): Add them.
     """
 
     def __init__(self, id, title, statement, reference, *, cases=None, hints=(), mistakes=(), outputs=None,

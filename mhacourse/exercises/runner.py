@@ -66,6 +66,14 @@ def reader_line(tb) -> str:
 
     Frames inside PyTorch, mhacourse and the standard library are skipped, so
     an error deep inside ``torch`` points at the reader's line that called it.
+
+    >>> def f(x):
+    ...     return x.shape
+    >>> try:
+    ...     f(3)
+    ... except AttributeError as err:
+    ...     print(reader_line(err.__traceback__))
+     It happened at line 2 of `f`: `return x.shape`.
     """
     frames = [f for f in traceback.extract_tb(tb) if not os.path.abspath(f.filename).startswith(SKIP_DIRS)]
     if not frames:
@@ -80,6 +88,19 @@ def is_stub_raise(err: BaseException) -> bool:
 
     PyTorch also raises NotImplementedError (e.g. an operator missing on some
     device); that comes from a call, not from a ``raise`` line, and is an error.
+
+    >>> def stub(x):
+    ...     raise NotImplementedError
+    >>> try:
+    ...     stub(1)
+    ... except NotImplementedError as err:
+    ...     is_stub_raise(err)
+    True
+    >>> try:
+    ...     torch.nn.Module()(1)   # raised inside PyTorch: a module without forward()
+    ... except NotImplementedError as err:
+    ...     is_stub_raise(err)
+    False
     """
     frames = traceback.extract_tb(err.__traceback__)
     line = (frames[-1].line or "").strip() if frames else ""
