@@ -13,18 +13,9 @@ from mhacourse.kernels import naive
 from mhacourse.kernels.vectorized import scaled_dot_product_attention as attend
 from mhacourse.masks import causal_mask, padding_mask
 
+from kernel_inputs import qkv as _qkv, randn as _randn
+
 TOL = dict(atol=1e-10, rtol=1e-10)
-
-
-def _randn(*shape, device, dtype=torch.float64, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randn(shape, generator=g, dtype=torch.float64).to(device, dtype)
-
-
-def _qkv(batch, L, S, E, Ev, device, dtype=torch.float64, seed=0):
-    return (_randn(*batch, L, E, device=device, dtype=dtype, seed=seed),
-            _randn(*batch, S, E, device=device, dtype=dtype, seed=seed + 1),
-            _randn(*batch, S, Ev, device=device, dtype=dtype, seed=seed + 2))
 
 
 @settings(max_examples=60, deadline=None)
