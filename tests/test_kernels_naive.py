@@ -6,8 +6,6 @@ Ev value dim. Sizes stay tiny because this kernel loops in Python.
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from mhacourse.kernels.naive import scaled_dot_product_attention as attend
 from mhacourse.masks import causal_mask
@@ -15,25 +13,6 @@ from mhacourse.masks import causal_mask
 from kernel_inputs import qkv as _qkv, randn as _randn
 
 TOL = dict(atol=1e-10, rtol=1e-10)
-
-
-@settings(max_examples=30, deadline=None)
-@given(data=st.data())
-def test_matches_pytorch_on_random_shapes_and_masks(device, attention_cases, reference, data):
-    case = data.draw(attention_cases())
-    q, k, v, mask = case.tensors(device)
-    out, w = attend(q, k, v, mask=mask, scale=case.scale)
-    ref_out, ref_w = reference(q, k, v, mask, case.scale)
-    assert out.shape == (*case.batch, case.L, case.Ev) and w.shape == (*case.batch, case.L, case.S)
-    assert out.dtype == w.dtype == torch.float64 and out.device == w.device == q.device
-    torch.testing.assert_close(out, ref_out, **TOL)
-    torch.testing.assert_close(w, ref_w, **TOL)
-    # Each row is a distribution over the keys it may see, or all zeros if it sees none.
-    allowed = torch.ones(*case.batch, case.L, case.S, dtype=torch.bool, device=device)  # (..., L, S)
-    if mask is not None:
-        allowed = allowed & mask
-    torch.testing.assert_close(w.sum(-1), allowed.any(-1).double(), **TOL)
-    assert torch.isfinite(out).all()
 
 
 def test_fully_masked_rows_give_zeros_not_nan(device):
