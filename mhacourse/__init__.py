@@ -9,6 +9,7 @@ Masks are bool with True = may attend.
 >>> mhacourse.split_heads(x, 8).shape
 torch.Size([3, 8, 4, 2])
 """
+
 from . import kernels, plot
 from .device import get_device, seed
 from .heads import merge_heads, split_heads
@@ -16,5 +17,14 @@ from .masks import causal_mask, padding_mask
 from .mha import MultiHeadAttention
 
 __version__ = "0.1.0"
-__all__ = ["kernels", "plot", "get_device", "seed", "split_heads", "merge_heads", "causal_mask", "padding_mask",
-           "MultiHeadAttention"]
+__all__ = [
+    "MultiHeadAttention",
+    "causal_mask",
+    "get_device",
+    "kernels",
+    "merge_heads",
+    "padding_mask",
+    "plot",
+    "seed",
+    "split_heads",
+]

@@ -4,11 +4,12 @@ Each check raises an error that names the offending argument and its shape,
 so a reader sees *what* is wrong instead of a deep stack trace from a matmul.
 Shape legend: B batch, H heads, L query length, S key length, E head dim.
 """
+
 from __future__ import annotations
 
 import torch
 
-__all__ = ["check_qkv", "check_mask", "check_divisible"]
+__all__ = ["check_divisible", "check_mask", "check_qkv"]
 
 
 def _shape(t: torch.Tensor) -> tuple[int, ...]:
@@ -27,15 +28,21 @@ def check_qkv(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
         if not isinstance(t, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
         if t.dim() < 2:
-            raise ValueError(f"{name} must have at least 2 dims (..., length, dim), got shape {_shape(t)}")
+            raise ValueError(
+                f"{name} must have at least 2 dims (..., length, dim), got shape {_shape(t)}"
+            )
         if not t.is_floating_point():
-            raise TypeError(f"{name} must be a floating-point tensor, got dtype {t.dtype}")
+            raise TypeError(
+                f"{name} must be a floating-point tensor, got dtype {t.dtype}"
+            )
     if not (q.device == k.device == v.device):
         raise ValueError(
             f"q, k and v must be on one device, got q on {q.device}, k on {k.device}, v on {v.device}"
         )
     if not (q.dtype == k.dtype == v.dtype):
-        raise TypeError(f"q, k and v must share a dtype, got q {q.dtype}, k {k.dtype}, v {v.dtype}")
+        raise TypeError(
+            f"q, k and v must share a dtype, got q {q.dtype}, k {k.dtype}, v {v.dtype}"
+        )
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(
             f"q and k must have the same head dim E: q has shape {_shape(q)} (E={q.shape[-1]}), "
@@ -52,7 +59,12 @@ def check_qkv(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
         )
 
 
-def check_mask(mask: torch.Tensor | None, target: tuple[int, ...], device: torch.device, what: str = "(..., L, S)") -> None:
+def check_mask(
+    mask: torch.Tensor | None,
+    target: tuple[int, ...],
+    device: torch.device,
+    what: str = "(..., L, S)",
+) -> None:
     """Check that ``mask`` is a bool tensor that broadcasts to ``target``.
 
     ``target`` is the full score shape, e.g. (B, H, L, S). The mask may have
@@ -64,7 +76,9 @@ def check_mask(mask: torch.Tensor | None, target: tuple[int, ...], device: torch
     if mask is None:
         return
     if not isinstance(mask, torch.Tensor):
-        raise TypeError(f"mask must be a bool torch.Tensor or None, got {type(mask).__name__}")
+        raise TypeError(
+            f"mask must be a bool torch.Tensor or None, got {type(mask).__name__}"
+        )
     if mask.dtype != torch.bool:
         raise TypeError(
             f"mask must have dtype torch.bool (True = may attend), got {mask.dtype} with shape {_shape(mask)}; "
@@ -79,7 +93,9 @@ def check_mask(mask: torch.Tensor | None, target: tuple[int, ...], device: torch
         except RuntimeError:
             ok = False
     if not ok:
-        raise ValueError(f"mask with shape {_shape(mask)} cannot broadcast to the scores' shape {what} = {tuple(target)}")
+        raise ValueError(
+            f"mask with shape {_shape(mask)} cannot broadcast to the scores' shape {what} = {tuple(target)}"
+        )
 
 
 def check_divisible(embed_dim: int, num_heads: int) -> int:
@@ -91,5 +107,7 @@ def check_divisible(embed_dim: int, num_heads: int) -> int:
     if num_heads <= 0:
         raise ValueError(f"num_heads must be positive, got num_heads={num_heads}")
     if embed_dim % num_heads:
-        raise ValueError(f"embed_dim={embed_dim} is not divisible by num_heads={num_heads}")
+        raise ValueError(
+            f"embed_dim={embed_dim} is not divisible by num_heads={num_heads}"
+        )
     return embed_dim // num_heads

@@ -1,4 +1,5 @@
 """Where to run, and how to make a run repeatable."""
+
 from __future__ import annotations
 
 import random

@@ -15,6 +15,7 @@ The submodules are named like those of ``nn.TransformerEncoderLayer``, and
 :meth:`EncoderBlock.from_torch` copies one. Shape legend: B batch, L length,
 D model dim, H heads, F feed-forward width.
 """
+
 from __future__ import annotations
 
 import torch
@@ -48,14 +49,25 @@ class EncoderBlock(nn.Module):
     torch.Size([2, 5, 16])
     """
 
-    def __init__(self, embed_dim: int, num_heads: int, ff_dim: int | None = None, dropout: float = 0.0,
-                 norm_first: bool = False, kernel: str = "vectorized", layer_norm_eps: float = 1e-5,
-                 device=None, dtype=None):
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        ff_dim: int | None = None,
+        dropout: float = 0.0,
+        norm_first: bool = False,
+        kernel: str = "vectorized",
+        layer_norm_eps: float = 1e-5,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         ff_dim = 4 * embed_dim if ff_dim is None else ff_dim
         kw = dict(device=device, dtype=dtype)
         self.norm_first = norm_first
-        self.self_attn = MultiHeadAttention(embed_dim, num_heads, kernel=kernel, dropout=dropout, **kw)
+        self.self_attn = MultiHeadAttention(
+            embed_dim, num_heads, kernel=kernel, dropout=dropout, **kw
+        )
         self.linear1 = nn.Linear(embed_dim, ff_dim, **kw)
         self.linear2 = nn.Linear(ff_dim, embed_dim, **kw)
         self.norm1 = nn.LayerNorm(embed_dim, eps=layer_norm_eps, **kw)
@@ -72,7 +84,9 @@ class EncoderBlock(nn.Module):
         hidden = self.dropout(torch.relu(self.linear1(x)))  # (B, L, F)
         return self.dropout2(self.linear2(hidden))  # (B, L, D)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
         if self.norm_first:
             x = x + self._attend(self.norm1(x), mask)  # (B, L, D)
             return x + self._feed_forward(self.norm2(x))  # (B, L, D)
@@ -80,7 +94,9 @@ class EncoderBlock(nn.Module):
         return self.norm2(x + self._feed_forward(x))  # (B, L, D)
 
     @classmethod
-    def from_torch(cls, layer: nn.TransformerEncoderLayer, kernel: str = "vectorized") -> "EncoderBlock":
+    def from_torch(
+        cls, layer: nn.TransformerEncoderLayer, kernel: str = "vectorized"
+    ) -> EncoderBlock:
         """Copy a batch-first, ReLU ``nn.TransformerEncoderLayer`` into an :class:`EncoderBlock`.
 
         Its ``src_key_padding_mask`` (True = padding) corresponds to our
@@ -93,15 +109,27 @@ class EncoderBlock(nn.Module):
         True
         """
         if not isinstance(layer, nn.TransformerEncoderLayer):
-            raise TypeError(f"layer must be an nn.TransformerEncoderLayer, got {type(layer).__name__}")
+            raise TypeError(
+                f"layer must be an nn.TransformerEncoderLayer, got {type(layer).__name__}"
+            )
         if not layer.self_attn.batch_first:
-            raise ValueError("layer must be built with batch_first=True, like EncoderBlock")
+            raise ValueError(
+                "layer must be built with batch_first=True, like EncoderBlock"
+            )
         if getattr(layer, "activation_relu_or_gelu", 1) != 1:
             raise ValueError("only the ReLU activation is supported")
         w = layer.linear1.weight
-        block = cls(layer.self_attn.embed_dim, layer.self_attn.num_heads, ff_dim=layer.linear1.out_features,
-                    dropout=layer.dropout.p, norm_first=layer.norm_first, kernel=kernel,
-                    layer_norm_eps=layer.norm1.eps, device=w.device, dtype=w.dtype)
+        block = cls(
+            layer.self_attn.embed_dim,
+            layer.self_attn.num_heads,
+            ff_dim=layer.linear1.out_features,
+            dropout=layer.dropout.p,
+            norm_first=layer.norm_first,
+            kernel=kernel,
+            layer_norm_eps=layer.norm1.eps,
+            device=w.device,
+            dtype=w.dtype,
+        )
         block.self_attn = MultiHeadAttention.from_torch(layer.self_attn, kernel=kernel)
         for name in ("linear1", "linear2", "norm1", "norm2"):
             getattr(block, name).load_state_dict(getattr(layer, name).state_dict())

@@ -5,13 +5,14 @@ last dim as (H, E), then *transpose* so that heads sit next to the batch dim
 and each head sees a (L, E) matrix. Forgetting the transpose is the classic
 bug: the shape can look plausible while tokens and heads are mixed up.
 """
+
 from __future__ import annotations
 
 import torch
 
 from ._validate import check_divisible
 
-__all__ = ["split_heads", "merge_heads"]
+__all__ = ["merge_heads", "split_heads"]
 
 
 def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
@@ -30,7 +31,9 @@ def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
     try:
         E = check_divisible(x.shape[-1], num_heads)
     except ValueError as err:
-        raise ValueError(f"cannot split x with shape {tuple(x.shape)} into heads: {err}") from None
+        raise ValueError(
+            f"cannot split x with shape {tuple(x.shape)} into heads: {err}"
+        ) from None
     x = x.unflatten(-1, (num_heads, E))  # (..., L, H, E)
     return x.transpose(-3, -2)  # (..., H, L, E)
 
@@ -45,6 +48,8 @@ def merge_heads(x: torch.Tensor) -> torch.Tensor:
     True
     """
     if x.dim() < 3:
-        raise ValueError(f"x must have shape (..., H, L, E), got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"x must have shape (..., H, L, E), got shape {tuple(x.shape)}"
+        )
     x = x.transpose(-3, -2)  # (..., L, H, E)
     return x.flatten(-2)  # (..., L, D)

@@ -5,11 +5,18 @@ attend**, the same polarity as ``F.scaled_dot_product_attention``.
 ``nn.MultiheadAttention`` uses the opposite polarity (True = blocked) for its
 bool ``attn_mask`` and ``key_padding_mask``; the helpers below convert.
 """
+
 from __future__ import annotations
 
 import torch
 
-__all__ = ["causal_mask", "padding_mask", "to_torch_attn_mask", "to_torch_key_padding_mask", "from_torch_masks"]
+__all__ = [
+    "causal_mask",
+    "from_torch_masks",
+    "padding_mask",
+    "to_torch_attn_mask",
+    "to_torch_key_padding_mask",
+]
 
 
 def causal_mask(L: int, S: int | None = None, device=None) -> torch.Tensor:
@@ -40,7 +47,9 @@ def padding_mask(lengths, S: int) -> torch.Tensor:
     """
     lengths = torch.as_tensor(lengths)
     if lengths.dim() != 1 or lengths.is_floating_point():
-        raise ValueError(f"lengths must be a 1-D integer sequence (B,), got shape {tuple(lengths.shape)} dtype {lengths.dtype}")
+        raise ValueError(
+            f"lengths must be a 1-D integer sequence (B,), got shape {tuple(lengths.shape)} dtype {lengths.dtype}"
+        )
     if len(lengths) and (lengths.min() < 0 or lengths.max() > S):
         raise ValueError(f"lengths must lie in [0, S={S}], got {lengths.tolist()}")
     positions = torch.arange(S, device=lengths.device)  # (S,)
@@ -65,11 +74,15 @@ def to_torch_key_padding_mask(mask: torch.Tensor) -> torch.Tensor:
             [0, 0]], dtype=torch.int32)
     """
     if mask.dim() != 4 or mask.shape[1] != 1 or mask.shape[2] != 1:
-        raise ValueError(f"expected a padding mask of shape (B, 1, 1, S), got {tuple(mask.shape)}")
+        raise ValueError(
+            f"expected a padding mask of shape (B, 1, 1, S), got {tuple(mask.shape)}"
+        )
     return ~mask[:, 0, 0, :]  # (B, S)
 
 
-def from_torch_masks(attn_mask=None, key_padding_mask=None, num_heads: int | None = None):
+def from_torch_masks(
+    attn_mask=None, key_padding_mask=None, num_heads: int | None = None
+):
     """Combine ``nn.MultiheadAttention``-style masks into one of ours.
 
     Args:
@@ -91,12 +104,16 @@ def from_torch_masks(attn_mask=None, key_padding_mask=None, num_heads: int | Non
         allowed = _allowed(attn_mask, "attn_mask")
         if allowed.dim() == 3:
             if num_heads is None or num_heads < 1 or allowed.shape[0] % num_heads:
-                raise ValueError(f"a 3-D attn_mask has shape (B*H, L, S) = {tuple(allowed.shape)}: pass num_heads "
-                                 f"H that divides {allowed.shape[0]}, got num_heads={num_heads}")
+                raise ValueError(
+                    f"a 3-D attn_mask has shape (B*H, L, S) = {tuple(allowed.shape)}: pass num_heads "
+                    f"H that divides {allowed.shape[0]}, got num_heads={num_heads}"
+                )
             allowed = allowed.unflatten(0, (-1, num_heads))  # (B, H, L, S)
         mask = allowed
     if key_padding_mask is not None:
-        keep = _allowed(key_padding_mask, "key_padding_mask")[:, None, None, :]  # (B, 1, 1, S)
+        keep = _allowed(key_padding_mask, "key_padding_mask")[
+            :, None, None, :
+        ]  # (B, 1, 1, S)
         mask = keep if mask is None else mask & keep
     return mask
 
@@ -105,11 +122,17 @@ def _allowed(mask: torch.Tensor, name: str) -> torch.Tensor:
     """A PyTorch-style mask (bool True = blocked, or float 0 / -inf) -> ours (True = may attend)."""
     if mask.dtype == torch.bool:
         return ~mask
-    if not mask.is_floating_point():  # ~ on an integer mask flips bits (~1 == -2), not polarity
-        raise TypeError(f"{name} must be bool (True = blocked) or float (0 / -inf), got dtype {mask.dtype} "
-                        f"with shape {tuple(mask.shape)}; convert a 0/1 mask with .bool()")
+    if (
+        not mask.is_floating_point()
+    ):  # ~ on an integer mask flips bits (~1 == -2), not polarity
+        raise TypeError(
+            f"{name} must be bool (True = blocked) or float (0 / -inf), got dtype {mask.dtype} "
+            f"with shape {tuple(mask.shape)}; convert a 0/1 mask with .bool()"
+        )
     allowed = mask != float("-inf")
     if (mask[allowed] != 0).any():  # a bias such as ALiBi: no bool mask can carry it
-        raise ValueError(f"a float {name} of shape {tuple(mask.shape)} may only hold 0 (attend) and -inf (blocked); "
-                         "other additive values cannot become a bool mask")
+        raise ValueError(
+            f"a float {name} of shape {tuple(mask.shape)} may only hold 0 (attend) and -inf (blocked); "
+            "other additive values cannot become a bool mask"
+        )
     return allowed

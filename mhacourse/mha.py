@@ -7,6 +7,7 @@ The module owns four linear maps. ``q_proj``, ``k_proj`` and ``v_proj`` each
 hold the H heads' projections *stacked*: rows ``h*E:(h+1)*E`` of the weight
 belong to head h. ``out_proj`` (W^o) mixes the concatenated heads.
 """
+
 from __future__ import annotations
 
 import torch
@@ -17,9 +18,9 @@ from . import kernels
 from ._validate import check_divisible, check_mask
 from .heads import merge_heads, split_heads
 
-__all__ = ["MultiHeadAttention", "KERNELS"]
+__all__ = ["KERNELS", "MultiHeadAttention"]
 
-KERNELS = ("naive", "vectorized", "sdpa")
+KERNELS = tuple(kernels.REGISTRY)  # the names MultiHeadAttention(kernel=...) accepts
 
 
 class MultiHeadAttention(nn.Module):
@@ -29,12 +30,14 @@ class MultiHeadAttention(nn.Module):
         embed_dim: D, the model dimension (query size and output size).
         num_heads: H; must divide D. Each head has E = D // H dims.
         bias: add a bias to the four projections.
-        kernel: "naive" (loops over heads and queries), "vectorized"
-            (reshape + batched matmuls) or "sdpa" (PyTorch's fused
-            ``F.scaled_dot_product_attention``; returns no weights).
-            A plain attribute: change it any time.
+        kernel: a name from ``kernels.REGISTRY``: "naive" (loops over
+            heads and queries), "vectorized" (reshape + batched matmuls),
+            "tiled" (online softmax over key blocks; returns no weights) or
+            "sdpa" (PyTorch's fused ``F.scaled_dot_product_attention``;
+            returns no weights). A plain attribute: change it any time.
         kdim, vdim: feature sizes of key and value inputs (default D).
-        dropout: dropout on the attention weights, active only in training.
+        dropout: dropout on the attention weights, active only in training
+            (not available with kernel="tiled", which never forms them).
 
     ``forward(query, key=None, value=None, mask=None)`` takes
     query (B, L, D), key (B, S, kdim), value (B, S, vdim) and a bool mask
@@ -48,8 +51,18 @@ class MultiHeadAttention(nn.Module):
     (torch.Size([3, 4, 16]), torch.Size([3, 8, 4, 4]))
     """
 
-    def __init__(self, embed_dim, num_heads, bias=True, kernel="vectorized", kdim=None, vdim=None,
-                 dropout=0.0, device=None, dtype=None):
+    def __init__(
+        self,
+        embed_dim,
+        num_heads,
+        bias=True,
+        kernel="vectorized",
+        kdim=None,
+        vdim=None,
+        dropout=0.0,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         self.head_dim = check_divisible(embed_dim, num_heads)
         self.embed_dim, self.num_heads = embed_dim, num_heads
@@ -60,7 +73,9 @@ class MultiHeadAttention(nn.Module):
             raise ValueError(f"kernel must be one of {KERNELS}, got kernel={kernel!r}")
         self.kernel = kernel
         kw = dict(bias=bias, device=device, dtype=dtype)
-        self.q_proj = nn.Linear(embed_dim, embed_dim, **kw)  # W^q: H stacked (E, D) blocks
+        self.q_proj = nn.Linear(
+            embed_dim, embed_dim, **kw
+        )  # W^q: H stacked (E, D) blocks
         self.k_proj = nn.Linear(self.kdim, embed_dim, **kw)  # W^k
         self.v_proj = nn.Linear(self.vdim, embed_dim, **kw)  # W^v
         self.out_proj = nn.Linear(embed_dim, embed_dim, **kw)  # W^o
@@ -69,20 +84,36 @@ class MultiHeadAttention(nn.Module):
         return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, kernel={self.kernel!r}"
 
     def _check_inputs(self, query, key, value, mask):
-        for name, t, size in (("query", query, self.embed_dim), ("key", key, self.kdim), ("value", value, self.vdim)):
+        for name, t, size in (
+            ("query", query, self.embed_dim),
+            ("key", key, self.kdim),
+            ("value", value, self.vdim),
+        ):
             if not isinstance(t, torch.Tensor):
-                raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+                raise TypeError(
+                    f"{name} must be a torch.Tensor, got {type(t).__name__}"
+                )
             if t.dim() != 3 or t.shape[-1] != size:
-                raise ValueError(f"{name} must have shape (B, {'L' if name == 'query' else 'S'}, {size}), got {tuple(t.shape)}")
+                raise ValueError(
+                    f"{name} must have shape (B, {'L' if name == 'query' else 'S'}, {size}), got {tuple(t.shape)}"
+                )
         if key.shape[:2] != value.shape[:2]:
-            raise ValueError(f"key and value must share (B, S), got key {tuple(key.shape)} and value {tuple(value.shape)}")
+            raise ValueError(
+                f"key and value must share (B, S), got key {tuple(key.shape)} and value {tuple(value.shape)}"
+            )
         if query.shape[0] != key.shape[0]:
-            raise ValueError(f"query and key must share the batch size B, got query {tuple(query.shape)} and key {tuple(key.shape)}")
+            raise ValueError(
+                f"query and key must share the batch size B, got query {tuple(query.shape)} and key {tuple(key.shape)}"
+            )
         if not (query.device == key.device == value.device):
-            raise ValueError(f"query, key and value must be on one device, got {query.device}, {key.device}, {value.device}")
+            raise ValueError(
+                f"query, key and value must be on one device, got {query.device}, {key.device}, {value.device}"
+            )
         if query.device != self.q_proj.weight.device:
-            raise ValueError(f"query is on {query.device} but the module's weights are on {self.q_proj.weight.device}; "
-                             "move one with .to(device)")
+            raise ValueError(
+                f"query is on {query.device} but the module's weights are on {self.q_proj.weight.device}; "
+                "move one with .to(device)"
+            )
         B, L, S = query.shape[0], query.shape[1], key.shape[1]
         check_mask(mask, (B, self.num_heads, L, S), query.device, what="(B, H, L, S)")
 
@@ -91,25 +122,37 @@ class MultiHeadAttention(nn.Module):
         value = key if value is None else value
         self._check_inputs(query, key, value, mask)
         if self.kernel not in KERNELS:
-            raise ValueError(f"kernel must be one of {KERNELS}, got kernel={self.kernel!r}")
+            raise ValueError(
+                f"kernel must be one of {KERNELS}, got kernel={self.kernel!r}"
+            )
         if self.kernel == "naive":
             return self._forward_head_loop(query, key, value, mask)
         q = split_heads(self.q_proj(query), self.num_heads)  # (B, H, L, E)
         k = split_heads(self.k_proj(key), self.num_heads)  # (B, H, S, E)
         v = split_heads(self.v_proj(value), self.num_heads)  # (B, H, S, E)
         p = self.dropout if self.training else 0.0
-        if self.kernel == "sdpa":
-            if mask is not None and mask.dim() < 2:  # SDPA wants the (L, S) dims, even for a 0-d or (S,) mask
+        if self.kernel == "sdpa":  # dropout happens inside the fused kernel
+            if mask is not None and mask.dim() < 2:  # SDPA wants the (L, S) dims
                 mask = mask.expand(q.shape[-2], k.shape[-2])  # (L, S)
-            heads = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)  # (B, H, L, E)
-            if mask is not None:  # not every fused backend zeroes a query that sees no key
-                heads = heads.masked_fill(~mask.any(dim=-1, keepdim=True), 0.0)  # (B, H, L, E)
-            weights = None
-        else:
-            heads, weights = kernels.vectorized.scaled_dot_product_attention(q, k, v, mask)  # (B, H, L, E)
-            if p:
-                weights = F.dropout(weights, p)
-                heads = weights @ v  # (B, H, L, E)
+            heads = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=mask, dropout_p=p
+            )  # (B, H, L, E)
+            if (
+                mask is not None
+            ):  # not every fused backend zeroes a query that sees no key
+                heads = heads.masked_fill(
+                    ~mask.any(dim=-1, keepdim=True), 0.0
+                )  # (B, H, L, E)
+            return self.out_proj(merge_heads(heads)), None  # (B, L, D)
+        heads, weights = kernels.get(self.kernel)(q, k, v, mask)  # (B, H, L, E)
+        if p:
+            if weights is None:
+                raise ValueError(
+                    f"kernel={self.kernel!r} never forms the attention weights, so it cannot "
+                    f"apply dropout={self.dropout}; call .eval() or pick another kernel"
+                )
+            weights = F.dropout(weights, p)
+            heads = weights @ v  # (B, H, L, E)
         return self.out_proj(merge_heads(heads)), weights  # (B, L, D)
 
     def _forward_head_loop(self, query, key, value, mask):
@@ -131,7 +174,9 @@ class MultiHeadAttention(nn.Module):
             outs.append(out_h)
             weights.append(w_h)
         concat = torch.cat(outs, dim=-1)  # (B, L, D): head 0's E dims first
-        return self.out_proj(concat), torch.stack(weights, dim=1)  # (B, L, D), (B, H, L, S)
+        return self.out_proj(concat), torch.stack(
+            weights, dim=1
+        )  # (B, L, D), (B, H, L, S)
 
     @classmethod
     def from_torch(cls, module: nn.MultiheadAttention, kernel="vectorized"):
@@ -149,22 +194,47 @@ class MultiHeadAttention(nn.Module):
         True
         """
         if not isinstance(module, nn.MultiheadAttention):
-            raise TypeError(f"module must be an nn.MultiheadAttention, got {type(module).__name__}")
+            raise TypeError(
+                f"module must be an nn.MultiheadAttention, got {type(module).__name__}"
+            )
         if module.bias_k is not None or module.add_zero_attn:
-            raise ValueError("add_bias_kv and add_zero_attn have no counterpart in MultiHeadAttention")
+            raise ValueError(
+                "add_bias_kv and add_zero_attn have no counterpart in MultiHeadAttention"
+            )
         w_o = module.out_proj.weight
-        ours = cls(module.embed_dim, module.num_heads, bias=module.in_proj_bias is not None, kernel=kernel,
-                   kdim=module.kdim, vdim=module.vdim, dropout=module.dropout, device=w_o.device, dtype=w_o.dtype)
+        ours = cls(
+            module.embed_dim,
+            module.num_heads,
+            bias=module.in_proj_bias is not None,
+            kernel=kernel,
+            kdim=module.kdim,
+            vdim=module.vdim,
+            dropout=module.dropout,
+            device=w_o.device,
+            dtype=w_o.dtype,
+        )
         D = module.embed_dim
         if module._qkv_same_embed_dim:
             w_q, w_k, w_v = module.in_proj_weight.split(D)  # each (D, D)
         else:
-            w_q, w_k, w_v = module.q_proj_weight, module.k_proj_weight, module.v_proj_weight
+            w_q, w_k, w_v = (
+                module.q_proj_weight,
+                module.k_proj_weight,
+                module.v_proj_weight,
+            )
         with torch.no_grad():
-            for proj, w in ((ours.q_proj, w_q), (ours.k_proj, w_k), (ours.v_proj, w_v), (ours.out_proj, w_o)):
+            for proj, w in (
+                (ours.q_proj, w_q),
+                (ours.k_proj, w_k),
+                (ours.v_proj, w_v),
+                (ours.out_proj, w_o),
+            ):
                 proj.weight.copy_(w)
             if module.in_proj_bias is not None:
-                for proj, b in zip((ours.q_proj, ours.k_proj, ours.v_proj), module.in_proj_bias.split(D)):
+                for proj, b in zip(
+                    (ours.q_proj, ours.k_proj, ours.v_proj),
+                    module.in_proj_bias.split(D),
+                ):
                     proj.bias.copy_(b)
                 ours.out_proj.bias.copy_(module.out_proj.bias)
         return ours

@@ -3,13 +3,50 @@
 Every function returns matplotlib objects and never calls ``plt.show()``, so
 the caller decides how to display or save the figure.
 """
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-__all__ = ["attention_heatmap", "head_grid"]
+__all__ = ["attention_heatmap", "head_grid", "use_style"]
+
+#: The course's figure style: labels of at least 10 pt (about 13 px at 100 dpi),
+#: no offset or "6x10^1" style tick labels, and tight layouts.
+STYLE = {
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+    "figure.dpi": 100,
+    "savefig.dpi": 200,
+    "figure.constrained_layout.use": True,
+    "axes.formatter.useoffset": False,
+}
+
+
+def use_style(inline_format: str = "retina") -> dict:
+    """Apply the course's figure style; in a notebook, also render figures at 2x.
+
+    Call it once in a chapter's first code cell. Returns the rcParams it set.
+
+    >>> sorted(use_style())[:2]
+    ['axes.formatter.useoffset', 'axes.labelsize']
+    """
+    plt.rcParams.update(STYLE)
+    try:
+        from IPython import get_ipython
+
+        if get_ipython() is not None:
+            from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+            set_matplotlib_formats(inline_format)
+    except ImportError:  # matplotlib without IPython: style only
+        pass
+    return dict(STYLE)
 
 
 def _to_numpy(w) -> np.ndarray:
@@ -18,8 +55,18 @@ def _to_numpy(w) -> np.ndarray:
     return np.asarray(w)
 
 
-def attention_heatmap(weights, query_tokens=None, key_tokens=None, ax=None, title="Attention weights",
-                      annotate=None, cmap="viridis", colorbar=True, vmin=0.0, vmax=None):
+def attention_heatmap(
+    weights,
+    query_tokens=None,
+    key_tokens=None,
+    ax=None,
+    title="Attention weights",
+    annotate=None,
+    cmap="viridis",
+    colorbar=True,
+    vmin=0.0,
+    vmax=None,
+):
     """Draw one (L, S) attention map: rows are queries, columns are keys.
 
     Args:
@@ -40,16 +87,25 @@ def attention_heatmap(weights, query_tokens=None, key_tokens=None, ax=None, titl
     if w.ndim != 2:
         raise ValueError(f"weights must have shape (L, S), got {w.shape}")
     L, S = w.shape
-    for name, tokens, axis, n in (("query_tokens", query_tokens, "L", L), ("key_tokens", key_tokens, "S", S)):
+    for name, tokens, axis, n in (
+        ("query_tokens", query_tokens, "L", L),
+        ("key_tokens", key_tokens, "S", S),
+    ):
         if tokens is not None and len(tokens) != n:
-            raise ValueError(f"{name} has {len(tokens)} labels but weights has shape {w.shape} ({axis}={n})")
+            raise ValueError(
+                f"{name} has {len(tokens)} labels but weights has shape {w.shape} ({axis}={n})"
+            )
     if ax is None:
         fig, ax = plt.subplots(figsize=(1.0 + 0.55 * S, 0.8 + 0.5 * L))
     else:
         fig = ax.figure
     im = ax.imshow(w, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
-    ax.set_xticks(range(S), key_tokens if key_tokens is not None else range(S),
-                  rotation=45 if key_tokens is not None else 0, ha="right" if key_tokens is not None else "center")
+    ax.set_xticks(
+        range(S),
+        key_tokens if key_tokens is not None else range(S),
+        rotation=45 if key_tokens is not None else 0,
+        ha="right" if key_tokens is not None else "center",
+    )
     ax.set_yticks(range(L), query_tokens if query_tokens is not None else range(L))
     ax.set_xlabel("key")
     ax.set_ylabel("query")
@@ -58,18 +114,34 @@ def attention_heatmap(weights, query_tokens=None, key_tokens=None, ax=None, titl
     if annotate is None:
         annotate = L <= 8 and S <= 8
     if annotate:
-        hi = vmax if vmax is not None else (np.nanmax(w) if w.size else 0)  # the colour scale's top
+        hi = (
+            vmax if vmax is not None else (np.nanmax(w) if w.size else 0)
+        )  # the colour scale's top
         for i in range(L):
             for j in range(S):
-                ax.text(j, i, f"{w[i, j]:.2f}", ha="center", va="center", fontsize=8,
-                        color="black" if w[i, j] > 0.6 * hi else "white")
+                ax.text(
+                    j,
+                    i,
+                    f"{w[i, j]:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="black" if w[i, j] > 0.6 * hi else "white",
+                )
     if colorbar:
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     return fig, ax
 
 
-def head_grid(weights, query_tokens=None, key_tokens=None, row_labels=None, title="Attention per head",
-              cmap="viridis", cell_size=1.9):
+def head_grid(
+    weights,
+    query_tokens=None,
+    key_tokens=None,
+    row_labels=None,
+    title="Attention per head",
+    cmap="viridis",
+    cell_size=1.9,
+):
     """Draw a grid of attention maps: rows are batch items (or layers), columns are heads.
 
     Args:
@@ -89,17 +161,37 @@ def head_grid(weights, query_tokens=None, key_tokens=None, row_labels=None, titl
     if w.ndim == 3:
         w = w[None]
     if w.ndim != 4:
-        raise ValueError(f"weights must have shape (R, H, L, S) or (H, L, S), got {w.shape}")
+        raise ValueError(
+            f"weights must have shape (R, H, L, S) or (H, L, S), got {w.shape}"
+        )
     R, H, L, S = w.shape
     if row_labels is not None and len(row_labels) != R:
-        raise ValueError(f"row_labels has {len(row_labels)} labels but weights has shape {w.shape} (R={R})")
-    fig, axes = plt.subplots(R, H, figsize=(cell_size * H + 0.8, cell_size * R + 0.6), squeeze=False,
-                             sharex=True, sharey=True, constrained_layout=True)
+        raise ValueError(
+            f"row_labels has {len(row_labels)} labels but weights has shape {w.shape} (R={R})"
+        )
+    fig, axes = plt.subplots(
+        R,
+        H,
+        figsize=(cell_size * H + 0.8, cell_size * R + 0.6),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+        constrained_layout=True,
+    )
     for r in range(R):
         for h in range(H):
             ax = axes[r, h]
-            attention_heatmap(w[r, h], query_tokens, key_tokens, ax=ax, title=None, annotate=False,
-                              cmap=cmap, colorbar=False, vmax=1.0)
+            attention_heatmap(
+                w[r, h],
+                query_tokens,
+                key_tokens,
+                ax=ax,
+                title=None,
+                annotate=False,
+                cmap=cmap,
+                colorbar=False,
+                vmax=1.0,
+            )
             ax.label_outer()
             if r == 0:
                 ax.set_title(f"head {h}")

@@ -4,6 +4,7 @@ Also home of the hypothesis profile and of the random attention cases that
 both kernel test files draw from (exposed as fixtures, so no test imports
 this module).
 """
+
 import os
 from typing import NamedTuple
 
@@ -11,20 +12,28 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import pytest  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from hypothesis import HealthCheck, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 # The `device` fixture is function-scoped but immutable, so reusing it across
 # hypothesis examples is safe. Examples are derandomized so a CI failure
 # replays exactly; HYPOTHESIS_PROFILE=explore searches fresh examples.
-settings.register_profile("mhacourse", suppress_health_check=[HealthCheck.function_scoped_fixture],
-                          derandomize=True, database=None)
-settings.register_profile("explore", suppress_health_check=[HealthCheck.function_scoped_fixture], database=None)
+settings.register_profile(
+    "mhacourse",
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    derandomize=True,
+    database=None,
+)
+settings.register_profile(
+    "explore",
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    database=None,
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "mhacourse"))
 
 
@@ -81,11 +90,25 @@ def _attention_cases(draw, max_batch_dims=2, max_len=6):
     mask_shape = None
     if draw(st.booleans()):
         full = (*batch, L, S)
-        kept = full[draw(st.integers(0, len(full))):]  # drop some leading dims: broadcasting adds them back
-        mask_shape = tuple(n if draw(st.booleans()) else 1 for n in kept)  # and shrink some to 1
+        kept = full[
+            draw(st.integers(0, len(full))) :
+        ]  # drop some leading dims: broadcasting adds them back
+        mask_shape = tuple(
+            n if draw(st.booleans()) else 1 for n in kept
+        )  # and shrink some to 1
     density = draw(st.sampled_from([0.3, 0.7, 1.0]))
-    return AttentionCase(batch, L, S, E, Ev, scale, mask_shape, density, draw(st.booleans()),
-                         draw(st.integers(0, 2**16)))
+    return AttentionCase(
+        batch,
+        L,
+        S,
+        E,
+        Ev,
+        scale,
+        mask_shape,
+        density,
+        draw(st.booleans()),
+        draw(st.integers(0, 2**16)),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -98,13 +121,19 @@ def _reference(q, k, v, mask=None, scale=None, is_causal=False):
     """(out, weights) from PyTorch: out from F.scaled_dot_product_attention,
     weights by hand as softmax(q k^T * scale) with masked scores at -inf and
     fully masked rows set to zero."""
-    if mask is not None:  # SDPA rejects some valid broadcasts, e.g. a 0-d mask with 4-D q
+    if (
+        mask is not None
+    ):  # SDPA rejects some valid broadcasts, e.g. a 0-d mask with 4-D q
         mask = mask.expand(*q.shape[:-1], k.shape[-2])  # (..., L, S)
-    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale, is_causal=is_causal)
+    out = F.scaled_dot_product_attention(
+        q, k, v, attn_mask=mask, scale=scale, is_causal=is_causal
+    )
     s = q.shape[-1] ** -0.5 if scale is None else scale
     scores = q @ k.transpose(-2, -1) * s  # (..., L, S)
     if is_causal:
-        mask = torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool, device=q.device).tril()
+        mask = torch.ones(
+            q.shape[-2], k.shape[-2], dtype=torch.bool, device=q.device
+        ).tril()
     if mask is not None:
         scores = scores.masked_fill(~mask, float("-inf"))
     weights = torch.softmax(scores, dim=-1).nan_to_num(0.0)  # (..., L, S)

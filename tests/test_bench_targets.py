@@ -1,10 +1,20 @@
 """Targets are judged from the measured rows: PASS, FAIL, or SKIP when not measured."""
-from mhacourse.bench_targets import TARGETS, evaluate, format_targets
+
+from mhacourse.bench.targets import TARGETS, evaluate, format_targets
 
 
-def row(name, shape, section="kernel", dtype="float32", median=None, peak=None, speed=None):
-    return dict(section=section, dtype=dtype, shape=shape, name=name, median_s=median, peak_bytes=peak,
-                flops_per_s=speed)
+def row(
+    name, shape, section="kernel", dtype="float32", median=None, peak=None, speed=None
+):
+    return dict(
+        section=section,
+        dtype=dtype,
+        shape=shape,
+        name=name,
+        median_s=median,
+        peak_bytes=peak,
+        flops_per_s=speed,
+    )
 
 
 def by_id(results):
@@ -13,26 +23,55 @@ def by_id(results):
 
 def test_time_ratio_pass_and_fail():
     shape = dict(B=1, H=1, L=4096, S=4096, E=64)
-    ok = by_id({"device": "cpu", "rows": [row("tiled", shape, median=2.0), row("sdpa", shape, median=1.0)]})
-    assert ok["cpu-tiled-vs-sdpa"]["status"] == "PASS" and ok["cpu-tiled-vs-sdpa"]["value"] == 2.0
-    bad = by_id({"device": "cpu", "rows": [row("tiled", shape, median=2.6), row("sdpa", shape, median=1.0)]})
+    ok = by_id(
+        {
+            "device": "cpu",
+            "rows": [row("tiled", shape, median=2.0), row("sdpa", shape, median=1.0)],
+        }
+    )
+    assert (
+        ok["cpu-tiled-vs-sdpa"]["status"] == "PASS"
+        and ok["cpu-tiled-vs-sdpa"]["value"] == 2.0
+    )
+    bad = by_id(
+        {
+            "device": "cpu",
+            "rows": [row("tiled", shape, median=2.6), row("sdpa", shape, median=1.0)],
+        }
+    )
     assert bad["cpu-tiled-vs-sdpa"]["status"] == "FAIL"
 
 
 def test_memory_ratio_and_skip():
     shape = dict(B=1, H=1, L=8192, S=8192, E=64)
-    t = by_id({"device": "cpu", "rows": [row("tiled", shape, peak=30), row("vectorized", shape, peak=200)]})
-    assert t["cpu-tiled-memory"]["status"] == "FAIL" and t["cpu-tiled-memory"]["value"] == 0.15
-    assert t["cpu-vectorized-vs-naive"]["status"] == "SKIP"  # its rows were not measured
+    t = by_id(
+        {
+            "device": "cpu",
+            "rows": [row("tiled", shape, peak=30), row("vectorized", shape, peak=200)],
+        }
+    )
+    assert (
+        t["cpu-tiled-memory"]["status"] == "FAIL"
+        and t["cpu-tiled-memory"]["value"] == 0.15
+    )
+    assert (
+        t["cpu-vectorized-vs-naive"]["status"] == "SKIP"
+    )  # its rows were not measured
     assert t["cuda-vectorized-tflops"]["status"] == "SKIP"  # other device
 
 
 def test_gpu_speed_target():
     shape = dict(B=4, H=16, L=4096, S=4096, E=64)
     rows = [row("vectorized", shape, dtype="bfloat16", speed=41e12)]
-    assert by_id({"device": "cuda", "rows": rows})["cuda-vectorized-tflops"]["status"] == "PASS"
+    assert (
+        by_id({"device": "cuda", "rows": rows})["cuda-vectorized-tflops"]["status"]
+        == "PASS"
+    )
     rows = [row("vectorized", shape, dtype="bfloat16", speed=39e12)]
-    assert by_id({"device": "cuda", "rows": rows})["cuda-vectorized-tflops"]["status"] == "FAIL"
+    assert (
+        by_id({"device": "cuda", "rows": rows})["cuda-vectorized-tflops"]["status"]
+        == "FAIL"
+    )
 
 
 def test_one_line_per_target():

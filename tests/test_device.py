@@ -1,4 +1,5 @@
 """get_device picks the best accelerator; seed makes random, NumPy and torch repeatable."""
+
 import random
 
 import numpy as np
@@ -35,7 +36,11 @@ def test_mps_when_no_cuda(monkeypatch):
 
 def test_the_real_device_is_usable():
     device = mhacourse.get_device()
-    assert device.type == "cuda" if torch.cuda.is_available() else device.type in {"mps", "cpu"}
+    assert (
+        device.type == "cuda"
+        if torch.cuda.is_available()
+        else device.type in {"mps", "cpu"}
+    )
     assert torch.ones(2, device=device).sum().item() == 2
 
 
@@ -45,7 +50,11 @@ def test_cuda_is_picked_on_a_gpu_machine():
 
 
 def _draw(device):
-    return random.random(), np.random.rand(3).tolist(), torch.rand(3, device=device).tolist()
+    return (
+        random.random(),
+        np.random.rand(3).tolist(),
+        torch.rand(3, device=device).tolist(),
+    )
 
 
 def test_seed_is_reproducible(device):
@@ -55,7 +64,9 @@ def test_seed_is_reproducible(device):
     assert _draw(device) == first
     mhacourse.seed(124)
     other = _draw(device)
-    assert all(a != b for a, b in zip(other, first)), "another seed should change every generator"
+    assert all(a != b for a, b in zip(other, first)), (
+        "another seed should change every generator"
+    )
 
 
 def test_seed_defaults_to_zero():

@@ -1,4 +1,5 @@
 """Tests for mhacourse.encoder: equal to nn.TransformerEncoderLayer, and padding-safe."""
+
 import pytest
 import torch
 from torch import nn
@@ -11,8 +12,16 @@ from mhacourse.encoder import EncoderBlock
 @pytest.mark.parametrize("kernel", ["naive", "vectorized", "sdpa"])
 def test_equals_torch_encoder_layer_with_padding(norm_first, kernel, device):
     torch.manual_seed(0)
-    ref = nn.TransformerEncoderLayer(12, 3, dim_feedforward=20, dropout=0.0, batch_first=True,
-                                     norm_first=norm_first, device=device, dtype=torch.float64)
+    ref = nn.TransformerEncoderLayer(
+        12,
+        3,
+        dim_feedforward=20,
+        dropout=0.0,
+        batch_first=True,
+        norm_first=norm_first,
+        device=device,
+        dtype=torch.float64,
+    )
     ours = EncoderBlock.from_torch(ref, kernel=kernel)
     assert ours.norm_first == norm_first and ours.linear1.out_features == 20
     x = torch.randn(3, 7, 12, device=device, dtype=torch.float64)
@@ -27,18 +36,24 @@ def test_equals_torch_encoder_layer_with_padding(norm_first, kernel, device):
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_padding_does_not_leak_into_real_positions(norm_first, device):
     torch.manual_seed(1)
-    block = EncoderBlock(8, 2, norm_first=norm_first, device=device, dtype=torch.float64)
+    block = EncoderBlock(
+        8, 2, norm_first=norm_first, device=device, dtype=torch.float64
+    )
     lengths = [5, 2]
     x = torch.randn(2, 5, 8, device=device, dtype=torch.float64)
     mask = padding_mask(torch.tensor(lengths), 5).to(device)
     out = block(x, mask=mask)
     x2 = x.clone()
-    x2[1, 2:] = 100 * torch.randn(3, 8, device=device, dtype=torch.float64)  # change only the padding
+    x2[1, 2:] = 100 * torch.randn(
+        3, 8, device=device, dtype=torch.float64
+    )  # change only the padding
     out2 = block(x2, mask=mask)
     assert torch.allclose(out[1, :2], out2[1, :2], atol=1e-12)
     alone = block(x[1:, :2])  # the short sequence on its own, no padding at all
     assert torch.allclose(out[1, :2], alone[0], atol=1e-12)
-    assert not torch.allclose(block(x2)[1, :2], out[1, :2])  # without the mask, padding does leak
+    assert not torch.allclose(
+        block(x2)[1, :2], out[1, :2]
+    )  # without the mask, padding does leak
 
 
 def test_dropout_only_in_training():
@@ -58,7 +73,9 @@ def test_from_torch_rejects_unsupported():
     with pytest.raises(ValueError, match="batch_first"):
         EncoderBlock.from_torch(nn.TransformerEncoderLayer(8, 2))
     with pytest.raises(ValueError, match="ReLU"):
-        EncoderBlock.from_torch(nn.TransformerEncoderLayer(8, 2, activation="gelu", batch_first=True))
+        EncoderBlock.from_torch(
+            nn.TransformerEncoderLayer(8, 2, activation="gelu", batch_first=True)
+        )
 
 
 def test_shape_and_default_ff_width():

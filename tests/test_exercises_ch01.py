@@ -1,4 +1,5 @@
 """Chapter 1 exercises: reader-style answers, right and wrong."""
+
 import math
 
 import pytest
@@ -19,7 +20,10 @@ def named(exercise, answer, mistake):
 # q1 softmax
 def test_softmax_alternatives_pass(device):
     assert ex.q1.check(lambda x, dim=-1: torch.softmax(x, dim), device=device).passed
-    assert ex.q1.check(lambda x, dim=-1: torch.exp(x - torch.logsumexp(x, dim, keepdim=True)), device=device).passed
+    assert ex.q1.check(
+        lambda x, dim=-1: torch.exp(x - torch.logsumexp(x, dim, keepdim=True)),
+        device=device,
+    ).passed
 
 
 def no_max_shift(x, dim=-1):
@@ -56,18 +60,33 @@ def no_division(x, dim=-1):
     return torch.exp(x - x.amax(dim, keepdim=True))
 
 
-@pytest.mark.parametrize("answer, mistake", [
-    (no_max_shift, "no_max_shift"), (no_keepdim, "no_keepdim"), (keepdim_on_max_only, "no_keepdim_sum"),
-    (ignores_dim, "ignored_dim"), (columns, "softmax_wrong_axis"), (global_sum, "sum_of_everything"),
-    (no_division, "not_normalised")])
+@pytest.mark.parametrize(
+    "answer, mistake",
+    [
+        (no_max_shift, "no_max_shift"),
+        (no_keepdim, "no_keepdim"),
+        (keepdim_on_max_only, "no_keepdim_sum"),
+        (ignores_dim, "ignored_dim"),
+        (columns, "softmax_wrong_axis"),
+        (global_sum, "sum_of_everything"),
+        (no_division, "not_normalised"),
+    ],
+)
 def test_softmax_mistakes(answer, mistake):
     named(ex.q1, answer, mistake)
 
 
 # q2 by hand
-@pytest.mark.parametrize("answer, mistake", [([7.0, 8.0], "unnormalised"), ([1.167, 1.333], "linear"),
-                                             ([1.0, 1.0], "uniform"), ([2.0, 2.0], "hard"),
-                                             ([0.755, 0.910], "keys_not_values")])
+@pytest.mark.parametrize(
+    "answer, mistake",
+    [
+        ([7.0, 8.0], "unnormalised"),
+        ([1.167, 1.333], "linear"),
+        ([1.0, 1.0], "uniform"),
+        ([2.0, 2.0], "hard"),
+        ([0.755, 0.910], "keys_not_values"),
+    ],
+)
 def test_by_hand_mistakes(answer, mistake):
     named(ex.q2, torch.tensor(answer), mistake)
 
@@ -80,22 +99,36 @@ def test_by_hand_to_three_decimals_passes():
 # q3 soft lookup, q4 hard lookup
 def _soft(scale, dim=-1):
     def answer(q, k, v, temperature=1.0):
-        w = torch.softmax(q @ k.transpose(-2, -1) * scale(temperature, q.shape[-1]), dim=dim)
+        w = torch.softmax(
+            q @ k.transpose(-2, -1) * scale(temperature, q.shape[-1]), dim=dim
+        )
         return w @ v, w
+
     return answer
 
 
-@pytest.mark.parametrize("answer, mistake", [
-    (_soft(lambda t, E: 1 / t, dim=-2), "softmax_wrong_axis"), (_soft(lambda t, E: t), "temperature_multiplied"),
-    (_soft(lambda t, E: 1 / (t * math.sqrt(E))), "sqrt_scaling"), (_soft(lambda t, E: 1.0), "ignored_temperature")])
+@pytest.mark.parametrize(
+    "answer, mistake",
+    [
+        (_soft(lambda t, E: 1 / t, dim=-2), "softmax_wrong_axis"),
+        (_soft(lambda t, E: t), "temperature_multiplied"),
+        (_soft(lambda t, E: 1 / (t * math.sqrt(E))), "sqrt_scaling"),
+        (_soft(lambda t, E: 1.0), "ignored_temperature"),
+    ],
+)
 def test_soft_lookup_mistakes(answer, mistake):
     named(ex.q3, answer, mistake)
 
 
 def test_soft_lookup_is_sdpa_with_scale(device):
-    q, k, v = (torch.randn(2, n, d, dtype=torch.float64, device=device) for n, d in ((5, 4), (7, 4), (7, 6)))
+    q, k, v = (
+        torch.randn(2, n, d, dtype=torch.float64, device=device)
+        for n, d in ((5, 4), (7, 4), (7, 6))
+    )
     out, _ = ex.soft_lookup(q, k, v, temperature=0.5)
-    assert torch.allclose(out, F.scaled_dot_product_attention(q, k, v, scale=2.0), atol=1e-12)
+    assert torch.allclose(
+        out, F.scaled_dot_product_attention(q, k, v, scale=2.0), atol=1e-12
+    )
 
 
 def gather_lookup(q, k, v):
@@ -105,15 +138,34 @@ def gather_lookup(q, k, v):
 
 def test_hard_lookup_is_the_cold_limit_and_gather_passes(device):
     assert ex.q4.check(gather_lookup, device=device).passed
-    q, k, v = (torch.randn(3, n, d, dtype=torch.float64) for n, d in ((5, 4), (7, 4), (7, 6)))
-    assert torch.allclose(ex.soft_lookup(q, k, v, temperature=1e-4)[0], ex.hard_lookup(q, k, v), atol=1e-6)
+    q, k, v = (
+        torch.randn(3, n, d, dtype=torch.float64) for n, d in ((5, 4), (7, 4), (7, 6))
+    )
+    assert torch.allclose(
+        ex.soft_lookup(q, k, v, temperature=1e-4)[0], ex.hard_lookup(q, k, v), atol=1e-6
+    )
 
 
-@pytest.mark.parametrize("answer, mistake", [
-    (lambda q, k, v: torch.gather(v, -2, (q @ k.transpose(-2, -1)).argmin(-1)[..., None].expand(
-        *q.shape[:-1], v.shape[-1])), "argmin"),
-    (lambda q, k, v: gather_lookup(q, k, k), "returned_key"),
-    (lambda q, k, v: torch.softmax(q @ k.transpose(-2, -1), -1) @ v, "soft_instead")])
+@pytest.mark.parametrize(
+    "answer, mistake",
+    [
+        (
+            lambda q, k, v: torch.gather(
+                v,
+                -2,
+                (q @ k.transpose(-2, -1))
+                .argmin(-1)[..., None]
+                .expand(*q.shape[:-1], v.shape[-1]),
+            ),
+            "argmin",
+        ),
+        (lambda q, k, v: gather_lookup(q, k, k), "returned_key"),
+        (
+            lambda q, k, v: torch.softmax(q @ k.transpose(-2, -1), -1) @ v,
+            "soft_instead",
+        ),
+    ],
+)
 def test_hard_lookup_mistakes(answer, mistake):
     named(ex.q4, answer, mistake)
 
@@ -122,13 +174,19 @@ def test_hard_lookup_mistakes(answer, mistake):
 def test_entropy_alternatives_pass(device):
     categorical = torch.distributions.Categorical
     assert ex.q5.check(lambda w: categorical(probs=w).entropy(), device=device).passed
-    assert ex.q5.check(lambda w: -(w * torch.where(w > 0, w.log(), 0.0)).sum(-1), device=device).passed
+    assert ex.q5.check(
+        lambda w: -(w * torch.where(w > 0, w.log(), 0.0)).sum(-1), device=device
+    ).passed
 
 
-@pytest.mark.parametrize("answer, mistake", [
-    (lambda w: -(w * torch.log(w)).sum(-1), "nan_at_zero"),
-    (lambda w: -(w * torch.log2(w.clamp_min(1e-30))).sum(-1), "log2"),
-    (lambda w: torch.special.xlogy(w, w).sum(-1), "no_minus"),
-    (lambda w: -torch.special.xlogy(w, w).sum(-2), "wrong_axis")])
+@pytest.mark.parametrize(
+    "answer, mistake",
+    [
+        (lambda w: -(w * torch.log(w)).sum(-1), "nan_at_zero"),
+        (lambda w: -(w * torch.log2(w.clamp_min(1e-30))).sum(-1), "log2"),
+        (lambda w: torch.special.xlogy(w, w).sum(-1), "no_minus"),
+        (lambda w: -torch.special.xlogy(w, w).sum(-2), "wrong_axis"),
+    ],
+)
 def test_entropy_mistakes(answer, mistake):
     named(ex.q5, answer, mistake)

@@ -1,4 +1,5 @@
 """Chapter 2 exercises: reader-style answers, right and wrong."""
+
 import math
 
 import pytest
@@ -19,9 +20,15 @@ def named(exercise, answer, mistake):
 
 # q1 scores
 def test_scores():
-    assert ex.q1.check(lambda q, k: torch.einsum("...le,...se->...ls", q, k), device="cpu").passed
+    assert ex.q1.check(
+        lambda q, k: torch.einsum("...le,...se->...ls", q, k), device="cpu"
+    ).passed
     named(ex.q1, lambda q, k: k @ q.transpose(-2, -1), "transposed_scores")
-    named(ex.q1, lambda q, k: q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), "scaled_too_early")
+    named(
+        ex.q1,
+        lambda q, k: q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]),
+        "scaled_too_early",
+    )
 
 
 # q2 scaled dot-product attention
@@ -31,15 +38,28 @@ def test_package_kernels_pass(device):
 
 
 def test_reference_equals_torch_on_odd_shapes(device):
-    q, k, v = (torch.randn(2, 3, n, d, dtype=torch.float64, device=device) for n, d in ((5, 4), (7, 4), (7, 6)))
+    q, k, v = (
+        torch.randn(2, 3, n, d, dtype=torch.float64, device=device)
+        for n, d in ((5, 4), (7, 4), (7, 6))
+    )
     mask = torch.rand(5, 7, device=device) < 0.6
     mask[:, 0] = True
     out, _ = ex.scaled_dot_product_attention(q, k, v, mask)
-    assert torch.allclose(out, F.scaled_dot_product_attention(q, k, v, attn_mask=mask), atol=1e-12)
+    assert torch.allclose(
+        out, F.scaled_dot_product_attention(q, k, v, attn_mask=mask), atol=1e-12
+    )
 
 
-def sdpa(dim=-1, scale=lambda E, Ev: 1 / math.sqrt(E), fill=float("-inf"), after=False, flip=False, guard=True):
+def sdpa(
+    dim=-1,
+    scale=lambda E, Ev: 1 / math.sqrt(E),
+    fill=float("-inf"),
+    after=False,
+    flip=False,
+    guard=True,
+):
     """A reader's attention, with a switchable mistake."""
+
     def answer(q, k, v, mask=None):
         scores = q @ k.transpose(-2, -1) * scale(q.shape[-1], v.shape[-1])
         if mask is not None and not after:
@@ -50,14 +70,24 @@ def sdpa(dim=-1, scale=lambda E, Ev: 1 / math.sqrt(E), fill=float("-inf"), after
         if mask is not None and guard:
             weights = torch.nan_to_num(weights, nan=0.0)
         return weights @ v, weights
+
     return answer
 
 
-@pytest.mark.parametrize("answer, mistake", [
-    (sdpa(dim=-2), "softmax_wrong_axis"), (sdpa(scale=lambda E, Ev: 1.0), "no_scaling"),
-    (sdpa(scale=lambda E, Ev: 1 / E), "scale_by_e"), (sdpa(scale=lambda E, Ev: 1 / math.sqrt(Ev)), "scale_by_sqrt_ev"),
-    (sdpa(flip=True), "mask_polarity"), (sdpa(after=True), "mask_after_softmax"),
-    (sdpa(guard=False), "nan_masked_rows"), (sdpa(fill=-1e9), "finite_fill"), (sdpa(fill=-1e4), "finite_fill")])
+@pytest.mark.parametrize(
+    "answer, mistake",
+    [
+        (sdpa(dim=-2), "softmax_wrong_axis"),
+        (sdpa(scale=lambda E, Ev: 1.0), "no_scaling"),
+        (sdpa(scale=lambda E, Ev: 1 / E), "scale_by_e"),
+        (sdpa(scale=lambda E, Ev: 1 / math.sqrt(Ev)), "scale_by_sqrt_ev"),
+        (sdpa(flip=True), "mask_polarity"),
+        (sdpa(after=True), "mask_after_softmax"),
+        (sdpa(guard=False), "nan_masked_rows"),
+        (sdpa(fill=-1e9), "finite_fill"),
+        (sdpa(fill=-1e4), "finite_fill"),
+    ],
+)
 def test_sdpa_mistakes(answer, mistake):
     named(ex.q2, answer, mistake)
 
@@ -69,6 +99,7 @@ def test_renormalising_after_the_mask_gives_nan_rows():
             w = w * mask
             w = w / w.sum(-1, keepdim=True)
         return w @ v, w
+
     named(ex.q2, answer, "nan_masked_rows")
 
 
@@ -78,31 +109,48 @@ def relu_attn(norm):
         r = torch.relu(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]))
         w = norm(r)
         return w @ v, w
+
     return answer
 
 
 def test_relu_attention():
     total = lambda r: r.sum(-1, keepdim=True)  # noqa: E731
-    assert ex.q3.check(relu_attn(lambda r: torch.where(total(r) > 0, r / total(r), 0.0)), device="cpu").passed
+    assert ex.q3.check(
+        relu_attn(lambda r: torch.where(total(r) > 0, r / total(r), 0.0)), device="cpu"
+    ).passed
     assert ex.q3.check(relu_attn(lambda r: r / (total(r) + 1e-9)), device="cpu").passed
-    named(ex.q3, lambda q, k, v: ex.scaled_dot_product_attention(q, k, v), "softmax_instead")
+    named(
+        ex.q3,
+        lambda q, k, v: ex.scaled_dot_product_attention(q, k, v),
+        "softmax_instead",
+    )
     named(ex.q3, relu_attn(lambda r: r), "not_normalised")
     named(ex.q3, relu_attn(lambda r: r / total(r)), "nan_zero_rows")
-    named(ex.q3, relu_attn(lambda r: r / r.sum(-2, keepdim=True).clamp_min(1e-12)), "wrong_axis")
+    named(
+        ex.q3,
+        relu_attn(lambda r: r / r.sum(-2, keepdim=True).clamp_min(1e-12)),
+        "wrong_axis",
+    )
 
 
 # q4 one query
 def one_query(scale=lambda E, Ev: 1 / math.sqrt(E), softmax=True, ret="out"):
     def answer(q_i, k, v):
-        scores = torch.stack([torch.dot(q_i, k_j) for k_j in k]) * scale(q_i.shape[0], v.shape[1])
+        scores = torch.stack([torch.dot(q_i, k_j) for k_j in k]) * scale(
+            q_i.shape[0], v.shape[1]
+        )
         w = torch.softmax(scores, 0) if softmax else scores
         return w if ret == "weights" else sum(w[j] * v[j] for j in range(len(v)))
+
     return answer
 
 
 def test_one_query():
     assert ex.q4.check(one_query(), device="cpu").passed
-    assert ex.q4.check(lambda q_i, k, v: torch.softmax(k @ q_i / math.sqrt(len(q_i)), 0) @ v, device="cpu").passed
+    assert ex.q4.check(
+        lambda q_i, k, v: torch.softmax(k @ q_i / math.sqrt(len(q_i)), 0) @ v,
+        device="cpu",
+    ).passed
     named(ex.q4, one_query(scale=lambda E, Ev: 1.0), "no_scaling")
     named(ex.q4, one_query(scale=lambda E, Ev: 1 / math.sqrt(Ev)), "scale_by_sqrt_ev")
     named(ex.q4, one_query(ret="weights"), "returned_weights")
@@ -111,10 +159,14 @@ def test_one_query():
 
 # q5 masking scores
 def test_mask_scores():
-    assert ex.q5.check(lambda s, m: torch.where(m, s, float("-inf")), device="cpu").passed
+    assert ex.q5.check(
+        lambda s, m: torch.where(m, s, float("-inf")), device="cpu"
+    ).passed
     named(ex.q5, lambda s, m: s.masked_fill(m, float("-inf")), "mask_polarity")
     named(ex.q5, lambda s, m: s * m, "zero_fill")
     named(ex.q5, lambda s, m: s.masked_fill(~m, 0.0), "zero_fill")
     named(ex.q5, lambda s, m: s + (~m) * float("-inf"), "inf_times_zero")
     named(ex.q5, lambda s, m: s.masked_fill(~m, -1e9), "finite_fill")
-    named(ex.q5, lambda s, m: s.masked_fill(~m, torch.finfo(s.dtype).min), "finite_fill")
+    named(
+        ex.q5, lambda s, m: s.masked_fill(~m, torch.finfo(s.dtype).min), "finite_fill"
+    )

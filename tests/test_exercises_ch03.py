@@ -1,4 +1,5 @@
 """Chapter 3 exercises: reader-style answers, right and wrong."""
+
 import math
 
 import torch
@@ -24,12 +25,15 @@ def vector_view(swap=False, scale=True, project=True):
             scores.append(q @ k / (math.sqrt(len(q)) if scale else 1.0))
         weights = torch.softmax(torch.stack(scores), dim=0)
         return sum(w * (W_v @ a_j if project else a_j) for w, a_j in zip(weights, a))
+
     return answer
 
 
 def test_vector_view(device):
     assert ex.q1.check(vector_view(), device=device).passed
-    assert ex.q1.check(lambda a, Wq, Wk, Wv, i: ex.self_attention_rows(a, Wq, Wk, Wv)[i], device=device).passed
+    assert ex.q1.check(
+        lambda a, Wq, Wk, Wv, i: ex.self_attention_rows(a, Wq, Wk, Wv)[i], device=device
+    ).passed
     named(ex.q1, vector_view(swap=True), "qk_swapped")
     named(ex.q1, vector_view(scale=False), "no_scaling")
     named(ex.q1, vector_view(project=False), "values_not_projected")
@@ -41,11 +45,14 @@ def columns(dim=0, scale=True, qk=False, transpose=False):
         A = (Q.T @ K if qk else K.T @ Q) / (math.sqrt(Q.shape[0]) if scale else 1.0)
         O = V @ torch.softmax(A, dim=dim)
         return O.T if transpose else O
+
     return answer
 
 
 def test_column_view(device):
-    assert ex.q2.check(lambda I, Wq, Wk, Wv: ex.self_attention_rows(I.T, Wq, Wk, Wv).T, device=device).passed
+    assert ex.q2.check(
+        lambda I, Wq, Wk, Wv: ex.self_attention_rows(I.T, Wq, Wk, Wv).T, device=device
+    ).passed
     named(ex.q2, columns(dim=1), "softmax_rows")
     named(ex.q2, columns(transpose=True), "transposed_output")
     named(ex.q2, columns(scale=False), "no_scaling")
@@ -55,35 +62,69 @@ def test_column_view(device):
 def rows(dim=-1, scale=None, kq=False):
     def answer(x, W_q, W_k, W_v):
         q, k, v = F.linear(x, W_q), F.linear(x, W_k), F.linear(x, W_v)
-        s = (k @ q.transpose(-2, -1) if kq else q @ k.transpose(-2, -1)) / math.sqrt(scale or q.shape[-1])
+        s = (k @ q.transpose(-2, -1) if kq else q @ k.transpose(-2, -1)) / math.sqrt(
+            scale or q.shape[-1]
+        )
         return torch.softmax(s, dim) @ v
+
     return answer
 
 
 def test_row_view(device):
-    sdpa = lambda x, Wq, Wk, Wv: F.scaled_dot_product_attention(x @ Wq.T, x @ Wk.T, x @ Wv.T)  # noqa: E731
+    sdpa = lambda x, Wq, Wk, Wv: F.scaled_dot_product_attention(
+        x @ Wq.T, x @ Wk.T, x @ Wv.T
+    )
     assert ex.q3.check(sdpa, device=device).passed
     named(ex.q3, rows(dim=-2), "softmax_wrong_axis")
     named(ex.q3, rows(scale=1.0), "no_scaling")
-    named(ex.q3, lambda x, Wq, Wk, Wv: rows(scale=x.shape[-1])(x, Wq, Wk, Wv), "scale_by_sqrt_r")
+    named(
+        ex.q3,
+        lambda x, Wq, Wk, Wv: rows(scale=x.shape[-1])(x, Wq, Wk, Wv),
+        "scale_by_sqrt_r",
+    )
     named(ex.q3, rows(kq=True), "transposed_scores")
 
 
 def test_parameter_count_matches_linear_layers():
     def count(r, dq, dv, bias=False):
-        return sum(p.numel() for d in (dq, dq, dv) for p in nn.Linear(r, d, bias=bias).parameters())
+        return sum(
+            p.numel()
+            for d in (dq, dq, dv)
+            for p in nn.Linear(r, d, bias=bias).parameters()
+        )
 
     assert ex.q4.check(count, device="cpu").passed
-    named(ex.q4, lambda r, dq, dv, bias=False: 3 * (dq * r + (dq if bias else 0)), "dv_as_dq")
+    named(
+        ex.q4,
+        lambda r, dq, dv, bias=False: 3 * (dq * r + (dq if bias else 0)),
+        "dv_as_dq",
+    )
     named(ex.q4, lambda r, dq, dv, bias=False: 2 * dq * r + dv * r, "forgot_bias")
-    named(ex.q4, lambda r, dq, dv, bias=False: 3 * (r * r + (r if bias else 0)), "square")
+    named(
+        ex.q4, lambda r, dq, dv, bias=False: 3 * (r * r + (r if bias else 0)), "square"
+    )
 
 
 def test_equivariance_gap():
-    assert ex.q5.check(lambda f, x, p: torch.max(torch.abs(f(x[..., p, :]) - f(x)[..., p, :])), device="cpu").passed
-    named(ex.q5, lambda f, x, p: (f(x[..., p, :]) - f(x)).abs().max(), "output_not_permuted")
-    named(ex.q5, lambda f, x, p: (f(x[..., p, :]) - f(x)[..., torch.argsort(p), :]).abs().max(), "inverse_permutation")
-    named(ex.q5, lambda f, x, p: (f(x[..., p, :]) - f(x)[..., p, :]).abs().mean(), "mean_not_max")
+    assert ex.q5.check(
+        lambda f, x, p: torch.max(torch.abs(f(x[..., p, :]) - f(x)[..., p, :])),
+        device="cpu",
+    ).passed
+    named(
+        ex.q5,
+        lambda f, x, p: (f(x[..., p, :]) - f(x)).abs().max(),
+        "output_not_permuted",
+    )
+    named(
+        ex.q5,
+        lambda f, x, p: (f(x[..., p, :]) - f(x)[..., torch.argsort(p), :]).abs().max(),
+        "inverse_permutation",
+    )
+    named(
+        ex.q5,
+        lambda f, x, p: (f(x[..., p, :]) - f(x)[..., p, :]).abs().mean(),
+        "mean_not_max",
+    )
 
 
 def test_self_attention_is_equivariant_and_positions_break_it():

@@ -1,4 +1,5 @@
 """Chapter 4 exercises: reader-style answers, right and wrong."""
+
 import math
 
 import torch
@@ -19,26 +20,56 @@ def named(exercise, answer, mistake):
 
 def test_split_heads(device):
     assert ex.q1.check(mhacourse.split_heads, device=device).passed
-    assert ex.q1.check(lambda x, H: x.unflatten(-1, (H, -1)).permute(0, 2, 1, 3), device=device).passed
-    named(ex.q1, lambda x, H: x.reshape(x.shape[0], H, x.shape[1], -1), "split_no_transpose")
-    named(ex.q1, lambda x, H: x.view(x.shape[0], x.shape[1], H, -1), "heads_length_swapped")
-    named(ex.q1, lambda x, H: x.view(*x.shape[:2], -1, H).permute(0, 3, 1, 2), "interleaved_heads")
+    assert ex.q1.check(
+        lambda x, H: x.unflatten(-1, (H, -1)).permute(0, 2, 1, 3), device=device
+    ).passed
+    named(
+        ex.q1,
+        lambda x, H: x.reshape(x.shape[0], H, x.shape[1], -1),
+        "split_no_transpose",
+    )
+    named(
+        ex.q1,
+        lambda x, H: x.view(x.shape[0], x.shape[1], H, -1),
+        "heads_length_swapped",
+    )
+    named(
+        ex.q1,
+        lambda x, H: x.view(*x.shape[:2], -1, H).permute(0, 3, 1, 2),
+        "interleaved_heads",
+    )
 
 
 def test_merge_heads_is_a_concat_of_heads(device):
-    assert ex.q2.check(lambda x: torch.cat([x[:, h] for h in range(x.shape[1])], dim=-1), device=device).passed
+    assert ex.q2.check(
+        lambda x: torch.cat([x[:, h] for h in range(x.shape[1])], dim=-1), device=device
+    ).passed
     named(ex.q2, lambda x: x.reshape(x.shape[0], x.shape[2], -1), "merge_no_transpose")
-    named(ex.q2, lambda x: x.permute(0, 2, 3, 1).reshape(x.shape[0], x.shape[2], -1), "interleaved_heads")
+    named(
+        ex.q2,
+        lambda x: x.permute(0, 2, 3, 1).reshape(x.shape[0], x.shape[2], -1),
+        "interleaved_heads",
+    )
 
 
 def test_parameter_count_matches_torch():
     def count(D, H, bias=True):
-        return D // H, sum(p.numel() for p in nn.MultiheadAttention(D, H, bias=bias).parameters())
+        return D // H, sum(
+            p.numel() for p in nn.MultiheadAttention(D, H, bias=bias).parameters()
+        )
 
     assert ex.q3.check(count, device="cpu").passed
-    named(ex.q3, lambda D, H, bias=True: (D // H, H * (3 * D * D + 3 * D * bias) + D * D + D * bias),
-          "full_matrix_per_head")
-    named(ex.q3, lambda D, H, bias=True: (D // H, 3 * (D * D + D * bias)), "no_out_proj")
+    named(
+        ex.q3,
+        lambda D, H, bias=True: (
+            D // H,
+            H * (3 * D * D + 3 * D * bias) + D * D + D * bias,
+        ),
+        "full_matrix_per_head",
+    )
+    named(
+        ex.q3, lambda D, H, bias=True: (D // H, 3 * (D * D + D * bias)), "no_out_proj"
+    )
     named(ex.q3, lambda D, H, bias=True: (D // H, 4 * D * D), "forgot_bias")
 
 
@@ -51,31 +82,61 @@ def test_one_head_equals_its_slice_of_split_heads(device):
             E = w.shape[0] // H
             idx = pick(h, H, E)
             return x @ w[idx].T + (b[idx] if bias else 0)
+
         return answer
 
     def columns(x, w, b, h, H):
         E = w.shape[0] // H
-        return x @ w[:, h * E:(h + 1) * E] + b[h * E:(h + 1) * E]
+        return x @ w[:, h * E : (h + 1) * E] + b[h * E : (h + 1) * E]
 
     named(ex.q4, columns, "columns")
     named(ex.q4, sliced(lambda h, H, E: slice(h, None, H)), "strided_rows")
-    named(ex.q4, sliced(lambda h, H, E: slice(h * E, (h + 1) * E), bias=False), "forgot_bias")
+    named(
+        ex.q4,
+        sliced(lambda h, H, E: slice(h * E, (h + 1) * E), bias=False),
+        "forgot_bias",
+    )
 
 
-def mha(scale_d=False, out_proj=True, split_t=True, merge_t=True, dim=-1, scale=True, flip=False, wt=True):
+def mha(
+    scale_d=False,
+    out_proj=True,
+    split_t=True,
+    merge_t=True,
+    dim=-1,
+    scale=True,
+    flip=False,
+    wt=True,
+):
     """A reader's multi-head attention, with a switchable mistake."""
+
     def answer(query, key, value, W_q, W_k, W_v, W_o, num_heads, mask=None):
         (B, L, D), S, H = query.shape, key.shape[1], num_heads
         E = D // H
         proj = (lambda x, W: x @ W.T) if wt else (lambda x, W: x @ W)
-        split = (lambda x, n: x.view(B, n, H, E).transpose(1, 2)) if split_t else (lambda x, n: x.view(B, H, n, E))
-        q, k, v = split(proj(query, W_q), L), split(proj(key, W_k), S), split(proj(value, W_v), S)
-        scores = q @ k.transpose(-2, -1) / (math.sqrt(D if scale_d else E) if scale else 1.0)
+        split = (
+            (lambda x, n: x.view(B, n, H, E).transpose(1, 2))
+            if split_t
+            else (lambda x, n: x.view(B, H, n, E))
+        )
+        q, k, v = (
+            split(proj(query, W_q), L),
+            split(proj(key, W_k), S),
+            split(proj(value, W_v), S),
+        )
+        scores = (
+            q @ k.transpose(-2, -1) / (math.sqrt(D if scale_d else E) if scale else 1.0)
+        )
         if mask is not None:
             scores = scores.masked_fill(mask if flip else ~mask, float("-inf"))
         heads = torch.nan_to_num(torch.softmax(scores, dim=dim)) @ v
-        concat = heads.transpose(1, 2).reshape(B, L, D) if merge_t else heads.reshape(B, L, D)
+        concat = (
+            heads.transpose(1, 2).reshape(B, L, D)
+            if merge_t
+            else heads.reshape(B, L, D)
+        )
         return proj(concat, W_o) if out_proj else concat
+
     return answer
 
 
@@ -92,12 +153,16 @@ def test_mha_forward(device):
 
 
 def test_mha_reference_equals_torch_with_cross_attention_and_mask(device):
-    ref = nn.MultiheadAttention(12, 3, bias=False, batch_first=True, dtype=torch.float64, device=device)
+    ref = nn.MultiheadAttention(
+        12, 3, bias=False, batch_first=True, dtype=torch.float64, device=device
+    )
     query = torch.randn(2, 5, 12, dtype=torch.float64, device=device)
     kv = torch.randn(2, 7, 12, dtype=torch.float64, device=device)
     mask = torch.rand(2, 1, 5, 7, device=device) < 0.6
     mask[..., 0] = True
     W_q, W_k, W_v = ref.in_proj_weight.detach().split(12)
-    ours = ex.multi_head_attention(query, kv, kv, W_q, W_k, W_v, ref.out_proj.weight.detach(), 3, mask)
+    ours = ex.multi_head_attention(
+        query, kv, kv, W_q, W_k, W_v, ref.out_proj.weight.detach(), 3, mask
+    )
     attn_mask = (~mask).expand(2, 3, 5, 7).reshape(6, 5, 7)
     assert torch.allclose(ours, ref(query, kv, kv, attn_mask=attn_mask)[0], atol=1e-12)

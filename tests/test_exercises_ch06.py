@@ -1,4 +1,5 @@
 """Chapter 6 exercises: reader-style answers, right and wrong."""
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -18,35 +19,67 @@ def named(exercise, answer, mistake):
 def test_causal_mask(device):
     assert ex.q1.check(mhacourse.causal_mask, device=device).passed
     by_positions = lambda L, S=None, device=None: (  # noqa: E731
-        torch.arange(L, device=device)[:, None] >= torch.arange(S or L, device=device))
+        torch.arange(L, device=device)[:, None] >= torch.arange(S or L, device=device)
+    )
     assert ex.q1.check(by_positions, device=device).passed
-    ones = lambda L, S=None, device=None: torch.ones(L, S or L, dtype=torch.bool, device=device)  # noqa: E731
-    named(ex.q1, lambda L, S=None, device=None: ones(L, S, device).triu(1), "mask_polarity")
-    named(ex.q1, lambda L, S=None, device=None: ones(L, S, device).tril(-1), "no_diagonal")
-    named(ex.q1, lambda L, S=None, device=None: ones(L, S, device).tril((S or L) - L), "bottom_right")
-    result = ex.q1.check(lambda L, S=None, device=None: ones(L, S, device).tril().float(), device="cpu")
+    ones = lambda L, S=None, device=None: torch.ones(
+        L, S or L, dtype=torch.bool, device=device
+    )
+    named(
+        ex.q1,
+        lambda L, S=None, device=None: ones(L, S, device).triu(1),
+        "mask_polarity",
+    )
+    named(
+        ex.q1, lambda L, S=None, device=None: ones(L, S, device).tril(-1), "no_diagonal"
+    )
+    named(
+        ex.q1,
+        lambda L, S=None, device=None: ones(L, S, device).tril((S or L) - L),
+        "bottom_right",
+    )
+    result = ex.q1.check(
+        lambda L, S=None, device=None: ones(L, S, device).tril().float(), device="cpu"
+    )
     assert result.status == "incorrect" and "masks are bool tensors" in result.message
 
 
 def test_causal_mask_is_sdpa_is_causal():
     q, k, v = (torch.randn(2, n, 4, dtype=torch.float64) for n in (5, 7, 7))
-    assert torch.allclose(F.scaled_dot_product_attention(q, k, v, attn_mask=ex.causal_mask(5, 7)),
-                          F.scaled_dot_product_attention(q, k, v, is_causal=True), atol=1e-12)
+    assert torch.allclose(
+        F.scaled_dot_product_attention(q, k, v, attn_mask=ex.causal_mask(5, 7)),
+        F.scaled_dot_product_attention(q, k, v, is_causal=True),
+        atol=1e-12,
+    )
 
 
 def test_padding_mask(device):
     assert ex.q2.check(mhacourse.padding_mask, device=device).passed
     positions = lambda lengths, S: torch.arange(S, device=lengths.device)  # noqa: E731
-    named(ex.q2, lambda lengths, S: (positions(lengths, S) >= lengths[:, None])[:, None, None], "mask_polarity")
-    named(ex.q2, lambda lengths, S: (positions(lengths, S) <= lengths[:, None])[:, None, None], "off_by_one")
-    named(ex.q2, lambda lengths, S: positions(lengths, S) < lengths[:, None], "no_singleton_dims")
+    named(
+        ex.q2,
+        lambda lengths, S: (positions(lengths, S) >= lengths[:, None])[:, None, None],
+        "mask_polarity",
+    )
+    named(
+        ex.q2,
+        lambda lengths, S: (positions(lengths, S) <= lengths[:, None])[:, None, None],
+        "off_by_one",
+    )
+    named(
+        ex.q2,
+        lambda lengths, S: positions(lengths, S) < lengths[:, None],
+        "no_singleton_dims",
+    )
 
 
 def test_key_padding_mask(device):
     assert ex.q3.check(mhacourse.masks.to_torch_key_padding_mask, device=device).passed
     named(ex.q3, lambda mask: mask.squeeze(1).squeeze(1), "not_flipped")
     result = ex.q3.check(lambda mask: ~mask, device="cpu")
-    assert result.status == "incorrect" and "apart from the size-1 dims" in result.message
+    assert (
+        result.status == "incorrect" and "apart from the size-1 dims" in result.message
+    )
 
 
 def test_attn_mask(device):
@@ -72,22 +105,33 @@ def test_attn_mask_agrees_with_nn_multihead_attention():
 
 
 def test_cross_attention(device):
-    via_package = lambda mha, x, mem, n: mha(x, mem, mem, mask=mhacourse.padding_mask(n, mem.shape[1]))[0]  # noqa
+    via_package = lambda mha, x, mem, n: mha(
+        x, mem, mem, mask=mhacourse.padding_mask(n, mem.shape[1])
+    )[0]
     assert ex.q5.check(via_package, device=device).passed
 
     def reader(mask_fn, swap=False):
         def answer(mha, x, memory, lengths):
-            mask = mask_fn(torch.arange(memory.shape[1], device=memory.device), lengths[:, None])
+            mask = mask_fn(
+                torch.arange(memory.shape[1], device=memory.device), lengths[:, None]
+            )
             if swap:
                 return mha(memory, x, x)[0]
-            return mha(x, memory, memory, mask=None if mask is None else mask[:, None, None, :])[0]
+            return mha(
+                x, memory, memory, mask=None if mask is None else mask[:, None, None, :]
+            )[0]
+
         return answer
 
     named(ex.q5, reader(lambda pos, n: pos < n, swap=True), "queries_swapped")
     named(ex.q5, reader(lambda pos, n: None), "no_padding_mask")
     named(ex.q5, reader(lambda pos, n: pos >= n), "mask_polarity")
     named(ex.q5, reader(lambda pos, n: pos <= n), "off_by_one")
-    result = ex.q5.check(lambda mha, x, mem, n: mha(x, mem, mem, mask=mhacourse.padding_mask(n, mem.shape[1])))
+    result = ex.q5.check(
+        lambda mha, x, mem, n: mha(
+            x, mem, mem, mask=mhacourse.padding_mask(n, mem.shape[1])
+        )
+    )
     assert result.status == "incorrect" and "is a Python tuple" in result.message
 
 
@@ -100,8 +144,16 @@ def test_encoder_block():
         return norm2(h + ff(h))
 
     assert ex.q6.check(block, device="cpu").passed
-    named(ex.q6, lambda x, a, f, n1, n2, pre_norm=True: block(x, a, f, n1, n2, not pre_norm), "pre_post_swapped")
-    named(ex.q6, lambda x, a, f, n1, n2, pre_norm=True: block(x, a, f, n1, n1, pre_norm), "norm1_twice")
+    named(
+        ex.q6,
+        lambda x, a, f, n1, n2, pre_norm=True: block(x, a, f, n1, n2, not pre_norm),
+        "pre_post_swapped",
+    )
+    named(
+        ex.q6,
+        lambda x, a, f, n1, n2, pre_norm=True: block(x, a, f, n1, n1, pre_norm),
+        "norm1_twice",
+    )
 
     def no_residual(x, attn, ff, norm1, norm2, pre_norm=True):
         h = attn(norm1(x))[0]
@@ -115,5 +167,8 @@ def test_encoder_block():
 
     named(ex.q6, no_residual, "no_residual")
     named(ex.q6, normed_residual, "normed_residual")
-    result = ex.q6.check(lambda x, attn, ff, norm1, norm2, pre_norm=True: x + attn(norm1(x)), device="cpu")
+    result = ex.q6.check(
+        lambda x, attn, ff, norm1, norm2, pre_norm=True: x + attn(norm1(x)),
+        device="cpu",
+    )
     assert result.status == "error" and "take [0]" in result.message

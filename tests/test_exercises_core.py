@@ -1,4 +1,5 @@
 """The exercise contract (mhacourse.exercises and exercise.py) and the checker's robustness."""
+
 import inspect
 import re
 
@@ -17,7 +18,7 @@ FUNCTIONS = [ex for ex in EXERCISES if ex.kind == "function"]
 def _fresh(ex):
     """A fresh copy of the exercise's stub, defined as the reader would run it."""
     namespace = {}
-    exec(ex.stub, namespace)  # noqa: S102 - the stub is our own generated code
+    exec(ex.stub, namespace)
     return namespace
 
 
@@ -28,7 +29,9 @@ def test_there_are_enough_exercises_with_stable_ids():
         ids = [ex.id for ex in chapter(name).EXERCISES]
         assert len(ids) >= 4, name
         assert ids == [f"{name}.q{i}" for i in range(1, len(ids) + 1)]
-        assert all(getattr(chapter(name), ex.name) is ex for ex in chapter(name).EXERCISES)
+        assert all(
+            getattr(chapter(name), ex.name) is ex for ex in chapter(name).EXERCISES
+        )
     assert len(BY_ID) == len(EXERCISES)
     assert chapter(2) is chapter("ch02")
     with pytest.raises(ValueError, match="ch09"):
@@ -42,7 +45,9 @@ def test_exercise_is_complete(ex):
     assert ex.check_code.startswith(f"ex.{ex.name}.check(")
     compile(ex.stub, ex.id, "exec")
     if ex.kind == "function":
-        assert callable(ex.reference) and ex.stub.rstrip().endswith("raise NotImplementedError")
+        assert callable(ex.reference) and ex.stub.rstrip().endswith(
+            "raise NotImplementedError"
+        )
         stub_fn = _fresh(ex)[ex.reference.__name__]
         assert inspect.signature(stub_fn) == inspect.signature(ex.reference)
         assert stub_fn.__doc__ == ex.reference.__doc__
@@ -85,7 +90,9 @@ def test_catalogue_mistakes_are_told_apart(ex):
 
 def test_check_does_not_touch_the_global_random_state():
     state = torch.get_rng_state()
-    BY_ID["ch06.q6"].check(BY_ID["ch06.q6"].reference, device="cpu")  # builds modules too
+    BY_ID["ch06.q6"].check(
+        BY_ID["ch06.q6"].reference, device="cpu"
+    )  # builds modules too
     assert torch.equal(state, torch.get_rng_state())
 
 
@@ -93,7 +100,9 @@ def test_each_check_draws_fresh_inputs():
     seen = []
     ex = BY_ID["ch02.q1"]
     for _ in range(2):
-        ex.check(lambda q, k: seen.append(q.clone()) or q @ k.transpose(-2, -1), device="cpu")
+        ex.check(
+            lambda q, k: seen.append(q.clone()) or q @ k.transpose(-2, -1), device="cpu"
+        )
     assert not torch.equal(seen[0], seen[3])
 
 
@@ -108,14 +117,22 @@ def test_returning_ellipsis_is_not_attempted():
 
 def test_not_implemented_from_a_library_is_an_error_not_a_stub():
     def no_forward(q, k, v, mask=None):
-        return torch.nn.Module()(q)  # torch raises NotImplementedError: the module has no forward
+        return torch.nn.Module()(
+            q
+        )  # torch raises NotImplementedError: the module has no forward
 
     result = SDPA.check(no_forward, device="cpu")
-    assert result.status == "error" and "NotImplementedError" in result.message and "`no_forward`" in result.message
+    assert (
+        result.status == "error"
+        and "NotImplementedError" in result.message
+        and "`no_forward`" in result.message
+    )
 
 
 def test_exiting_is_an_error_not_a_crash():
-    assert SDPA.check(lambda q, k, v, mask=None: exit(3), device="cpu").status == "error"
+    assert (
+        SDPA.check(lambda q, k, v, mask=None: exit(3), device="cpu").status == "error"
+    )
 
 
 def test_an_exception_is_reported_with_the_readers_line():
@@ -125,7 +142,10 @@ def test_an_exception_is_reported_with_the_readers_line():
 
     result = SDPA.check(buggy, device="cpu")
     assert result.status == "error"
-    assert "RuntimeError" in result.message and "scores = q @ k  # forgot the transpose" in result.message
+    assert (
+        "RuntimeError" in result.message
+        and "scores = q @ k  # forgot the transpose" in result.message
+    )
     assert f"line {buggy.__code__.co_firstlineno + 1} of `buggy`" in result.message
     assert "shape mismatch" in result.message  # the tip
 
@@ -135,20 +155,31 @@ def test_errors_deep_inside_torch_point_at_the_readers_call():
         return x.transpose(1, 2).view(-1)  # view of a non-contiguous tensor
 
     result = BY_ID["ch04.q2"].check(lambda x: buggy(x, 3), device="cpu")
-    assert result.status == "error" and "`buggy`" in result.message and ".reshape" in result.message
+    assert (
+        result.status == "error"
+        and "`buggy`" in result.message
+        and ".reshape" in result.message
+    )
 
 
-@pytest.mark.parametrize("value, words", [(None, "is None. Did you forget the `return`"),
-                                          (np.zeros((5, 7)), "is a NumPy array"),
-                                          ([[0.0] * 7] * 5, "is a Python list"),
-                                          ("scores", "is a str")])
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        (None, "is None. Did you forget the `return`"),
+        (np.zeros((5, 7)), "is a NumPy array"),
+        ([[0.0] * 7] * 5, "is a Python list"),
+        ("scores", "is a str"),
+    ],
+)
 def test_wrong_return_types_are_named(value, words):
     result = BY_ID["ch02.q1"].check(lambda q, k: value, device="cpu")
     assert result.status == "incorrect" and words in result.message
 
 
 def test_nan_output_is_named():
-    result = BY_ID["ch02.q1"].check(lambda q, k: q @ k.transpose(-2, -1) * float("nan"), device="cpu")
+    result = BY_ID["ch02.q1"].check(
+        lambda q, k: q @ k.transpose(-2, -1) * float("nan"), device="cpu"
+    )
     assert result.status == "incorrect" and "contains NaN" in result.message
 
 
@@ -159,7 +190,10 @@ def test_mutating_an_input_is_caught_even_when_the_output_is_right():
         return out
 
     result = BY_ID["ch07.q3"].check(sneaky, device="cpu")
-    assert result.status == "incorrect" and "changed its input `acc` in place" in result.message
+    assert (
+        result.status == "incorrect"
+        and "changed its input `acc` in place" in result.message
+    )
 
 
 def test_mutation_cannot_poison_the_comparison():
@@ -193,12 +227,17 @@ def test_printing_a_lot_is_hidden(capsys):
 
 def test_passing_a_value_instead_of_a_function():
     result = SDPA.check(torch.zeros(3), device="cpu")
-    assert result.status == "incorrect" and "Pass your function itself" in result.message
+    assert (
+        result.status == "incorrect" and "Pass your function itself" in result.message
+    )
 
 
 def test_value_exercise_accepts_any_float_dtype_and_explains_types():
     ex = BY_ID["ch01.q2"]
-    assert ex.check(torch.tensor([1.4205, 1.5752], dtype=torch.float64)).status == "correct"
+    assert (
+        ex.check(torch.tensor([1.4205, 1.5752], dtype=torch.float64)).status
+        == "correct"
+    )
     assert "NumPy" in ex.check(np.array([1.4205, 1.5752])).message
     assert "Python list" in ex.check([1.4205, 1.5752]).message
     assert ex.check(torch.tensor([1.5, 1.5])).status == "incorrect"
@@ -209,7 +248,10 @@ def test_check_result_displays():
     r = CheckResult("ch02.q1", "incorrect", "Use `dim=-1` <not html>.")
     assert repr(r) == "Not quite (ch02.q1): Use `dim=-1` <not html>."
     assert r._repr_markdown_() == "**Not quite** (ch02.q1)\n\nUse `dim=-1` <not html>."
-    assert "<code>dim=-1</code>" in r._repr_html_() and "&lt;not html&gt;" in r._repr_html_()
+    assert (
+        "<code>dim=-1</code>" in r._repr_html_()
+        and "&lt;not html&gt;" in r._repr_html_()
+    )
     assert not r.passed and CheckResult("x", "correct", "").passed
     with pytest.raises(ValueError, match="status"):
         CheckResult("x", "wrong", "")
@@ -220,7 +262,10 @@ def test_hints_come_in_levels():
     assert ex.hint() == "Hint 1 of 2: first"
     assert ex.hint().startswith("Hint 2 of 2 (last hint; `ex.q1.solution()`")
     assert ex.hint().endswith("second")  # stays on the last one
-    assert ex.hint(1) == "Hint 1 of 2: first" and ex.hint(1)._repr_markdown_() == "Hint 1 of 2: first"
+    assert (
+        ex.hint(1) == "Hint 1 of 2: first"
+        and ex.hint(1)._repr_markdown_() == "Hint 1 of 2: first"
+    )
     assert "no hint" in Exercise("demo.q2", "D", "W", lambda: 1).hint()
 
 
@@ -229,8 +274,13 @@ def test_a_minimal_exercise_works_without_mistakes():
         """Return 2 * x."""
         return 2 * x
 
-    ex = Exercise("demo.q1", "Double", "Write `double`.", double,
-                  cases=lambda gen, device: [Case((torch.ones(3, device=device),))])
+    ex = Exercise(
+        "demo.q1",
+        "Double",
+        "Write `double`.",
+        double,
+        cases=lambda gen, device: [Case((torch.ones(3, device=device),))],
+    )
     assert ex.check(lambda x: x + x, device="cpu").passed
     assert ex.check(lambda x: 3 * x, device="cpu").status == "incorrect"
     assert ex.stub.endswith("    # Your code here.\n    raise NotImplementedError\n")

@@ -1,4 +1,5 @@
 """mhacourse.exercises.inputs: fresh, private, well-formed random inputs."""
+
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -8,8 +9,12 @@ from mhacourse.mha import MultiHeadAttention
 
 
 def test_generators_are_fresh_unless_seeded():
-    assert torch.equal(I.randn(I.generator(3), (4,), "cpu"), I.randn(I.generator(3), (4,), "cpu"))
-    assert not torch.equal(I.randn(I.generator(), (4,), "cpu"), I.randn(I.generator(), (4,), "cpu"))
+    assert torch.equal(
+        I.randn(I.generator(3), (4,), "cpu"), I.randn(I.generator(3), (4,), "cpu")
+    )
+    assert not torch.equal(
+        I.randn(I.generator(), (4,), "cpu"), I.randn(I.generator(), (4,), "cpu")
+    )
 
 
 def test_drawing_inputs_leaves_the_global_state_alone():
@@ -30,7 +35,13 @@ def test_qkv_shapes_and_dtype():
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(1, 4), st.integers(1, 6), st.integers(2, 8), st.integers(0, 3), st.integers(0, 2**31))
+@given(
+    st.integers(1, 4),
+    st.integers(1, 6),
+    st.integers(2, 8),
+    st.integers(0, 3),
+    st.integers(0, 2**31),
+)
 def test_rand_mask_rows(batch, L, S, blocked, seed):
     blocked = min(blocked, L)
     mask = I.rand_mask(I.generator(seed), (batch, L, S), "cpu", blocked_rows=blocked)
@@ -49,8 +60,13 @@ def test_lengths(B, S, min_pad, seed):
 
 
 def test_init_module_fills_every_parameter():
-    mha = I.init_module(MultiHeadAttention(12, 3, device="meta"), I.generator(0), "cpu", torch.float64)
-    assert all(p.device.type == "cpu" and p.dtype == torch.float64 and p.abs().sum() > 0 for p in mha.parameters())
+    mha = I.init_module(
+        MultiHeadAttention(12, 3, device="meta"), I.generator(0), "cpu", torch.float64
+    )
+    assert all(
+        p.device.type == "cpu" and p.dtype == torch.float64 and p.abs().sum() > 0
+        for p in mha.parameters()
+    )
     assert not mha.training
 
 

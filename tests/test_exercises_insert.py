@@ -1,4 +1,5 @@
 """tools/insert_exercises.py: generated exercise cells, idempotent, on a copy of a notebook."""
+
 import importlib
 import importlib.util
 import math
@@ -16,15 +17,20 @@ spec = importlib.util.spec_from_file_location("insert_exercises", TOOL)
 tool = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(tool)
 
-MARKER_CELL = ("## Exercises\n\n<!-- exercises -->\n\n"
-               "The exercises for this chapter are checked automatically by `mhacourse.exercises`.")
+MARKER_CELL = (
+    "## Exercises\n\n<!-- exercises -->\n\n"
+    "The exercises for this chapter are checked automatically by `mhacourse.exercises`."
+)
 
 
 def fake_notebook(folder, name="02_fake.ipynb", marker=True):
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# Fake"), nbformat.v4.new_code_cell("import torch, mhacourse"),
-                nbformat.v4.new_markdown_cell(MARKER_CELL if marker else "## Summary"),
-                nbformat.v4.new_markdown_cell("Stale text after the marker.")]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Fake"),
+        nbformat.v4.new_code_cell("import torch, mhacourse"),
+        nbformat.v4.new_markdown_cell(MARKER_CELL if marker else "## Summary"),
+        nbformat.v4.new_markdown_cell("Stale text after the marker."),
+    ]
     path = folder / name
     nbformat.write(nb, path)
     return path
@@ -34,18 +40,33 @@ def test_cells_are_generated_in_order(tmp_path):
     path = fake_notebook(tmp_path)
     assert tool.update_notebook(path)
     cells = nbformat.read(path, as_version=4).cells
-    assert [c.source for c in cells[:3]][2] == MARKER_CELL and len(cells) == 3 + 4 * len(ch02.EXERCISES)
+    assert [c.source for c in cells[:3]][2] == MARKER_CELL and len(
+        cells
+    ) == 3 + 4 * len(ch02.EXERCISES)
     for i, ex in enumerate(ch02.EXERCISES):
-        statement, stub, check, solution = cells[3 + 4 * i: 7 + 4 * i]
-        assert [c.cell_type for c in (statement, stub, check, solution)] == ["markdown", "code", "code", "markdown"]
-        assert statement.source.startswith(f"````{{exercise}} {ex.title}\n:label: {ex.label}\n\n")
+        statement, stub, check, solution = cells[3 + 4 * i : 7 + 4 * i]
+        assert [c.cell_type for c in (statement, stub, check, solution)] == [
+            "markdown",
+            "code",
+            "code",
+            "markdown",
+        ]
+        assert statement.source.startswith(
+            f"````{{exercise}} {ex.title}\n:label: {ex.label}\n\n"
+        )
         assert ex.statement in statement.source and statement.source.endswith("\n````")
         assert stub.source == ex.stub.rstrip()
         imported = "from mhacourse.exercises import ch02 as ex" in check.source
         assert imported == (i == 0) and check.source.endswith(ex.check_code)
-        assert solution.source.startswith(f"````{{solution}} {ex.label}\n:class: dropdown\n\n```python\n")
+        assert solution.source.startswith(
+            f"````{{solution}} {ex.label}\n:class: dropdown\n\n```python\n"
+        )
         assert ex.solution().rstrip() in solution.source
-        assert stub.id == f"{ex.label}-stub" and stub.outputs == [] and stub.execution_count is None
+        assert (
+            stub.id == f"{ex.label}-stub"
+            and stub.outputs == []
+            and stub.execution_count is None
+        )
     nbformat.validate(nbformat.read(path, as_version=4))
 
 
@@ -57,7 +78,9 @@ def test_running_twice_changes_nothing(tmp_path):
     assert path.read_bytes() == first
 
 
-def test_outputs_of_unchanged_cells_survive_and_changed_cells_are_reset(tmp_path, monkeypatch):
+def test_outputs_of_unchanged_cells_survive_and_changed_cells_are_reset(
+    tmp_path, monkeypatch
+):
     path = fake_notebook(tmp_path)
     tool.update_notebook(path)
     nb = nbformat.read(path, as_version=4)
@@ -105,7 +128,11 @@ def test_every_solution_pasted_into_its_answer_cell_passes_the_check(number):
     assert len(solutions) == len(module.EXERCISES)
     for ex, cell in zip(module.EXERCISES, solutions):
         code = cell.source.split("```python\n", 1)[1].rsplit("\n```\n````", 1)[0]
-        namespace = {"math": math, "torch": torch, "F": torch.nn.functional}  # what the stub cells import
+        namespace = {
+            "math": math,
+            "torch": torch,
+            "F": torch.nn.functional,
+        }  # what the stub cells import
         exec(compile(code, ex.id, "exec"), namespace)
         answer = namespace[re.search(r"check\((\w+)\)", ex.check_code).group(1)]
         assert ex.check(answer, device="cpu").status == "correct", ex.id

@@ -1,4 +1,5 @@
 """mhacourse.exercises.runner: running the reader's code and describing it."""
+
 import sys
 
 import torch
@@ -26,22 +27,34 @@ def test_reader_line_is_the_readers_deepest_frame():
 def test_reader_line_skips_library_frames():
     def reader():
         import mhacourse
+
         return mhacourse.split_heads(torch.zeros(2, 3, 5), 2)  # raises inside mhacourse
 
     assert "of `reader`" in runner.reader_line(_traceback_of(reader))
 
 
 def test_tips():
-    assert "x @ W.T" in runner.tip_for(RuntimeError("mat1 and mat2 shapes cannot be multiplied (5x4 and 6x4)"))
-    assert "device=x.device" in runner.tip_for(RuntimeError("Expected all tensors to be on the same device"))
-    assert ".reshape" in runner.tip_for(RuntimeError("view size is not compatible with input tensor's size"))
-    assert "take [0]" in runner.tip_for(TypeError("unsupported operand type(s) for +: 'Tensor' and 'tuple'"))
+    assert "x @ W.T" in runner.tip_for(
+        RuntimeError("mat1 and mat2 shapes cannot be multiplied (5x4 and 6x4)")
+    )
+    assert "device=x.device" in runner.tip_for(
+        RuntimeError("Expected all tensors to be on the same device")
+    )
+    assert ".reshape" in runner.tip_for(
+        RuntimeError("view size is not compatible with input tensor's size")
+    )
+    assert "take [0]" in runner.tip_for(
+        TypeError("unsupported operand type(s) for +: 'Tensor' and 'tuple'")
+    )
     assert runner.tip_for(KeyError("x")) == ""
 
 
 def test_names_and_describe():
     assert runner.names(lambda q, k, mask=None: 0, 2) == ["q", "k"]
-    assert runner.names(3, 2) == ["argument 0", "argument 1"]  # no signature: generic names
+    assert runner.names(3, 2) == [
+        "argument 0",
+        "argument 1",
+    ]  # no signature: generic names
     assert runner.describe(torch.zeros(2, 3, dtype=torch.float64)) == "(2, 3) float64"
     assert runner.describe(torch.nn.Linear(2, 2)) == "a Linear"
     assert runner.describe(len) == "a function" and runner.describe(3) == "3"

@@ -1,4 +1,5 @@
 """The tiled (online-softmax) kernel: equal to PyTorch's SDPA, and memory linear in L."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -6,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mhacourse
+from mhacourse.bench.memory import peak_memory
 from mhacourse.kernels import tiled, vectorized
-from mhacourse.memory import peak_memory
 
 sdpa = tiled.scaled_dot_product_attention
 
@@ -28,14 +29,18 @@ def problems(draw):
     block = draw(st.integers(1, S + 3))
     mask_kind = draw(st.sampled_from(["none", "full", "row", "key", "causal"]))
     g = torch.Generator().manual_seed(draw(st.integers(0, 2**16)))
-    q = torch.randn(*batch, L, E, generator=g, dtype=torch.float64) * 3  # large scores test the running max
+    q = (
+        torch.randn(*batch, L, E, generator=g, dtype=torch.float64) * 3
+    )  # large scores test the running max
     k = torch.randn(*batch, S, E, generator=g, dtype=torch.float64) * 3
     v = torch.randn(*batch, S, Ev, generator=g, dtype=torch.float64)
     mask = {
         "none": None,
         "full": torch.rand(*batch, L, S, generator=g) > 0.6,  # some rows fully masked
-        "row": torch.rand(L, 1, generator=g) > 0.3,  # broadcast over keys: whole rows on or off
-        "key": torch.rand(S, generator=g) > 0.3,  # broadcast over queries (a padding-style mask)
+        "row": torch.rand(L, 1, generator=g)
+        > 0.3,  # broadcast over keys: whole rows on or off
+        "key": torch.rand(S, generator=g)
+        > 0.3,  # broadcast over queries (a padding-style mask)
         "causal": mhacourse.causal_mask(L, S),
     }[mask_kind]
     return q, k, v, mask, block
@@ -52,24 +57,44 @@ def test_float64_equals_torch_sdpa(problem):
     torch.testing.assert_close(out, reference(q, k, v, mask), atol=1e-10, rtol=1e-10)
 
 
-@pytest.mark.parametrize("block", [1, 3, 7, 16, 100])  # 7 does not divide S = 16; 100 > S
+@pytest.mark.parametrize(
+    "block", [1, 3, 7, 16, 100]
+)  # 7 does not divide S = 16; 100 > S
 def test_block_sizes_and_causal(block, device):
     g = torch.Generator().manual_seed(0)
-    q = torch.randn(2, 3, 11, 5, generator=g, dtype=torch.float64).to(device)  # (B, H, L, E), L != S
-    k = torch.randn(2, 3, 16, 5, generator=g, dtype=torch.float64).to(device)  # (B, H, S, E)
-    v = torch.randn(2, 3, 16, 4, generator=g, dtype=torch.float64).to(device)  # (B, H, S, Ev), Ev != E
+    q = torch.randn(2, 3, 11, 5, generator=g, dtype=torch.float64).to(
+        device
+    )  # (B, H, L, E), L != S
+    k = torch.randn(2, 3, 16, 5, generator=g, dtype=torch.float64).to(
+        device
+    )  # (B, H, S, E)
+    v = torch.randn(2, 3, 16, 4, generator=g, dtype=torch.float64).to(
+        device
+    )  # (B, H, S, Ev), Ev != E
     mask = mhacourse.causal_mask(11, 16, device=device)
-    torch.testing.assert_close(sdpa(q, k, v, mask, block_size=block)[0],
-                               F.scaled_dot_product_attention(q, k, v, is_causal=True), atol=1e-10, rtol=1e-10)
-    torch.testing.assert_close(sdpa(q, k, v, block_size=block, scale=0.3)[0],
-                               F.scaled_dot_product_attention(q, k, v, scale=0.3), atol=1e-10, rtol=1e-10)
+    torch.testing.assert_close(
+        sdpa(q, k, v, mask, block_size=block)[0],
+        F.scaled_dot_product_attention(q, k, v, is_causal=True),
+        atol=1e-10,
+        rtol=1e-10,
+    )
+    torch.testing.assert_close(
+        sdpa(q, k, v, block_size=block, scale=0.3)[0],
+        F.scaled_dot_product_attention(q, k, v, scale=0.3),
+        atol=1e-10,
+        rtol=1e-10,
+    )
 
 
 def test_fully_masked_rows_are_zero_without_nan(device):
-    q, k, v = (torch.randn(1, 2, n, 4, dtype=torch.float64, device=device) for n in (4, 6, 6))
+    q, k, v = (
+        torch.randn(1, 2, n, 4, dtype=torch.float64, device=device) for n in (4, 6, 6)
+    )
     mask = torch.ones(1, 2, 4, 6, dtype=torch.bool, device=device)
     mask[0, 1, 2] = False  # query 2 of head 1 may see nothing
-    mask[0, 0, 0, :3] = False  # the first blocks of query 0 are all masked: m stays -inf for a while
+    mask[0, 0, 0, :3] = (
+        False  # the first blocks of query 0 are all masked: m stays -inf for a while
+    )
     out, _ = sdpa(q, k, v, mask, block_size=2)
     assert not out.isnan().any()
     assert torch.equal(out[0, 1, 2], torch.zeros(4, dtype=torch.float64, device=device))
@@ -95,14 +120,24 @@ def test_gradcheck_float64():
     v = torch.randn(1, 2, 5, 2, generator=g, dtype=torch.float64, requires_grad=True)
     mask = torch.rand(4, 5, generator=g) > 0.3
     mask[1] = False  # a fully masked row must have zero (not NaN) gradients
-    assert torch.autograd.gradcheck(lambda q, k, v: sdpa(q, k, v, mask, block_size=2)[0], (q, k, v))
+    assert torch.autograd.gradcheck(
+        lambda q, k, v: sdpa(q, k, v, mask, block_size=2)[0], (q, k, v)
+    )
     out, _ = sdpa(q, k, v, mask, block_size=2)
     out.sum().backward()
     assert not any(t.grad.isnan().any() for t in (q, k, v))
 
 
-@pytest.mark.parametrize("bad, error", [(0, ValueError), (-3, ValueError), (2.0, TypeError), (True, TypeError),
-                                        ("4", TypeError)])
+@pytest.mark.parametrize(
+    "bad, error",
+    [
+        (0, ValueError),
+        (-3, ValueError),
+        (2.0, TypeError),
+        (True, TypeError),
+        ("4", TypeError),
+    ],
+)
 def test_bad_block_size(bad, error):
     q = torch.randn(2, 3, 4)
     with pytest.raises(error, match="block_size"):

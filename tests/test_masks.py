@@ -3,18 +3,23 @@
 Our masks are bool with True = may attend; PyTorch's nn.MultiheadAttention
 uses True = blocked.
 """
+
 import pytest
 import torch
 import torch.nn.functional as F
 
 from mhacourse import causal_mask, padding_mask
-from mhacourse.masks import from_torch_masks, to_torch_attn_mask, to_torch_key_padding_mask
+from mhacourse.masks import (
+    from_torch_masks,
+    to_torch_attn_mask,
+    to_torch_key_padding_mask,
+)
 
 
 def test_causal_mask_values(device):
-    expected = torch.tensor([[1, 0, 0, 0, 0],
-                             [1, 1, 0, 0, 0],
-                             [1, 1, 1, 0, 0]], dtype=torch.bool)
+    expected = torch.tensor(
+        [[1, 0, 0, 0, 0], [1, 1, 0, 0, 0], [1, 1, 1, 0, 0]], dtype=torch.bool
+    )
     mask = causal_mask(3, 5, device=device)
     assert mask.dtype == torch.bool and mask.device.type == device.type
     assert torch.equal(mask.cpu(), expected)
@@ -25,12 +30,24 @@ def test_causal_mask_values(device):
 @pytest.mark.parametrize("L,S", [(4, 4), (2, 6), (6, 2)])
 def test_causal_mask_is_aligned_like_is_causal(device, L, S):
     g = torch.Generator().manual_seed(L * 10 + S)
-    q, k, v = (torch.randn(2, n, 3, generator=g, dtype=torch.float64).to(device) for n in (L, S, S))
-    ours = F.scaled_dot_product_attention(q, k, v, attn_mask=causal_mask(L, S, device=device))
-    torch.testing.assert_close(ours, F.scaled_dot_product_attention(q, k, v, is_causal=True), atol=1e-12, rtol=0)
+    q, k, v = (
+        torch.randn(2, n, 3, generator=g, dtype=torch.float64).to(device)
+        for n in (L, S, S)
+    )
+    ours = F.scaled_dot_product_attention(
+        q, k, v, attn_mask=causal_mask(L, S, device=device)
+    )
+    torch.testing.assert_close(
+        ours,
+        F.scaled_dot_product_attention(q, k, v, is_causal=True),
+        atol=1e-12,
+        rtol=0,
+    )
     # Bottom-right alignment, the other common convention, gives a different answer when L != S.
     if L != S:
-        bottom_right = torch.ones(L, S, dtype=torch.bool, device=device).tril(diagonal=S - L)
+        bottom_right = torch.ones(L, S, dtype=torch.bool, device=device).tril(
+            diagonal=S - L
+        )
         other = F.scaled_dot_product_attention(q, k, v, attn_mask=bottom_right)
         assert not torch.allclose(other, ours)
 
@@ -42,29 +59,47 @@ def test_causal_mask_rejects_negative_lengths():
 
 def test_padding_mask_values(device):
     mask = padding_mask(torch.tensor([3, 0, 5, 1], device=device), 5)
-    assert mask.shape == (4, 1, 1, 5) and mask.dtype == torch.bool and mask.device.type == device.type
-    assert torch.equal(mask[:, 0, 0].int().cpu(), torch.tensor([[1, 1, 1, 0, 0],
-                                                                [0, 0, 0, 0, 0],
-                                                                [1, 1, 1, 1, 1],
-                                                                [1, 0, 0, 0, 0]], dtype=torch.int32))
-    assert torch.equal(padding_mask([2, 1], 3), padding_mask(torch.tensor([2, 1]), 3))  # list or tensor
+    assert (
+        mask.shape == (4, 1, 1, 5)
+        and mask.dtype == torch.bool
+        and mask.device.type == device.type
+    )
+    assert torch.equal(
+        mask[:, 0, 0].int().cpu(),
+        torch.tensor(
+            [[1, 1, 1, 0, 0], [0, 0, 0, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]],
+            dtype=torch.int32,
+        ),
+    )
+    assert torch.equal(
+        padding_mask([2, 1], 3), padding_mask(torch.tensor([2, 1]), 3)
+    )  # list or tensor
 
 
 def test_padding_mask_broadcasts_over_heads_and_queries(device):
     mask = padding_mask(torch.tensor([1, 2], device=device), 3)
     scores = torch.zeros(2, 4, 5, 3, device=device)  # (B, H, L, S)
-    assert torch.equal(scores.masked_fill(~mask, 1).sum((1, 2)).cpu(), torch.tensor([[0.0, 20, 20], [0, 0, 20]]))
+    assert torch.equal(
+        scores.masked_fill(~mask, 1).sum((1, 2)).cpu(),
+        torch.tensor([[0.0, 20, 20], [0, 0, 20]]),
+    )
 
 
 @pytest.mark.parametrize("lengths", [[2, 6], [-1, 2]])
 def test_padding_mask_rejects_lengths_out_of_range(lengths):
-    with pytest.raises(ValueError, match=r"lengths must lie in \[0, S=5\], got " + str(lengths).replace("[", r"\[")):
+    with pytest.raises(
+        ValueError,
+        match=r"lengths must lie in \[0, S=5\], got "
+        + str(lengths).replace("[", r"\["),
+    ):
         padding_mask(lengths, 5)
 
 
 @pytest.mark.parametrize("lengths", [[[1, 2]], [1.5, 2.0]])
 def test_padding_mask_rejects_non_1d_integer_lengths(lengths):
-    with pytest.raises(ValueError, match=r"lengths must be a 1-D integer sequence \(B,\), got shape"):
+    with pytest.raises(
+        ValueError, match=r"lengths must be a 1-D integer sequence \(B,\), got shape"
+    ):
         padding_mask(lengths, 5)
 
 
@@ -72,13 +107,19 @@ def test_to_torch_attn_mask_flips_polarity(device):
     ours = causal_mask(2, 3, device=device)
     theirs = to_torch_attn_mask(ours)
     assert theirs.dtype == torch.bool
-    assert torch.equal(theirs.cpu(), torch.tensor([[False, True, True], [False, False, True]]))
+    assert torch.equal(
+        theirs.cpu(), torch.tensor([[False, True, True], [False, False, True]])
+    )
 
 
 def test_to_torch_key_padding_mask(device):
-    theirs = to_torch_key_padding_mask(padding_mask(torch.tensor([1, 3], device=device), 3))
+    theirs = to_torch_key_padding_mask(
+        padding_mask(torch.tensor([1, 3], device=device), 3)
+    )
     assert theirs.shape == (2, 3)
-    assert torch.equal(theirs.cpu(), torch.tensor([[False, True, True], [False, False, False]]))
+    assert torch.equal(
+        theirs.cpu(), torch.tensor([[False, True, True], [False, False, False]])
+    )
 
 
 def test_to_torch_key_padding_mask_rejects_other_shapes():
@@ -93,27 +134,43 @@ def test_from_torch_masks_round_trips(device):
     assert both.shape == (2, 1, 3, 4)
     assert torch.equal(both, causal & pad)
     assert torch.equal(from_torch_masks(attn_mask=to_torch_attn_mask(causal)), causal)
-    assert torch.equal(from_torch_masks(key_padding_mask=to_torch_key_padding_mask(pad)), pad)
+    assert torch.equal(
+        from_torch_masks(key_padding_mask=to_torch_key_padding_mask(pad)), pad
+    )
     assert from_torch_masks() is None
 
 
 def test_from_torch_masks_reads_float_additive_masks(device):
-    additive = torch.zeros(3, 3, device=device).masked_fill(~causal_mask(3, device=device), float("-inf"))
+    additive = torch.zeros(3, 3, device=device).masked_fill(
+        ~causal_mask(3, device=device), float("-inf")
+    )
     assert torch.equal(from_torch_masks(additive), causal_mask(3, device=device))
     kpm = torch.tensor([[0.0, float("-inf")]], device=device)
-    assert torch.equal(from_torch_masks(key_padding_mask=kpm).flatten().cpu(), torch.tensor([True, False]))
+    assert torch.equal(
+        from_torch_masks(key_padding_mask=kpm).flatten().cpu(),
+        torch.tensor([True, False]),
+    )
 
 
 def test_from_torch_masks_rejects_additive_biases():
-    bias = torch.tensor([[0.0, -0.5], [float("-inf"), 0.0]])  # -0.5 is a bias, not a mask
-    with pytest.raises(ValueError, match=r"float attn_mask of shape \(2, 2\) may only hold 0"):
+    bias = torch.tensor(
+        [[0.0, -0.5], [float("-inf"), 0.0]]
+    )  # -0.5 is a bias, not a mask
+    with pytest.raises(
+        ValueError, match=r"float attn_mask of shape \(2, 2\) may only hold 0"
+    ):
         from_torch_masks(bias)
 
 
 def test_from_torch_masks_unpacks_per_head_masks(device):
     B, H, L, S = 2, 3, 4, 5
-    ours = torch.rand(B, H, L, S, generator=torch.Generator().manual_seed(0)).to(device) > 0.4
-    theirs = to_torch_attn_mask(ours.reshape(B * H, L, S))  # nn.MultiheadAttention's (B*H, L, S) layout
+    ours = (
+        torch.rand(B, H, L, S, generator=torch.Generator().manual_seed(0)).to(device)
+        > 0.4
+    )
+    theirs = to_torch_attn_mask(
+        ours.reshape(B * H, L, S)
+    )  # nn.MultiheadAttention's (B*H, L, S) layout
     assert torch.equal(from_torch_masks(theirs, num_heads=H), ours)
 
 
@@ -126,7 +183,10 @@ def test_from_torch_masks_needs_a_dividing_num_heads_for_3d(num_heads):
 @pytest.mark.parametrize("dtype", [torch.uint8, torch.int64])
 def test_from_torch_masks_rejects_integer_masks(dtype):
     """~ on an integer 0/1 mask gives 255/254 or -1/-2, all truthy: refuse it instead of blocking nothing."""
-    with pytest.raises(TypeError, match=rf"key_padding_mask must be bool.*got dtype {dtype} with shape \(1, 2\)"):
+    with pytest.raises(
+        TypeError,
+        match=rf"key_padding_mask must be bool.*got dtype {dtype} with shape \(1, 2\)",
+    ):
         from_torch_masks(key_padding_mask=torch.tensor([[0, 1]], dtype=dtype))
     with pytest.raises(TypeError, match=r"attn_mask must be bool"):
         from_torch_masks(attn_mask=torch.zeros(2, 2, dtype=dtype))

@@ -4,6 +4,7 @@ Shape legend: B batch, H heads, L query length, S key length, D model dim,
 E = D // H. Our masks say True = may attend; nn.MultiheadAttention's say
 True = blocked, so every comparison converts.
 """
+
 import re
 
 import pytest
@@ -11,7 +12,11 @@ import torch
 from torch import nn
 
 from mhacourse import MultiHeadAttention, causal_mask, padding_mask
-from mhacourse.masks import from_torch_masks, to_torch_attn_mask, to_torch_key_padding_mask
+from mhacourse.masks import (
+    from_torch_masks,
+    to_torch_attn_mask,
+    to_torch_key_padding_mask,
+)
 from mhacourse.mha import KERNELS
 
 TOL = dict(atol=1e-10, rtol=1e-10)
@@ -35,12 +40,14 @@ def _torch_mha(device, seed=0, dtype=torch.float64, **kwargs):
 
 
 def _run_torch(ref, query, key, value, **masks):
-    return ref(query, key, value, need_weights=True, average_attn_weights=False, **masks)
+    return ref(
+        query, key, value, need_weights=True, average_attn_weights=False, **masks
+    )
 
 
 def _check(ours, ref, out, weights, kernel):
     torch.testing.assert_close(out, ref[0], **TOL)
-    if kernel == "sdpa":
+    if kernel in ("sdpa", "tiled"):  # the fused and tiled kernels never form the weights
         assert weights is None
     else:
         assert weights.shape == ref[1].shape
@@ -60,7 +67,9 @@ def test_self_attention_equals_pytorch(device, kernel):
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
-@pytest.mark.parametrize("kdim,vdim", [(None, None), (7, 5)], ids=["packed", "kdim-vdim"])
+@pytest.mark.parametrize(
+    "kdim,vdim", [(None, None), (7, 5)], ids=["packed", "kdim-vdim"]
+)
 def test_cross_attention_equals_pytorch(device, kernel, kdim, vdim):
     ref = _torch_mha(device, seed=1, kdim=kdim, vdim=vdim)
     assert ref._qkv_same_embed_dim == (kdim is None)
@@ -77,13 +86,24 @@ def test_cross_attention_equals_pytorch(device, kernel, kdim, vdim):
 def test_key_padding_mask(device, kernel):
     ref = _torch_mha(device, seed=2)
     ours = MultiHeadAttention.from_torch(ref, kernel=kernel)
-    query, memory = _randn(B, L, D, device=device, seed=1), _randn(B, S, D, device=device, seed=2)
+    query, memory = (
+        _randn(B, L, D, device=device, seed=1),
+        _randn(B, S, D, device=device, seed=2),
+    )
     lengths = torch.tensor([5, 2], device=device)
     mask = padding_mask(lengths, S)  # (B, 1, 1, S), True = real token
-    by_hand = torch.arange(S, device=device)[None, :] >= lengths[:, None]  # (B, S), True = padding
+    by_hand = (
+        torch.arange(S, device=device)[None, :] >= lengths[:, None]
+    )  # (B, S), True = padding
     assert torch.equal(to_torch_key_padding_mask(mask), by_hand)
     out, w = ours(query, memory, mask=mask)
-    _check(ours, _run_torch(ref, query, memory, memory, key_padding_mask=by_hand), out, w, kernel)
+    _check(
+        ours,
+        _run_torch(ref, query, memory, memory, key_padding_mask=by_hand),
+        out,
+        w,
+        kernel,
+    )
     if w is not None:
         assert not w[1, :, :, 2:].any()
 
@@ -93,15 +113,26 @@ def test_key_padding_mask(device, kernel):
 def test_causal_mask(device, kernel, L_, S_):
     ref = _torch_mha(device, seed=3)
     ours = MultiHeadAttention.from_torch(ref, kernel=kernel)
-    query, memory = _randn(B, L_, D, device=device, seed=1), _randn(B, S_, D, device=device, seed=2)
+    query, memory = (
+        _randn(B, L_, D, device=device, seed=1),
+        _randn(B, S_, D, device=device, seed=2),
+    )
     mask = causal_mask(L_, S_, device=device)
-    by_hand = torch.triu(torch.ones(L_, S_, dtype=torch.bool, device=device), diagonal=1)  # True = future
+    by_hand = torch.triu(
+        torch.ones(L_, S_, dtype=torch.bool, device=device), diagonal=1
+    )  # True = future
     assert torch.equal(to_torch_attn_mask(mask), by_hand)
     out, w = ours(query, memory, mask=mask)
-    _check(ours, _run_torch(ref, query, memory, memory, attn_mask=by_hand), out, w, kernel)
+    _check(
+        ours, _run_torch(ref, query, memory, memory, attn_mask=by_hand), out, w, kernel
+    )
     if L_ == S_:  # PyTorch's own float causal mask, read back with from_torch_masks
-        float_mask = nn.Transformer.generate_square_subsequent_mask(L_, device=device, dtype=torch.float64)
-        torch.testing.assert_close(ours(query, memory, mask=from_torch_masks(float_mask))[0], out, **TOL)
+        float_mask = nn.Transformer.generate_square_subsequent_mask(
+            L_, device=device, dtype=torch.float64
+        )
+        torch.testing.assert_close(
+            ours(query, memory, mask=from_torch_masks(float_mask))[0], out, **TOL
+        )
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
@@ -110,21 +141,39 @@ def test_causal_padding_and_per_head_masks_together(device, kernel):
     ours = MultiHeadAttention.from_torch(ref, kernel=kernel)
     x = _randn(B, L, D, device=device, seed=4)
     per_head = _randn(B, H, L, L, device=device, seed=5) > -0.5  # (B, H, L, S)
-    per_head[..., 0] = True  # keep every row alive: PyTorch gives NaN for a fully blocked row
-    attn_mask = to_torch_attn_mask(per_head.reshape(B * H, L, L))  # PyTorch's (B*H, L, S) layout
-    kpm = to_torch_key_padding_mask(padding_mask(torch.tensor([4, 3], device=device), L))
+    per_head[..., 0] = (
+        True  # keep every row alive: PyTorch gives NaN for a fully blocked row
+    )
+    attn_mask = to_torch_attn_mask(
+        per_head.reshape(B * H, L, L)
+    )  # PyTorch's (B*H, L, S) layout
+    kpm = to_torch_key_padding_mask(
+        padding_mask(torch.tensor([4, 3], device=device), L)
+    )
     mask = from_torch_masks(attn_mask, kpm, num_heads=H)
-    assert torch.equal(mask, per_head & padding_mask(torch.tensor([4, 3], device=device), L))
+    assert torch.equal(
+        mask, per_head & padding_mask(torch.tensor([4, 3], device=device), L)
+    )
     out, w = ours(x, mask=mask)
-    _check(ours, _run_torch(ref, x, x, x, attn_mask=attn_mask, key_padding_mask=kpm), out, w, kernel)
+    _check(
+        ours,
+        _run_torch(ref, x, x, x, attn_mask=attn_mask, key_padding_mask=kpm),
+        out,
+        w,
+        kernel,
+    )
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_without_bias(device, kernel):
     ref = _torch_mha(device, seed=5, bias=False, kdim=6, vdim=7)
     ours = MultiHeadAttention.from_torch(ref, kernel=kernel)
-    assert all(p.bias is None for p in (ours.q_proj, ours.k_proj, ours.v_proj, ours.out_proj))
-    query, key, value = (_randn(B, n, d, device=device, seed=d) for n, d in ((L, D), (S, 6), (S, 7)))
+    assert all(
+        p.bias is None for p in (ours.q_proj, ours.k_proj, ours.v_proj, ours.out_proj)
+    )
+    query, key, value = (
+        _randn(B, n, d, device=device, seed=d) for n, d in ((L, D), (S, 6), (S, 7))
+    )
     out, w = ours(query, key, value)
     _check(ours, _run_torch(ref, query, key, value), out, w, kernel)
 
@@ -132,9 +181,16 @@ def test_without_bias(device, kernel):
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_sequence_first_source(device, kernel):
     ref = _torch_mha(device, seed=6, batch_first=False)
-    ours = MultiHeadAttention.from_torch(ref, kernel=kernel)  # ours is always batch-first
-    query, memory = _randn(B, L, D, device=device, seed=1), _randn(B, S, D, device=device, seed=2)
-    ref_out, ref_w = _run_torch(ref, query.transpose(0, 1), memory.transpose(0, 1), memory.transpose(0, 1))
+    ours = MultiHeadAttention.from_torch(
+        ref, kernel=kernel
+    )  # ours is always batch-first
+    query, memory = (
+        _randn(B, L, D, device=device, seed=1),
+        _randn(B, S, D, device=device, seed=2),
+    )
+    ref_out, ref_w = _run_torch(
+        ref, query.transpose(0, 1), memory.transpose(0, 1), memory.transpose(0, 1)
+    )
     out, w = ours(query, memory)
     _check(ours, (ref_out.transpose(0, 1), ref_w), out, w, kernel)
 
@@ -145,10 +201,14 @@ def test_from_torch_keeps_dtype_device_and_copies(device, dtype):
     ours = MultiHeadAttention.from_torch(ref)
     assert ours.kernel == "vectorized" and ours.dropout == 0.25
     for p in ours.parameters():
-        assert p.dtype == dtype and p.device == ref.out_proj.weight.device and p.requires_grad
+        assert (
+            p.dtype == dtype
+            and p.device == ref.out_proj.weight.device
+            and p.requires_grad
+        )
     D_ = ref.embed_dim
-    assert torch.equal(ours.k_proj.weight, ref.in_proj_weight[D_:2 * D_])
-    assert torch.equal(ours.v_proj.bias, ref.in_proj_bias[2 * D_:])
+    assert torch.equal(ours.k_proj.weight, ref.in_proj_weight[D_ : 2 * D_])
+    assert torch.equal(ours.v_proj.bias, ref.in_proj_bias[2 * D_ :])
     with torch.no_grad():
         ours.q_proj.weight.zero_()  # a copy, not a view into PyTorch's parameters
     assert ref.in_proj_weight[:D_].abs().sum() > 0
@@ -167,18 +227,32 @@ def test_from_torch_float32_within_default_tolerance(device):
 
 def test_kernel_is_switchable_and_kernels_agree(device):
     ours = MultiHeadAttention.from_torch(_torch_mha(device, seed=7))
-    query, memory = _randn(B, L, D, device=device, seed=1), _randn(B, S, D, device=device, seed=2)
-    mask = causal_mask(L, S, device=device) & padding_mask(torch.tensor([5, 3], device=device), S)
+    query, memory = (
+        _randn(B, L, D, device=device, seed=1),
+        _randn(B, S, D, device=device, seed=2),
+    )
+    mask = causal_mask(L, S, device=device) & padding_mask(
+        torch.tensor([5, 3], device=device), S
+    )
     mask[1, 0, 0, 0] = False  # batch 1, query 0 now sees no key at all
     results = {}
     for kernel in KERNELS:
         ours.kernel = kernel
         results[kernel] = ours(query, memory, mask=mask)
     assert results["sdpa"][1] is None
-    torch.testing.assert_close(results["naive"][0], results["vectorized"][0], atol=1e-12, rtol=0)
-    torch.testing.assert_close(results["naive"][1], results["vectorized"][1], atol=1e-12, rtol=0)
-    torch.testing.assert_close(results["sdpa"][0], results["vectorized"][0], atol=1e-12, rtol=0)
-    assert torch.equal(results["naive"][1][1, :, 0], torch.zeros(H, S, dtype=torch.float64, device=device))
+    torch.testing.assert_close(
+        results["naive"][0], results["vectorized"][0], atol=1e-12, rtol=0
+    )
+    torch.testing.assert_close(
+        results["naive"][1], results["vectorized"][1], atol=1e-12, rtol=0
+    )
+    torch.testing.assert_close(
+        results["sdpa"][0], results["vectorized"][0], atol=1e-12, rtol=0
+    )
+    assert torch.equal(
+        results["naive"][1][1, :, 0],
+        torch.zeros(H, S, dtype=torch.float64, device=device),
+    )
     assert all(torch.isfinite(out).all() for out, _ in results.values())
     assert "kernel='sdpa'" in repr(ours)
 
@@ -188,13 +262,17 @@ def test_gradients_agree_between_kernels(device):
     mask[0] = False  # a fully masked query row
     grads = {}
     for kernel in KERNELS:
-        ours = MultiHeadAttention.from_torch(_torch_mha(device, seed=8, kdim=7, vdim=5), kernel=kernel)
+        ours = MultiHeadAttention.from_torch(
+            _torch_mha(device, seed=8, kdim=7, vdim=5), kernel=kernel
+        )
         query = _randn(B, L, D, device=device, seed=1).requires_grad_()
         key = _randn(B, S, 7, device=device, seed=2).requires_grad_()
         value = _randn(B, S, 5, device=device, seed=3).requires_grad_()
         out, _ = ours(query, key, value, mask=mask)
         (out * _randn(B, L, D, device=device, seed=9)).sum().backward()
-        grads[kernel] = [query.grad, key.grad, value.grad] + [p.grad for p in ours.parameters()]
+        grads[kernel] = [query.grad, key.grad, value.grad] + [
+            p.grad for p in ours.parameters()
+        ]
     assert len(grads["naive"]) == 3 + 8
     for kernel in ("naive", "sdpa"):
         for a, b in zip(grads[kernel], grads["vectorized"]):
@@ -216,7 +294,9 @@ def test_large_logits_stay_finite(device, dtype):
         assert torch.isfinite(out).all(), kernel
         if w is not None:
             assert torch.isfinite(w).all()
-            torch.testing.assert_close(w.sum(-1), torch.ones(B, H, L, dtype=dtype, device=device))
+            torch.testing.assert_close(
+                w.sum(-1), torch.ones(B, H, L, dtype=dtype, device=device)
+            )
         outs[kernel] = out
     torch.testing.assert_close(outs["naive"], outs["vectorized"])
     torch.testing.assert_close(outs["sdpa"], outs["vectorized"])
@@ -249,7 +329,9 @@ def test_sdpa_dropout_only_in_training(device):
 
 
 def test_embed_dim_must_divide_by_heads():
-    with pytest.raises(ValueError, match="embed_dim=10 is not divisible by num_heads=4"):
+    with pytest.raises(
+        ValueError, match="embed_dim=10 is not divisible by num_heads=4"
+    ):
         MultiHeadAttention(10, 4)
 
 
@@ -262,14 +344,26 @@ def test_bad_kernel_name():
         mha(torch.randn(1, 3, 8))
 
 
-@pytest.mark.parametrize("args,message", [
-    (((2, 4),), r"query must have shape \(B, L, 12\), got \(2, 4\)"),
-    (((2, 4, 8),), r"query must have shape \(B, L, 12\), got \(2, 4, 8\)"),
-    (((2, 4, 12), (2, 5, 6)), r"key must have shape \(B, S, 7\), got \(2, 5, 6\)"),
-    (((2, 4, 12), (2, 5, 7), (2, 5, 7)), r"value must have shape \(B, S, 5\), got \(2, 5, 7\)"),
-    (((2, 4, 12), (2, 5, 7), (2, 6, 5)), r"key and value must share \(B, S\), got key \(2, 5, 7\) and value \(2, 6, 5\)"),
-    (((2, 4, 12), (3, 5, 7), (3, 5, 5)), r"query and key must share the batch size B, got query \(2, 4, 12\)"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (((2, 4),), r"query must have shape \(B, L, 12\), got \(2, 4\)"),
+        (((2, 4, 8),), r"query must have shape \(B, L, 12\), got \(2, 4, 8\)"),
+        (((2, 4, 12), (2, 5, 6)), r"key must have shape \(B, S, 7\), got \(2, 5, 6\)"),
+        (
+            ((2, 4, 12), (2, 5, 7), (2, 5, 7)),
+            r"value must have shape \(B, S, 5\), got \(2, 5, 7\)",
+        ),
+        (
+            ((2, 4, 12), (2, 5, 7), (2, 6, 5)),
+            r"key and value must share \(B, S\), got key \(2, 5, 7\) and value \(2, 6, 5\)",
+        ),
+        (
+            ((2, 4, 12), (3, 5, 7), (3, 5, 5)),
+            r"query and key must share the batch size B, got query \(2, 4, 12\)",
+        ),
+    ],
+)
 def test_wrong_input_shapes(args, message):
     mha = MultiHeadAttention(D, H, kdim=7, vdim=5)
     with pytest.raises(ValueError, match=message):
@@ -281,10 +375,15 @@ def test_non_tensor_input():
         MultiHeadAttention(D, H)([[0.0] * D])
 
 
-@pytest.mark.parametrize("mask_shape", [(L, S + 1), (2, 1, 1, S), (1, 1, 1, L, S), (H + 1, L, S)])
+@pytest.mark.parametrize(
+    "mask_shape", [(L, S + 1), (2, 1, 1, S), (1, 1, 1, L, S), (H + 1, L, S)]
+)
 def test_mask_that_cannot_broadcast(mask_shape):
     mha = MultiHeadAttention(D, H)
-    query, key = torch.randn(1, L, D), torch.randn(1, S, D)  # B = 1: a (2, ...) mask would grow the batch
+    query, key = (
+        torch.randn(1, L, D),
+        torch.randn(1, S, D),
+    )  # B = 1: a (2, ...) mask would grow the batch
     expected = f"mask with shape {tuple(mask_shape)} cannot broadcast to the scores' shape (B, H, L, S) = (1, {H}, {L}, {S})"
     with pytest.raises(ValueError, match=re.escape(expected)):
         mha(query, key, mask=torch.ones(mask_shape, dtype=torch.bool))
@@ -292,19 +391,31 @@ def test_mask_that_cannot_broadcast(mask_shape):
 
 def test_float_mask_is_a_type_error():
     mha = MultiHeadAttention(D, H)
-    with pytest.raises(TypeError, match=r"mask must have dtype torch.bool .* got torch.float32 with shape \(4, 4\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"mask must have dtype torch.bool .* got torch.float32 with shape \(4, 4\)",
+    ):
         mha(torch.randn(1, L, D), mask=torch.zeros(L, L))
 
 
 def test_inputs_on_different_devices():
     mha = MultiHeadAttention(D, H)
-    meta = torch.empty(1, S, D, device="meta")  # stands in for a GPU tensor on a CPU-only machine
-    with pytest.raises(ValueError, match="query, key and value must be on one device, got cpu, meta, meta"):
+    meta = torch.empty(
+        1, S, D, device="meta"
+    )  # stands in for a GPU tensor on a CPU-only machine
+    with pytest.raises(
+        ValueError,
+        match="query, key and value must be on one device, got cpu, meta, meta",
+    ):
         mha(torch.randn(1, L, D), meta)
-    with pytest.raises(ValueError, match="query is on meta but the module's weights are on cpu"):
+    with pytest.raises(
+        ValueError, match="query is on meta but the module's weights are on cpu"
+    ):
         mha(torch.empty(1, L, D, device="meta"))
     with pytest.raises(ValueError, match="mask is on meta but the inputs are on cpu"):
-        mha(torch.randn(1, L, D), mask=torch.ones(L, L, dtype=torch.bool, device="meta"))
+        mha(
+            torch.randn(1, L, D), mask=torch.ones(L, L, dtype=torch.bool, device="meta")
+        )
 
 
 @pytest.mark.cuda
@@ -312,30 +423,45 @@ def test_inputs_on_cpu_and_cuda():
     mha = MultiHeadAttention(D, H, device="cuda")
     with pytest.raises(ValueError, match="must be on one device"):
         mha(torch.randn(1, L, D, device="cuda"), torch.randn(1, S, D))
-    with pytest.raises(ValueError, match="query is on cpu but the module's weights are on cuda"):
+    with pytest.raises(
+        ValueError, match="query is on cpu but the module's weights are on cuda"
+    ):
         mha(torch.randn(1, L, D))
     with pytest.raises(ValueError, match="mask is on cpu but the inputs are on cuda"):
         mha(torch.randn(1, L, D, device="cuda"), mask=causal_mask(L))
 
 
 def test_from_torch_rejects_what_it_cannot_copy():
-    with pytest.raises(TypeError, match="module must be an nn.MultiheadAttention, got Linear"):
+    with pytest.raises(
+        TypeError, match="module must be an nn.MultiheadAttention, got Linear"
+    ):
         MultiHeadAttention.from_torch(nn.Linear(4, 4))
     with pytest.raises(ValueError, match="add_bias_kv"):
         MultiHeadAttention.from_torch(nn.MultiheadAttention(8, 2, add_bias_kv=True))
 
 
-@pytest.mark.parametrize("mask_shape", [(), (S,), (1, S), (L, 1), (B, 1, 1, S), (1, H, L, S), (B, 1, L, 1)])
-def test_every_broadcastable_mask_shape_gives_one_answer_for_all_kernels(device, mask_shape):
+@pytest.mark.parametrize(
+    "mask_shape", [(), (S,), (1, S), (L, 1), (B, 1, 1, S), (1, H, L, S), (B, 1, L, 1)]
+)
+def test_every_broadcastable_mask_shape_gives_one_answer_for_all_kernels(
+    device, mask_shape
+):
     """The docstring promises any bool mask broadcastable to (B, H, L, S); F.scaled_dot_product_attention
     itself refuses 0-d and 1-d masks, so the "sdpa" kernel must widen them."""
     ours = MultiHeadAttention.from_torch(_torch_mha(device, seed=3))
-    query, memory = _randn(B, L, D, device=device, seed=1), _randn(B, S, D, device=device, seed=2)
+    query, memory = (
+        _randn(B, L, D, device=device, seed=1),
+        _randn(B, S, D, device=device, seed=2),
+    )
     mask = _randn(*mask_shape, device=device, seed=4) > -0.3
     expected = {}
     for kernel in KERNELS:
         ours.kernel = kernel
-        expected[kernel] = ours(query, memory, mask=mask.expand(B, H, L, S))[0]  # (B, L, D)
-        torch.testing.assert_close(ours(query, memory, mask=mask)[0], expected[kernel], **TOL)
+        expected[kernel] = ours(query, memory, mask=mask.expand(B, H, L, S))[
+            0
+        ]  # (B, L, D)
+        torch.testing.assert_close(
+            ours(query, memory, mask=mask)[0], expected[kernel], **TOL
+        )
     torch.testing.assert_close(expected["sdpa"], expected["vectorized"], **TOL)
     torch.testing.assert_close(expected["naive"], expected["vectorized"], **TOL)

@@ -1,4 +1,5 @@
 """Attention heatmaps: returned objects, labels, token ticks, shape errors, never plt.show()."""
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -22,26 +23,41 @@ def _texts(labels):
 
 
 def _weights(*shape, device="cpu"):
-    return torch.softmax(torch.randn(shape, generator=torch.Generator().manual_seed(0)), dim=-1).to(device)
+    return torch.softmax(
+        torch.randn(shape, generator=torch.Generator().manual_seed(0)), dim=-1
+    ).to(device)
 
 
 def test_heatmap_labels_titles_and_token_ticks(device):
     w = _weights(2, 3, device=device)
     fig, ax = attention_heatmap(w, ["the", "cat"], ["a", "b", "c"], title="one head")
     assert isinstance(fig, plt.Figure) and ax.figure is fig
-    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("key", "query", "one head")
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == (
+        "key",
+        "query",
+        "one head",
+    )
     assert _texts(ax.get_xticklabels()) == ["a", "b", "c"]
     assert _texts(ax.get_yticklabels()) == ["the", "cat"]
     np.testing.assert_allclose(ax.images[0].get_array(), w.cpu().numpy(), rtol=1e-6)
     assert len(fig.axes) == 2  # the heatmap and its colorbar
-    assert sorted(_texts(ax.texts)) == sorted(f"{x:.2f}" for x in w.flatten().tolist())  # small: annotated
+    assert sorted(_texts(ax.texts)) == sorted(
+        f"{x:.2f}" for x in w.flatten().tolist()
+    )  # small: annotated
 
 
 def test_heatmap_accepts_grad_tensors_and_arrays():
     w = _weights(3, 4).requires_grad_()
     _, ax = attention_heatmap(w)
-    assert _texts(ax.get_xticklabels()) == ["0", "1", "2", "3"]  # positions when there are no tokens
-    _, ax2 = attention_heatmap(w.detach().numpy(), annotate=False, colorbar=False, title=None)
+    assert _texts(ax.get_xticklabels()) == [
+        "0",
+        "1",
+        "2",
+        "3",
+    ]  # positions when there are no tokens
+    _, ax2 = attention_heatmap(
+        w.detach().numpy(), annotate=False, colorbar=False, title=None
+    )
     assert len(ax2.texts) == 0 and ax2.get_title() == "" and len(ax2.figure.axes) == 1
 
 
@@ -59,30 +75,49 @@ def test_heatmap_is_not_annotated_when_large():
 
 @pytest.mark.parametrize("shape", [(3,), (2, 3, 4)])
 def test_heatmap_rejects_other_shapes(shape):
-    with pytest.raises(ValueError, match=rf"weights must have shape \(L, S\), got \({shape[0]},"):
+    with pytest.raises(
+        ValueError, match=rf"weights must have shape \(L, S\), got \({shape[0]},"
+    ):
         attention_heatmap(torch.zeros(shape))
 
 
 def test_heatmap_rejects_token_count_mismatch():
-    with pytest.raises(ValueError, match=r"key_tokens has 2 labels but weights has shape \(2, 3\) \(S=3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"key_tokens has 2 labels but weights has shape \(2, 3\) \(S=3\)",
+    ):
         attention_heatmap(torch.zeros(2, 3), ["a", "b"], ["x", "y"])
-    with pytest.raises(ValueError, match=r"query_tokens has 3 labels but weights has shape \(2, 3\) \(L=2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"query_tokens has 3 labels but weights has shape \(2, 3\) \(L=2\)",
+    ):
         attention_heatmap(torch.zeros(2, 3), ["a", "b", "c"], ["x", "y", "z"])
 
 
 def test_head_grid_layout_titles_and_tokens(device):
     w = _weights(2, 3, 4, 5, device=device)  # (R, H, L, S)
-    fig, axes = head_grid(w, list("abcd"), list("vwxyz"), row_labels=["first", "second"], title="all heads")
+    fig, axes = head_grid(
+        w,
+        list("abcd"),
+        list("vwxyz"),
+        row_labels=["first", "second"],
+        title="all heads",
+    )
     assert axes.shape == (2, 3)
     assert fig._suptitle.get_text() == "all heads"
     assert [ax.get_title() for ax in axes[0]] == ["head 0", "head 1", "head 2"]
     assert [ax.get_title() for ax in axes[1]] == ["", "", ""]
-    assert axes[0, 0].get_ylabel() == "first\nquery" and axes[1, 0].get_ylabel() == "second\nquery"
+    assert (
+        axes[0, 0].get_ylabel() == "first\nquery"
+        and axes[1, 0].get_ylabel() == "second\nquery"
+    )
     assert _texts(axes[1, 2].get_xticklabels()) == list("vwxyz")
     assert _texts(axes[1, 0].get_yticklabels()) == list("abcd")
     for r in range(2):
         for h in range(3):
-            np.testing.assert_allclose(axes[r, h].images[0].get_array(), w[r, h].cpu().numpy(), rtol=1e-6)
+            np.testing.assert_allclose(
+                axes[r, h].images[0].get_array(), w[r, h].cpu().numpy(), rtol=1e-6
+            )
 
 
 def test_head_grid_with_three_dims():
@@ -92,10 +127,15 @@ def test_head_grid_with_three_dims():
 
 @pytest.mark.parametrize("shape", [(2, 3), (1, 2, 3, 4, 5)])
 def test_head_grid_rejects_other_shapes(shape):
-    with pytest.raises(ValueError, match=r"weights must have shape \(R, H, L, S\) or \(H, L, S\), got"):
+    with pytest.raises(
+        ValueError, match=r"weights must have shape \(R, H, L, S\) or \(H, L, S\), got"
+    ):
         head_grid(torch.zeros(shape))
 
 
 def test_head_grid_rejects_row_label_mismatch():
-    with pytest.raises(ValueError, match=r"row_labels has 1 labels but weights has shape \(2, 1, 2, 2\) \(R=2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"row_labels has 1 labels but weights has shape \(2, 1, 2, 2\) \(R=2\)",
+    ):
         head_grid(torch.zeros(2, 1, 2, 2), row_labels=["only one"])

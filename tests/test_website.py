@@ -9,6 +9,7 @@ search, folded solutions that open on click, and readable light and dark themes.
 screenshot of each page's first screen (light and dark) is saved under _build/screenshots/.
 Set MHACOURSE_SITE to check a private build (<root>/_build/html) instead.
 """
+
 import json
 import pathlib
 import shutil
@@ -20,7 +21,6 @@ import urllib.request
 
 import pytest
 import yaml
-
 from website import browser, site
 
 pytestmark = pytest.mark.browser
@@ -30,7 +30,9 @@ ROOT = site.book_root(SITE)
 TOC = site.toc_pages(ROOT)
 DOCNAMES = [doc for doc, _ in TOC]
 CHAPTERS = [doc for doc, numbered in TOC if numbered]
-NOTEBOOK_PAGES = [doc for doc in DOCNAMES if site.source_of(ROOT, doc).suffix == ".ipynb"]
+NOTEBOOK_PAGES = [
+    doc for doc in DOCNAMES if site.source_of(ROOT, doc).suffix == ".ipynb"
+]
 PAGES = DOCNAMES + ["genindex", "search"]
 TITLE = yaml.safe_load((ROOT / "_config.yml").read_text())["title"]
 SCREENSHOTS = SITE.parent / "screenshots"
@@ -48,8 +50,12 @@ class Visits:
     def __call__(self, doc):
         if doc not in self.reports:
             self.server.take_requests()
-            report = browser.visit(self.driver, self.server.url(f"{doc}.html"), self.server.origin)
-            report["server_errors"] = [r for r in self.server.take_requests() if r[1] >= 400]
+            report = browser.visit(
+                self.driver, self.server.url(f"{doc}.html"), self.server.origin
+            )
+            report["server_errors"] = [
+                r for r in self.server.take_requests() if r[1] >= 400
+            ]
             if doc in DOCNAMES:
                 self.screenshot(doc)
             self.reports[doc] = report
@@ -59,8 +65,12 @@ class Visits:
         name = doc.replace("/", "_")
         self.driver.execute_script("window.scrollTo(0, 0)")
         for mode in ("light", "dark"):
-            self.driver.execute_script("document.documentElement.dataset.theme = arguments[0]", mode)
-            self.driver.save_screenshot(str(SCREENSHOTS / f"{name}{'' if mode == 'light' else '.dark'}.png"))
+            self.driver.execute_script(
+                "document.documentElement.dataset.theme = arguments[0]", mode
+            )
+            self.driver.save_screenshot(
+                str(SCREENSHOTS / f"{name}{'' if mode == 'light' else '.dark'}.png")
+            )
         self.driver.execute_script("document.documentElement.dataset.theme = 'light'")
 
 
@@ -94,12 +104,17 @@ def fetch(server, path):
 def wait_for(driver, condition, seconds=20):
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, seconds, poll_frequency=0.05).until(lambda d: condition())
+    return WebDriverWait(driver, seconds, poll_frequency=0.05).until(
+        lambda d: condition()
+    )
 
 
 def open_page(driver, server, doc):
     driver.get(server.url(f"{doc}.html"))
-    wait_for(driver, lambda: driver.execute_script("return document.readyState") == "complete")
+    wait_for(
+        driver,
+        lambda: driver.execute_script("return document.readyState") == "complete",
+    )
 
 
 def test_every_built_page_is_checked(server):
@@ -110,7 +125,10 @@ def test_root_redirects_to_the_first_page(visit, driver, server):
     server.take_requests()
     driver.get(server.url("index.html"))
     deadline = time.time() + 10
-    while driver.current_url != server.url(f"{DOCNAMES[0]}.html") and time.time() < deadline:
+    while (
+        driver.current_url != server.url(f"{DOCNAMES[0]}.html")
+        and time.time() < deadline
+    ):
         time.sleep(0.05)
     assert driver.current_url == server.url(f"{DOCNAMES[0]}.html")
     assert not [r for r in server.take_requests() if r[1] >= 400]
@@ -132,7 +150,11 @@ def test_page_loads_cleanly(visit, doc):
 
 @pytest.mark.parametrize("doc", PAGES)
 def test_every_image_loads(visit, doc):
-    broken = [img["src"] for img in visit(doc)["images"] if not (img["complete"] and img["naturalWidth"] > 0)]
+    broken = [
+        img["src"]
+        for img in visit(doc)["images"]
+        if not (img["complete"] and img["naturalWidth"] > 0)
+    ]
     assert not broken
 
 
@@ -151,14 +173,19 @@ def test_math_is_typeset_by_the_sites_own_mathjax(visit, server, doc):
     if math["elements"]:
         assert mj["loaded"] and not mj.get("error"), mj
         assert mj["src"].startswith(server.url("_static/mathjax/")), mj["src"]
-        assert math["typeset"] == math["elements"] and math["containers"] >= math["elements"], math
+        assert (
+            math["typeset"] == math["elements"]
+            and math["containers"] >= math["elements"]
+        ), math
         assert not math["errors"], f"MathJax errors: {math['errors']}"
 
 
 @pytest.mark.parametrize("doc", PAGES)
 def test_sidebar_reaches_every_page(visit, server, doc):
     r = visit(doc)
-    reached = {urllib.parse.urlsplit(a["href"]).path for a in r["sidebar"] if a["visible"]}
+    reached = {
+        urllib.parse.urlsplit(a["href"]).path for a in r["sidebar"] if a["visible"]
+    }
     missing = {f"/{d}.html" for d in DOCNAMES[1:]} - reached
     assert not missing, f"pages the sidebar does not link to: {missing}"
     # The first page is reached through the logo and book title at the top of the sidebar.
@@ -168,9 +195,14 @@ def test_sidebar_reaches_every_page(visit, server, doc):
 
 
 def test_chapters_are_numbered(visit):
-    sidebar = {urllib.parse.urlsplit(a["href"]).path: a["text"] for a in visit(DOCNAMES[0])["sidebar"]}
+    sidebar = {
+        urllib.parse.urlsplit(a["href"]).path: a["text"]
+        for a in visit(DOCNAMES[0])["sidebar"]
+    }
     for number, doc in enumerate(CHAPTERS, start=1):
-        assert sidebar[f"/{doc}.html"].startswith(f"{number}. "), sidebar[f"/{doc}.html"]
+        assert sidebar[f"/{doc}.html"].startswith(f"{number}. "), sidebar[
+            f"/{doc}.html"
+        ]
         r = visit(doc)
         assert r["h1Numbered"] and r["h1"].startswith(f"{number}. "), r["h1"]
         assert r["title"].startswith(f"{number}. ")
@@ -178,7 +210,10 @@ def test_chapters_are_numbered(visit):
 
 def test_logo_and_favicon(visit, server):
     r = visit(DOCNAMES[0])
-    assert any(img["src"].endswith("/_static/logo.svg") and img["naturalWidth"] > 0 for img in r["images"])
+    assert any(
+        img["src"].endswith("/_static/logo.svg") and img["naturalWidth"] > 0
+        for img in r["images"]
+    )
     status, ctype, _ = fetch(server, urllib.parse.urlsplit(r["favicon"]).path)
     assert status == 200 and ctype.startswith("image/"), (r["favicon"], ctype)
     assert fetch(server, "favicon.ico")[0] == 200
@@ -225,7 +260,11 @@ def test_light_and_dark_themes_are_readable(visit, doc):
     for mode, lum_ok in (("light", lambda v: v > 200), ("dark", lambda v: v < 60)):
         bg = [int(v) for v in themes[mode]["background"].strip("rgba()").split(",")[:3]]
         assert lum_ok(sum(bg) / 3), (mode, themes[mode]["background"])
-        poor = {g: w for g, w in themes[mode]["contrast"].items() if w["ratio"] < MIN_CONTRAST}
+        poor = {
+            g: w
+            for g, w in themes[mode]["contrast"].items()
+            if w["ratio"] < MIN_CONTRAST
+        }
         assert not poor, f"{mode} theme: text below contrast {MIN_CONTRAST}: {poor}"
 
 
@@ -238,9 +277,13 @@ def test_screenshots_of_every_chapter(visit):
 
 
 def test_exercises_and_solutions_exist(visit):
-    counts = {doc: (visit(doc)["exercises"], visit(doc)["solutions"]) for doc in DOCNAMES}
+    counts = {
+        doc: (visit(doc)["exercises"], visit(doc)["solutions"]) for doc in DOCNAMES
+    }
     assert any(ex for ex, _ in counts.values()), f"no page has exercises: {counts}"
-    assert all(sol for ex, sol in counts.values() if ex), f"exercises without solutions: {counts}"
+    assert all(sol for ex, sol in counts.values() if ex), (
+        f"exercises without solutions: {counts}"
+    )
 
 
 def test_solutions_are_folded_and_open_on_click(visit, driver, server):
@@ -249,12 +292,21 @@ def test_solutions_are_folded_and_open_on_click(visit, driver, server):
     for doc in pages:
         open_page(driver, server, doc)
         for box in driver.find_elements("css selector", ".solution.admonition"):
-            body = [el for el in box.find_elements("xpath", "./*")
-                    if "admonition-title" not in el.get_attribute("class")]
-            assert body and not any(el.is_displayed() for el in body), f"{doc}: a solution is not folded"
-            toggle = (box.find_elements("css selector", "button.toggle-button")
-                      or box.find_elements("css selector", ".admonition-title"))[0]
-            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", toggle)
+            body = [
+                el
+                for el in box.find_elements("xpath", "./*")
+                if "admonition-title" not in el.get_attribute("class")
+            ]
+            assert body and not any(el.is_displayed() for el in body), (
+                f"{doc}: a solution is not folded"
+            )
+            toggle = (
+                box.find_elements("css selector", "button.toggle-button")
+                or box.find_elements("css selector", ".admonition-title")
+            )[0]
+            driver.execute_script(
+                "arguments[0].scrollIntoView({block: 'center'})", toggle
+            )
             toggle.click()
             wait_for(driver, lambda: any(el.is_displayed() for el in body), seconds=5)
 
@@ -263,24 +315,46 @@ def test_search_finds_multi_head(driver, server):
     from selenium.webdriver.common.keys import Keys
 
     open_page(driver, server, DOCNAMES[0])
-    button = wait_for(driver, lambda: next((b for b in driver.find_elements(
-        "css selector", "button.search-button__button") if b.is_displayed()), None))
+    button = wait_for(
+        driver,
+        lambda: next(
+            (
+                b
+                for b in driver.find_elements(
+                    "css selector", "button.search-button__button"
+                )
+                if b.is_displayed()
+            ),
+            None,
+        ),
+    )
     button.click()
     field = driver.find_element("css selector", "#pst-search-dialog input[name=q]")
     wait_for(driver, field.is_displayed)
     field.send_keys("multi-head", Keys.ENTER)
-    wait_for(driver, lambda: urllib.parse.urlsplit(driver.current_url).path == "/search.html")
-    wait_for(driver, lambda: driver.execute_script(
-        "const s = document.querySelector('#search-results .search-summary');"
-        "return !!(s && s.textContent.trim());"))
-    titles = [a.text for a in driver.find_elements("css selector", "#search-results ul.search li a")]
+    wait_for(
+        driver, lambda: urllib.parse.urlsplit(driver.current_url).path == "/search.html"
+    )
+    wait_for(
+        driver,
+        lambda: driver.execute_script(
+            "const s = document.querySelector('#search-results .search-summary');"
+            "return !!(s && s.textContent.trim());"
+        ),
+    )
+    titles = [
+        a.text
+        for a in driver.find_elements("css selector", "#search-results ul.search li a")
+    ]
     assert any("multi-head" in t.lower() for t in titles), titles
 
 
 def test_sidebar_link_and_theme_button_work(driver, server):
     open_page(driver, server, DOCNAMES[0])
     name = CHAPTERS[-1].split("/")[-1]
-    driver.find_element("css selector", f'.bd-sidebar-primary nav a[href$="{name}.html"]').click()
+    driver.find_element(
+        "css selector", f'.bd-sidebar-primary nav a[href$="{name}.html"]'
+    ).click()
     wait_for(driver, lambda: driver.current_url == server.url(f"{CHAPTERS[-1]}.html"))
     html = driver.find_element("css selector", "html")
     seen = set()
@@ -296,21 +370,51 @@ def test_repository_url_switches_on_the_buttons(tmp_path):
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     config["repository"]["url"] = "https://github.com/example-org/mhacourse"
     (tmp_path / "_config.yml").write_text(yaml.safe_dump(config))
-    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/nb\n")
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nchapters:\n  - file: book/nb\n"
+    )
     (tmp_path / "book").mkdir()
     for sub in ("_static", "_ext"):
         (tmp_path / "book" / sub).symlink_to(ROOT / "book" / sub)
     (tmp_path / "book" / "intro.md").write_text("# Intro\n\nText.\n")
-    (tmp_path / "book" / "nb.ipynb").write_text(json.dumps({
-        "cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# A notebook\n"]}],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-        "nbformat": 4, "nbformat_minor": 5}))
+    (tmp_path / "book" / "nb.ipynb").write_text(
+        json.dumps(
+            {
+                "cells": [
+                    {
+                        "cell_type": "markdown",
+                        "metadata": {},
+                        "source": ["# A notebook\n"],
+                    }
+                ],
+                "metadata": {
+                    "kernelspec": {
+                        "name": "python3",
+                        "display_name": "Python 3",
+                        "language": "python",
+                    }
+                },
+                "nbformat": 4,
+                "nbformat_minor": 5,
+            }
+        )
+    )
     jb = pathlib.Path(sys.executable).with_name("jupyter-book")
-    out = subprocess.run([str(jb), "build", ".", "-W", "-n", "--keep-going"], cwd=tmp_path,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [str(jb), "build", ".", "-W", "-n", "--keep-going"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     page = (tmp_path / "_build" / "html" / "book" / "nb.html").read_text()
-    assert "https://mybinder.org/v2/gh/example-org/mhacourse/main?urlpath=lab/tree/book/nb.ipynb" in page
-    assert "https://colab.research.google.com/github/example-org/mhacourse/blob/main/book/nb.ipynb" in page
+    assert (
+        "https://mybinder.org/v2/gh/example-org/mhacourse/main?urlpath=lab/tree/book/nb.ipynb"
+        in page
+    )
+    assert (
+        "https://colab.research.google.com/github/example-org/mhacourse/blob/main/book/nb.ipynb"
+        in page
+    )
     assert 'href="https://github.com/example-org/mhacourse"' in page
     assert "btn-source-issues-button" in page

@@ -22,6 +22,7 @@ Usage::
     python tools/insert_exercises.py book/02_*.ipynb  # some notebooks
     python tools/insert_exercises.py --check          # exit 1 if a notebook is out of date
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,6 +40,7 @@ NOTEBOOK = re.compile(r"^(\d\d)_.*\.ipynb$")
 def _chapter_module(number: str):
     sys.path.insert(0, str(ROOT))  # the repository's package, even when not installed
     from mhacourse.exercises import chapter
+
     return chapter(f"ch{number}")
 
 
@@ -47,17 +49,31 @@ def exercise_cells(module) -> list:
     name = module.__name__.rsplit(".", 1)[-1]
     cells = []
     for i, ex in enumerate(module.EXERCISES):
-        statement = f"````{{exercise}} {ex.title}\n:label: {ex.label}\n\n{ex.statement}\n````"
-        check = (f"from mhacourse.exercises import {name} as ex\n\n" if i == 0 else "") + ex.check_code
+        statement = (
+            f"````{{exercise}} {ex.title}\n:label: {ex.label}\n\n{ex.statement}\n````"
+        )
+        check = (
+            f"from mhacourse.exercises import {name} as ex\n\n" if i == 0 else ""
+        ) + ex.check_code
         code = ex.solution().rstrip()
-        if ex.kind == "value":  # the check cell wants the value, not the function that computes it
+        if (
+            ex.kind == "value"
+        ):  # the check cell wants the value, not the function that computes it
             answer = re.search(r"check\((\w+)\)", ex.check_code).group(1)
             function = re.match(r"def (\w+)", code).group(1)
             code += f"\n\n\n{answer} = {function}()  # the value the check expects"
         solution = f"````{{solution}} {ex.label}\n:class: dropdown\n\n```python\n{code}\n```\n````"
-        for kind, part, source in (("markdown", "statement", statement), ("code", "stub", ex.stub.rstrip()),
-                                   ("code", "check", check), ("markdown", "solution", solution)):
-            new = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
+        for kind, part, source in (
+            ("markdown", "statement", statement),
+            ("code", "stub", ex.stub.rstrip()),
+            ("code", "check", check),
+            ("markdown", "solution", solution),
+        ):
+            new = (
+                nbformat.v4.new_markdown_cell
+                if kind == "markdown"
+                else nbformat.v4.new_code_cell
+            )
             cell = new(source)
             cell["id"] = f"{ex.label}-{part}"
             cells.append(cell)
@@ -77,7 +93,11 @@ def _merge(old: list, new: list) -> list:
     merged = []
     for cell in new:
         prev = by_id.get(cell["id"])
-        same = prev is not None and prev.cell_type == cell.cell_type and prev.source == cell.source
+        same = (
+            prev is not None
+            and prev.cell_type == cell.cell_type
+            and prev.source == cell.source
+        )
         merged.append(prev if same else cell)
     return merged
 
@@ -86,7 +106,9 @@ def update_notebook(path: Path, write: bool = True) -> bool:
     """Regenerate the exercises of one notebook; return True if it changed (or would change)."""
     match = NOTEBOOK.match(path.name)
     if not match:
-        raise ValueError(f"{path}: notebook names must start with a two-digit chapter number, like 02_name.ipynb")
+        raise ValueError(
+            f"{path}: notebook names must start with a two-digit chapter number, like 02_name.ipynb"
+        )
     nb = nbformat.read(path, as_version=4)
     at = _marker_index(nb)
     if at is None:
@@ -95,21 +117,38 @@ def update_notebook(path: Path, write: bool = True) -> bool:
     if nb.nbformat_minor < 5:  # cell ids need nbformat 4.5
         nb.nbformat_minor = 5
     before = nbformat.writes(nb)
-    nb.cells = nb.cells[:at + 1] + _merge(nb.cells[at + 1:], exercise_cells(_chapter_module(match.group(1))))
+    nb.cells = nb.cells[: at + 1] + _merge(
+        nb.cells[at + 1 :], exercise_cells(_chapter_module(match.group(1)))
+    )
     after = nbformat.writes(nb)
     if after != before and write:
         nbformat.validate(nb)
-        path.write_text(after + ("" if after.endswith("\n") else "\n"), encoding="utf-8")
+        path.write_text(
+            after + ("" if after.endswith("\n") else "\n"), encoding="utf-8"
+        )
     return after != before
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every book/NN_*.ipynb")
-    parser.add_argument("--book", type=Path, default=ROOT / "book", help="folder of the chapter notebooks")
-    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a notebook is out of date")
+    parser.add_argument(
+        "notebooks", nargs="*", type=Path, help="default: every book/NN_*.ipynb"
+    )
+    parser.add_argument(
+        "--book",
+        type=Path,
+        default=ROOT / "book",
+        help="folder of the chapter notebooks",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 if a notebook is out of date",
+    )
     args = parser.parse_args(argv)
-    paths = args.notebooks or sorted(p for p in args.book.glob("*.ipynb") if NOTEBOOK.match(p.name))
+    paths = args.notebooks or sorted(
+        p for p in args.book.glob("*.ipynb") if NOTEBOOK.match(p.name)
+    )
     stale = []
     for path in paths:
         if update_notebook(path, write=not args.check):

@@ -15,13 +15,14 @@ reference function (or value, for the few exercises that ask for a value).
 >>> len(exercises) >= 28, exercises[0].id
 (True, 'ch01.q1')
 """
+
 from __future__ import annotations
 
 import importlib
 
 from .exercise import CheckResult, Exercise, Text
 
-__all__ = ["Exercise", "CheckResult", "Text", "CHAPTERS", "all_exercises", "chapter"]
+__all__ = ["CHAPTERS", "CheckResult", "Exercise", "Text", "all_exercises", "chapter"]
 
 #: The chapter modules, in book order.
 CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07")

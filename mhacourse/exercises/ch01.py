@@ -7,6 +7,7 @@ temperature, q4 hard lookup, q5 the entropy of the attention weights.
 >>> [ex.id for ex in ch01.EXERCISES]
 ['ch01.q1', 'ch01.q2', 'ch01.q3', 'ch01.q4', 'ch01.q5']
 """
+
 from __future__ import annotations
 
 import math
@@ -37,23 +38,31 @@ def softmax(x, dim=-1):
 
 def _softmax_cases(gen, device):
     wide = I.wide_dtype(device)
-    return [I.Case((I.randn(gen, (4, 4), device),)),
-            I.Case((I.randn(gen, (5, 7), device),), {"dim": -1}),
-            I.Case((I.randn(gen, (2, 3, 7), device),), {"dim": 1}),
-            I.Case((I.randn(gen, (3, 5), device, wide),), {"dim": 0}),
-            I.Case((I.randn(gen, (5, 7), device, scale=5.0) + 100.0,), note="large scores, around 100")]
+    return [
+        I.Case((I.randn(gen, (4, 4), device),)),
+        I.Case((I.randn(gen, (5, 7), device),), {"dim": -1}),
+        I.Case((I.randn(gen, (2, 3, 7), device),), {"dim": 1}),
+        I.Case((I.randn(gen, (3, 5), device, wide),), {"dim": 0}),
+        I.Case(
+            (I.randn(gen, (5, 7), device, scale=5.0) + 100.0,),
+            note="large scores, around 100",
+        ),
+    ]
 
 
 def _exp_over(x, dim, total):
     return x.exp() / total(x.exp())
 
 
-_NO_KEEPDIM = ("A reduction lost its dim, so the subtraction or division broadcast along the wrong axis. Use "
-               "`keepdim=True` in `amax` and in `sum`.")
+_NO_KEEPDIM = (
+    "A reduction lost its dim, so the subtraction or division broadcast along the wrong axis. Use "
+    "`keepdim=True` in `amax` and in `sum`."
+)
 
 
 q1 = Exercise(
-    "ch01.q1", "Softmax from scratch",
+    "ch01.q1",
+    "Softmax from scratch",
     r"""
     Write `softmax(x, dim=-1)`: exponentiate, then divide by the sum along `dim`, so that the entries along
     `dim` are positive and sum to 1. Do not call `torch.softmax`.
@@ -62,29 +71,56 @@ q1 = Exercise(
     first changes nothing mathematically, since $\mathrm{softmax}(x - c) = \mathrm{softmax}(x)$, but keeps
     every exponent at most 0.
     """,
-    softmax, cases=_softmax_cases,
-    hints=["Use `x.amax(dim=dim, keepdim=True)` for the maximum and `.sum(dim=dim, keepdim=True)` for the sum.",
-           "`keepdim=True` keeps the reduced dim with size 1, so the division broadcasts along the right axis.",
-           "`exps = (x - x.amax(dim=dim, keepdim=True)).exp()`, then `exps / exps.sum(dim=dim, keepdim=True)`."],
+    softmax,
+    cases=_softmax_cases,
+    hints=[
+        "Use `x.amax(dim=dim, keepdim=True)` for the maximum and `.sum(dim=dim, keepdim=True)` for the sum.",
+        "`keepdim=True` keeps the reduced dim with size 1, so the division broadcasts along the right axis.",
+        "`exps = (x - x.amax(dim=dim, keepdim=True)).exp()`, then `exps / exps.sum(dim=dim, keepdim=True)`.",
+    ],
     mistakes=[
-        mistake("no_max_shift", lambda x, dim=-1: _exp_over(x, dim, lambda e: e.sum(dim=dim, keepdim=True)),
-                message="Your softmax overflows on large inputs: exp(100) is inf in float32, and inf / inf is "
-                        "NaN. Subtract the max along `dim` first (x - x.amax(dim=dim, keepdim=True))."),
-        mistake("no_keepdim", lambda x, dim=-1: _exp_over(x - x.amax(dim), dim, lambda e: e.sum(dim)),
-                message=_NO_KEEPDIM),
-        mistake("no_keepdim_sum", lambda x, dim=-1: _exp_over(x - x.amax(dim, True), dim, lambda e: e.sum(dim)),
-                message=_NO_KEEPDIM),
-        mistake("ignored_dim", lambda x, dim=-1: torch.softmax(x, -1),
-                message="Your function ignores its `dim` argument and always uses the last dim. "
-                        "Use `dim=dim` in `amax` and `sum`."),
-        mistake("softmax_wrong_axis", lambda x, dim=-1: torch.softmax(x, 0 if dim % x.dim() != 0 else -1),
-                message="Your entries sum to 1 along another dim than `dim`. Reduce along `dim=dim`."),
-        mistake("sum_of_everything", lambda x, dim=-1: _exp_over(x - x.amax(), dim, lambda e: e.sum()),
-                message="You divided by the sum of the whole tensor. Divide by the sum along `dim` "
-                        "(with keepdim=True), so that each slice sums to 1."),
-        mistake("not_normalised", lambda x, dim=-1: (x - x.amax(dim, keepdim=True)).exp(),
-                message="You forgot to divide by the sum: the entries must sum to 1 along `dim`."),
-    ])
+        mistake(
+            "no_max_shift",
+            lambda x, dim=-1: _exp_over(x, dim, lambda e: e.sum(dim=dim, keepdim=True)),
+            message="Your softmax overflows on large inputs: exp(100) is inf in float32, and inf / inf is "
+            "NaN. Subtract the max along `dim` first (x - x.amax(dim=dim, keepdim=True)).",
+        ),
+        mistake(
+            "no_keepdim",
+            lambda x, dim=-1: _exp_over(x - x.amax(dim), dim, lambda e: e.sum(dim)),
+            message=_NO_KEEPDIM,
+        ),
+        mistake(
+            "no_keepdim_sum",
+            lambda x, dim=-1: _exp_over(
+                x - x.amax(dim, True), dim, lambda e: e.sum(dim)
+            ),
+            message=_NO_KEEPDIM,
+        ),
+        mistake(
+            "ignored_dim",
+            lambda x, dim=-1: torch.softmax(x, -1),
+            message="Your function ignores its `dim` argument and always uses the last dim. "
+            "Use `dim=dim` in `amax` and `sum`.",
+        ),
+        mistake(
+            "softmax_wrong_axis",
+            lambda x, dim=-1: torch.softmax(x, 0 if dim % x.dim() != 0 else -1),
+            message="Your entries sum to 1 along another dim than `dim`. Reduce along `dim=dim`.",
+        ),
+        mistake(
+            "sum_of_everything",
+            lambda x, dim=-1: _exp_over(x - x.amax(), dim, lambda e: e.sum()),
+            message="You divided by the sum of the whole tensor. Divide by the sum along `dim` "
+            "(with keepdim=True), so that each slice sums to 1.",
+        ),
+        mistake(
+            "not_normalised",
+            lambda x, dim=-1: (x - x.amax(dim, keepdim=True)).exp(),
+            message="You forgot to divide by the sum: the entries must sum to 1 along `dim`.",
+        ),
+    ],
+)
 
 
 # q2 -----------------------------------------------------------------------------------------------------------
@@ -103,7 +139,8 @@ def _value(*numbers):
 
 
 q2 = Exercise(
-    "ch01.q2", "One lookup by hand",
+    "ch01.q2",
+    "One lookup by hand",
     r"""
     A query $q = (1, 2)$ looks up a memory of three key-value pairs:
 
@@ -117,23 +154,47 @@ q2 = Exercise(
     softmax, and take the weighted sum of the values. Do it by hand (a calculator for $e^x$ is fine) and write
     the output as a tensor of two numbers, to 3 decimals.
     """,
-    by_hand_output, atol=2e-3, rtol=0.0,
+    by_hand_output,
+    atol=2e-3,
+    rtol=0.0,
     stub="# The output of the lookup, to 3 decimals, e.g. torch.tensor([0.123, 4.567])\nby_hand_output = ...\n",
     check_code="ex.q2.check(by_hand_output)",
-    hints=["The scores are 1, 2 and 3. The weights are $e^{s_j} / (e^1 + e^2 + e^3)$.",
-           "The weights are about 0.090, 0.245 and 0.665. Now add up weight times value, one coordinate at a time."],
+    hints=[
+        "The scores are 1, 2 and 3. The weights are $e^{s_j} / (e^1 + e^2 + e^3)$.",
+        "The weights are about 0.090, 0.245 and 0.665. Now add up weight times value, one coordinate at a time.",
+    ],
     mistakes=[
-        mistake("unnormalised", _value(7.0, 8.0), message="You used the raw scores (1, 2, 3) as weights. Turn "
-                "them into a distribution with a softmax first."),
-        mistake("linear", _value(7 / 6, 8 / 6), message="You divided the scores by their sum (1/6, 2/6, 3/6). "
-                "Attention uses a softmax: exponentiate first, then divide by the sum."),
-        mistake("uniform", _value(1.0, 1.0), message="That is the plain average of the values: every key got "
-                "the same weight. The weights come from the scores, through a softmax."),
-        mistake("hard", _value(2.0, 2.0), message="That is a hard lookup: only the best key's value. A soft "
-                "lookup mixes all three values, weighted by the softmax of the scores."),
-        mistake("keys_not_values", _value(0.7552, 0.9100), message="You averaged the keys. The weights multiply "
-                "the values."),
-    ])
+        mistake(
+            "unnormalised",
+            _value(7.0, 8.0),
+            message="You used the raw scores (1, 2, 3) as weights. Turn "
+            "them into a distribution with a softmax first.",
+        ),
+        mistake(
+            "linear",
+            _value(7 / 6, 8 / 6),
+            message="You divided the scores by their sum (1/6, 2/6, 3/6). "
+            "Attention uses a softmax: exponentiate first, then divide by the sum.",
+        ),
+        mistake(
+            "uniform",
+            _value(1.0, 1.0),
+            message="That is the plain average of the values: every key got "
+            "the same weight. The weights come from the scores, through a softmax.",
+        ),
+        mistake(
+            "hard",
+            _value(2.0, 2.0),
+            message="That is a hard lookup: only the best key's value. A soft "
+            "lookup mixes all three values, weighted by the softmax of the scores.",
+        ),
+        mistake(
+            "keys_not_values",
+            _value(0.7552, 0.9100),
+            message="You averaged the keys. The weights multiply the values.",
+        ),
+    ],
+)
 
 
 # q3 -----------------------------------------------------------------------------------------------------------
@@ -152,16 +213,25 @@ def soft_lookup(q, k, v, temperature=1.0):
 def _lookup_cases(gen, device, temperatures=(1.0, 0.3, 3.0)):
     batches = [(), (2,), (2, 3)]
     dtypes = [torch.float32, torch.float32, I.wide_dtype(device)]
-    return [I.Case(I.qkv(gen, b, device, dt), {"temperature": t} if t is not None else {}, SIZES)
-            for b, dt, t in zip(batches, dtypes, temperatures)]
+    return [
+        I.Case(
+            I.qkv(gen, b, device, dt),
+            {"temperature": t} if t is not None else {},
+            SIZES,
+        )
+        for b, dt, t in zip(batches, dtypes, temperatures)
+    ]
 
 
 def _with_temperature(**kw):
-    return lambda q, k, v, temperature=1.0: attend(q, k, v, **{k_: f(temperature, q) for k_, f in kw.items()})
+    return lambda q, k, v, temperature=1.0: attend(
+        q, k, v, **{k_: f(temperature, q) for k_, f in kw.items()}
+    )
 
 
 q3 = Exercise(
-    "ch01.q3", "Soft lookup with a temperature",
+    "ch01.q3",
+    "Soft lookup with a temperature",
     r"""
     Write `soft_lookup(q, k, v, temperature=1.0)` for a whole batch of queries at once. Query $i$ scores key
     $j$ with $q_i \cdot k_j / T$, where $T$ is the temperature; the softmax of a query's scores over the keys
@@ -170,21 +240,38 @@ q3 = Exercise(
     Shapes: `q` (..., L, E), `k` (..., S, E), `v` (..., S, Ev), with any number of leading batch dims; `out`
     (..., L, Ev), `weights` (..., L, S). A low temperature makes the weights peaked, a high one makes them flat.
     """,
-    soft_lookup, cases=_lookup_cases, outputs=("out", "weights"),
-    hints=["All scores at once: `q @ k.transpose(-2, -1)` has shape (..., L, S).",
-           "Divide the scores by the temperature, then softmax over the keys: `dim=-1`.",
-           "`weights @ v` has shape (..., L, Ev)."],
+    soft_lookup,
+    cases=_lookup_cases,
+    outputs=("out", "weights"),
+    hints=[
+        "All scores at once: `q @ k.transpose(-2, -1)` has shape (..., L, S).",
+        "Divide the scores by the temperature, then softmax over the keys: `dim=-1`.",
+        "`weights @ v` has shape (..., L, Ev).",
+    ],
     mistakes=[
-        mistake("softmax_wrong_axis", _with_temperature(axis=lambda t, q: -2, scale=lambda t, q: 1 / t)),
-        mistake("temperature_multiplied", _with_temperature(scale=lambda t, q: t),
-                message="You multiplied the scores by the temperature. Divide by it: a high temperature must "
-                        "flatten the weights, a low one sharpen them."),
-        mistake("sqrt_scaling", _with_temperature(scale=lambda t, q: 1 / (t * math.sqrt(q.shape[-1]))),
-                message="This lookup has no 1/sqrt(E) factor (that comes in chapter 2): divide the scores by "
-                        "the temperature only."),
-        mistake("ignored_temperature", _with_temperature(scale=lambda t, q: 1.0),
-                message="Your function ignores `temperature`: divide the scores by it before the softmax."),
-    ])
+        mistake(
+            "softmax_wrong_axis",
+            _with_temperature(axis=lambda t, q: -2, scale=lambda t, q: 1 / t),
+        ),
+        mistake(
+            "temperature_multiplied",
+            _with_temperature(scale=lambda t, q: t),
+            message="You multiplied the scores by the temperature. Divide by it: a high temperature must "
+            "flatten the weights, a low one sharpen them.",
+        ),
+        mistake(
+            "sqrt_scaling",
+            _with_temperature(scale=lambda t, q: 1 / (t * math.sqrt(q.shape[-1]))),
+            message="This lookup has no 1/sqrt(E) factor (that comes in chapter 2): divide the scores by "
+            "the temperature only.",
+        ),
+        mistake(
+            "ignored_temperature",
+            _with_temperature(scale=lambda t, q: 1.0),
+            message="Your function ignores `temperature`: divide the scores by it before the softmax.",
+        ),
+    ],
+)
 
 
 # q4 -----------------------------------------------------------------------------------------------------------
@@ -205,11 +292,13 @@ def _hard(scores_to_index, table=lambda k, v: v):
     def wrong(q, k, v):
         best = scores_to_index(q @ k.transpose(-2, -1))  # (..., L)
         return torch.nn.functional.one_hot(best, k.shape[-2]).to(v.dtype) @ table(k, v)
+
     return wrong
 
 
 q4 = Exercise(
-    "ch01.q4", "Hard lookup",
+    "ch01.q4",
+    "Hard lookup",
     r"""
     A Python dictionary does a *hard* lookup: it returns exactly one value. Write `hard_lookup(q, k, v)`,
     which returns for each query the value of the key with the largest score $q_i \cdot k_j$, with the same
@@ -218,18 +307,32 @@ q4 = Exercise(
     This is the limit of the soft lookup as the temperature goes to 0. Unlike it, it has no useful gradient,
     which is why attention uses the soft version.
     """,
-    hard_lookup, cases=lambda gen, device: _lookup_cases(gen, device, (None, None, None)),
-    hints=["`scores.argmax(dim=-1)` gives, for each query, the index of its best key.",
-           "Turn the indices into one-hot rows with `torch.nn.functional.one_hot(best, S)` and multiply with "
-           "`v`, or pick the rows with `torch.gather`."],
+    hard_lookup,
+    cases=lambda gen, device: _lookup_cases(gen, device, (None, None, None)),
+    hints=[
+        "`scores.argmax(dim=-1)` gives, for each query, the index of its best key.",
+        "Turn the indices into one-hot rows with `torch.nn.functional.one_hot(best, S)` and multiply with "
+        "`v`, or pick the rows with `torch.gather`.",
+    ],
     mistakes=[
-        mistake("argmin", _hard(lambda s: s.argmin(-1)), message="You picked the *worst* key (argmin). The best "
-                "match has the largest score: use argmax."),
-        mistake("returned_key", _hard(lambda s: s.argmax(-1), lambda k, v: k),
-                message="You returned the best key. A lookup returns the *value* stored under that key."),
-        mistake("soft_instead", lambda q, k, v: soft_lookup(q, k, v)[0],
-                message="That is the soft lookup. Here each query returns only its single best value."),
-    ])
+        mistake(
+            "argmin",
+            _hard(lambda s: s.argmin(-1)),
+            message="You picked the *worst* key (argmin). The best "
+            "match has the largest score: use argmax.",
+        ),
+        mistake(
+            "returned_key",
+            _hard(lambda s: s.argmax(-1), lambda k, v: k),
+            message="You returned the best key. A lookup returns the *value* stored under that key.",
+        ),
+        mistake(
+            "soft_instead",
+            lambda q, k, v: soft_lookup(q, k, v)[0],
+            message="That is the soft lookup. Here each query returns only its single best value.",
+        ),
+    ],
+)
 
 
 # q5 -----------------------------------------------------------------------------------------------------------
@@ -247,9 +350,16 @@ def entropy(weights):
 
 def _weight_cases(gen, device):
     cases = []
-    for batch, dtype in (((), torch.float32), ((2,), torch.float32), ((2, 3), I.wide_dtype(device))):
+    for batch, dtype in (
+        ((), torch.float32),
+        ((2,), torch.float32),
+        ((2, 3), I.wide_dtype(device)),
+    ):
         scores = I.randn(gen, (*batch, 5, 7), device, dtype, scale=2.0)  # (..., L, S)
-        w = torch.softmax(scores.masked_fill(~I.rand_mask(gen, scores.shape, device), float("-inf")), -1)
+        w = torch.softmax(
+            scores.masked_fill(~I.rand_mask(gen, scores.shape, device), float("-inf")),
+            -1,
+        )
         w[..., 0, :] = 0.0
         w[..., 0, 2] = 1.0  # a one-hot row: entropy 0
         w[..., 1, :] = 1.0 / 7  # a uniform row: entropy log(7)
@@ -258,7 +368,8 @@ def _weight_cases(gen, device):
 
 
 q5 = Exercise(
-    "ch01.q5", "How peaked are the weights?",
+    "ch01.q5",
+    "How peaked are the weights?",
     r"""
     The entropy $H(w) = -\sum_j w_j \log w_j$ of a row of attention weights measures how spread out it is: 0 for
     a hard lookup (one weight is 1), $\log S$ for uniform weights over $S$ keys. Write `entropy(weights)` for
@@ -266,20 +377,37 @@ q5 = Exercise(
 
     Masked keys get weight exactly 0, and $0 \log 0$ counts as 0.
     """,
-    entropy, cases=_weight_cases,
-    hints=["Sum over the keys: the last dim.",
-           "`0 * torch.log(0)` is `0 * -inf = nan`. `torch.special.xlogy(w, w)` computes w log w and gives 0 "
-           "where w is 0."],
+    entropy,
+    cases=_weight_cases,
+    hints=[
+        "Sum over the keys: the last dim.",
+        "`0 * torch.log(0)` is `0 * -inf = nan`. `torch.special.xlogy(w, w)` computes w log w and gives 0 "
+        "where w is 0.",
+    ],
     mistakes=[
-        mistake("nan_at_zero", lambda w: -(w * w.log()).sum(-1), message="NaN where a weight is 0: 0 * log(0) is "
-                "0 * -inf = NaN in floating point. Use torch.special.xlogy(w, w), which is 0 where w is 0."),
-        mistake("log2", lambda w: -torch.special.xlogy(w, w).sum(-1) / math.log(2),
-                message="Those are bits (log base 2). Use the natural log, for nats."),
-        mistake("no_minus", lambda w: torch.special.xlogy(w, w).sum(-1),
-                message="Missing minus sign: the entropy is -sum w log w, which is never negative."),
-        mistake("wrong_axis", lambda w: -torch.special.xlogy(w, w).sum(-2),
-                message="You summed over the queries (dim=-2). Each row, one query's weights over the keys, "
-                        "is one distribution: sum over dim=-1."),
-    ])
+        mistake(
+            "nan_at_zero",
+            lambda w: -(w * w.log()).sum(-1),
+            message="NaN where a weight is 0: 0 * log(0) is "
+            "0 * -inf = NaN in floating point. Use torch.special.xlogy(w, w), which is 0 where w is 0.",
+        ),
+        mistake(
+            "log2",
+            lambda w: -torch.special.xlogy(w, w).sum(-1) / math.log(2),
+            message="Those are bits (log base 2). Use the natural log, for nats.",
+        ),
+        mistake(
+            "no_minus",
+            lambda w: torch.special.xlogy(w, w).sum(-1),
+            message="Missing minus sign: the entropy is -sum w log w, which is never negative.",
+        ),
+        mistake(
+            "wrong_axis",
+            lambda w: -torch.special.xlogy(w, w).sum(-2),
+            message="You summed over the queries (dim=-2). Each row, one query's weights over the keys, "
+            "is one distribution: sum over dim=-1.",
+        ),
+    ],
+)
 
 EXERCISES = [q1, q2, q3, q4, q5]

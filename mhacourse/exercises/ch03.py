@@ -8,6 +8,7 @@ W^q, W^k, W^v, q5 measuring permutation equivariance.
 >>> len(ch03.EXERCISES)
 5
 """
+
 from __future__ import annotations
 
 import math
@@ -24,7 +25,9 @@ _N, _R, _DQ, _DV = 5, 6, 4, 3
 
 def _weights(gen, device, dtype):
     """W^q (dq, r), W^k (dq, r), W^v (dv, r)."""
-    return tuple(I.randn(gen, (d, _R), device, dtype, 1 / math.sqrt(_R)) for d in (_DQ, _DQ, _DV))
+    return tuple(
+        I.randn(gen, (d, _R), device, dtype, 1 / math.sqrt(_R)) for d in (_DQ, _DQ, _DV)
+    )
 
 
 def _dtypes(device):
@@ -47,20 +50,29 @@ def self_attention_vector(a, W_q, W_k, W_v, i):
 
 
 def _vector_cases(gen, device):
-    return [I.Case((I.randn(gen, (_N, _R), device, dt), *_weights(gen, device, dt), i), sizes=SIZES)
-            for dt, i in zip(_dtypes(device), (0, 3, 4))]
+    return [
+        I.Case(
+            (I.randn(gen, (_N, _R), device, dt), *_weights(gen, device, dt), i),
+            sizes=SIZES,
+        )
+        for dt, i in zip(_dtypes(device), (0, 3, 4))
+    ]
 
 
 def _vector(scale=True, swap=False, project_values=True):
     def wrong(a, W_q, W_k, W_v, i):
         q, k = a @ W_q.T, a @ W_k.T  # (n, dq)
-        scores = (q @ k[i] if swap else k @ q[i]) / (math.sqrt(W_q.shape[0]) if scale else 1.0)  # (n,)
+        scores = (q @ k[i] if swap else k @ q[i]) / (
+            math.sqrt(W_q.shape[0]) if scale else 1.0
+        )  # (n,)
         return torch.softmax(scores, 0) @ (a @ W_v.T if project_values else a)
+
     return wrong
 
 
 q1 = Exercise(
-    "ch03.q1", "One output vector, step by step",
+    "ch03.q1",
+    "One output vector, step by step",
     r"""
     Self-attention turns input vectors $a^1, \dots, a^n$ into outputs $b^1, \dots, b^n$. For output $b^i$:
     every token gets a query $q^j = W^q a^j$, a key $k^j = W^k a^j$ and a value $v^j = W^v a^j$; then
@@ -73,17 +85,33 @@ q1 = Exercise(
     `W_q`, `W_k` of shape ($d_q$, r), `W_v` of shape ($d_v$, r) and a 0-based index `i`; return $b^i$, shape
     ($d_v$,).
     """,
-    self_attention_vector, cases=_vector_cases,
-    hints=["`W_q @ a[i]` is the query of token i. Do the same with W_k and W_v for every token j.",
-           "Stack the n scores into a tensor (n,), softmax it with `dim=0`, and weight the values."],
+    self_attention_vector,
+    cases=_vector_cases,
+    hints=[
+        "`W_q @ a[i]` is the query of token i. Do the same with W_k and W_v for every token j.",
+        "Stack the n scores into a tensor (n,), softmax it with `dim=0`, and weight the values.",
+    ],
     mistakes=[
-        mistake("qk_swapped", _vector(swap=True), message="You scored with k^i . q^j: the query and key roles "
-                "are swapped. Output i uses *its* query against every key: q^i . k^j."),
-        mistake("no_scaling", _vector(scale=False), message="Divide the scores by sqrt(d_q), the length of "
-                "the query and key vectors."),
-        mistake("values_not_projected", _vector(project_values=False), message="You summed the inputs a^j. "
-                "The weights multiply the values v^j = W^v a^j."),
-    ])
+        mistake(
+            "qk_swapped",
+            _vector(swap=True),
+            message="You scored with k^i . q^j: the query and key roles "
+            "are swapped. Output i uses *its* query against every key: q^i . k^j.",
+        ),
+        mistake(
+            "no_scaling",
+            _vector(scale=False),
+            message="Divide the scores by sqrt(d_q), the length of "
+            "the query and key vectors.",
+        ),
+        mistake(
+            "values_not_projected",
+            _vector(project_values=False),
+            message="You summed the inputs a^j. "
+            "The weights multiply the values v^j = W^v a^j.",
+        ),
+    ],
+)
 
 
 # q2 -----------------------------------------------------------------------------------------------------------
@@ -102,21 +130,30 @@ def self_attention_columns(I, W_q, W_k, W_v):
 
 
 def _columns_cases(gen, device):
-    return [I.Case((I.randn(gen, (_R, _N), device, dt), *_weights(gen, device, dt)), sizes=SIZES)
-            for dt in _dtypes(device)]
+    return [
+        I.Case(
+            (I.randn(gen, (_R, _N), device, dt), *_weights(gen, device, dt)),
+            sizes=SIZES,
+        )
+        for dt in _dtypes(device)
+    ]
 
 
 def _columns(dim=0, scale=True, transpose_out=False, qk=False):
     def wrong(I, W_q, W_k, W_v):
         Q, K, V = W_q @ I, W_k @ I, W_v @ I
-        A = (Q.T @ K if qk else K.T @ Q) / (math.sqrt(W_q.shape[0]) if scale else 1.0)  # (n, n)
+        A = (Q.T @ K if qk else K.T @ Q) / (
+            math.sqrt(W_q.shape[0]) if scale else 1.0
+        )  # (n, n)
         O = V @ torch.softmax(A, dim=dim)  # (dv, n)
         return O.T if transpose_out else O
+
     return wrong
 
 
 q2 = Exercise(
-    "ch03.q2", "The matrix view, in columns",
+    "ch03.q2",
+    "The matrix view, in columns",
     r"""
     Put the inputs side by side as the columns of $I = [a^1, \dots, a^n]$, shape $r \times n$. With
     $W^q, W^k$ of shape $d_q \times r$ and $W^v$ of shape $d_v \times r$:
@@ -127,18 +164,38 @@ q2 = Exercise(
     Column $i$ of $A$ holds query $i$'s scores against every key, so the softmax normalises each **column**.
     Write `self_attention_columns(I, W_q, W_k, W_v)` returning $O$, shape $d_v \times n$: column $i$ is $b^i$.
     """,
-    self_attention_columns, cases=_columns_cases,
-    hints=["`K.T @ Q` has shape (n, n), and entry [j, i] is k^j . q^i.",
-           "In this layout the softmax runs down each column: `torch.softmax(A, dim=0)`."],
+    self_attention_columns,
+    cases=_columns_cases,
+    hints=[
+        "`K.T @ Q` has shape (n, n), and entry [j, i] is k^j . q^i.",
+        "In this layout the softmax runs down each column: `torch.softmax(A, dim=0)`.",
+    ],
     mistakes=[
-        mistake("softmax_rows", _columns(dim=-1), message="The softmax ran along the rows. In the column "
-                "convention query i is column i of A = K^T Q, so each *column* must sum to 1: dim=0."),
-        mistake("transposed_output", _columns(transpose_out=True), message="You returned O^T. In the column "
-                "convention the outputs are columns: O = V A' has shape (d_v, n)."),
-        mistake("no_scaling", _columns(scale=False), message="Divide A by sqrt(d_q) before the softmax."),
-        mistake("qt_k", _columns(qk=True), message="You used Q^T K, which puts the queries on the rows. With "
-                "columns, A = K^T Q, so that column i holds query i's scores."),
-    ])
+        mistake(
+            "softmax_rows",
+            _columns(dim=-1),
+            message="The softmax ran along the rows. In the column "
+            "convention query i is column i of A = K^T Q, so each *column* must sum to 1: dim=0.",
+        ),
+        mistake(
+            "transposed_output",
+            _columns(transpose_out=True),
+            message="You returned O^T. In the column "
+            "convention the outputs are columns: O = V A' has shape (d_v, n).",
+        ),
+        mistake(
+            "no_scaling",
+            _columns(scale=False),
+            message="Divide A by sqrt(d_q) before the softmax.",
+        ),
+        mistake(
+            "qt_k",
+            _columns(qk=True),
+            message="You used Q^T K, which puts the queries on the rows. With "
+            "columns, A = K^T Q, so that column i holds query i's scores.",
+        ),
+    ],
+)
 
 
 # q3 -----------------------------------------------------------------------------------------------------------
@@ -157,20 +214,29 @@ def self_attention_rows(x, W_q, W_k, W_v):
 
 
 def _rows_cases(gen, device):
-    return [I.Case((I.randn(gen, (*b, _N, _R), device, dt), *_weights(gen, device, dt)), sizes=SIZES)
-            for b, dt in zip([(), (2,), (2,)], _dtypes(device))]
+    return [
+        I.Case(
+            (I.randn(gen, (*b, _N, _R), device, dt), *_weights(gen, device, dt)),
+            sizes=SIZES,
+        )
+        for b, dt in zip([(), (2,), (2,)], _dtypes(device))
+    ]
 
 
 def _rows(dim=-1, scale=None, kq=False):
     def wrong(x, W_q, W_k, W_v):
         q, k, v = x @ W_q.T, x @ W_k.T, x @ W_v.T
-        s = (k @ q.transpose(-2, -1) if kq else q @ k.transpose(-2, -1)) / (scale or math.sqrt(W_q.shape[0]))
+        s = (k @ q.transpose(-2, -1) if kq else q @ k.transpose(-2, -1)) / (
+            scale or math.sqrt(W_q.shape[0])
+        )
         return torch.softmax(s, dim=dim) @ v
+
     return wrong
 
 
 q3 = Exercise(
-    "ch03.q3", "The same, in rows",
+    "ch03.q3",
+    "The same, in rows",
     r"""
     PyTorch stores tokens as **rows**: $X = I^\top$ has shape (n, r). Transposing every formula of the previous
     exercise gives $Q^\top = X (W^q)^\top$, scores $A^\top = Q^\top K / \sqrt{d_q}$ with one row per query, a
@@ -179,17 +245,31 @@ q3 = Exercise(
     Write `self_attention_rows(x, W_q, W_k, W_v)` for `x` of shape (..., n, r) with any leading batch dims; the
     weights have the same shapes as before (like `nn.Linear.weight`: (out, in)). Return (..., n, $d_v$).
     """,
-    self_attention_rows, cases=_rows_cases,
-    hints=["A projection of row vectors is `x @ W.T`.",
-           "Scores `q @ k.transpose(-2, -1)` are (..., n, n) with one row per query: softmax with dim=-1."],
+    self_attention_rows,
+    cases=_rows_cases,
+    hints=[
+        "A projection of row vectors is `x @ W.T`.",
+        "Scores `q @ k.transpose(-2, -1)` are (..., n, n) with one row per query: softmax with dim=-1.",
+    ],
     mistakes=[
         mistake("softmax_wrong_axis", _rows(dim=-2)),
-        mistake("no_scaling", _rows(scale=1.0), message="Divide the scores by sqrt(d_q)."),
-        mistake("scale_by_sqrt_r", _rows(scale=math.sqrt(_R)), message="You scaled by sqrt(r), the input "
-                "dim. The dot products are between queries and keys of length d_q: divide by sqrt(d_q)."),
-        mistake("transposed_scores", _rows(kq=True), message="You computed k @ q^T, with one row per *key*. "
-                "In rows, the scores are q @ k^T: row i holds query i's scores."),
-    ])
+        mistake(
+            "no_scaling", _rows(scale=1.0), message="Divide the scores by sqrt(d_q)."
+        ),
+        mistake(
+            "scale_by_sqrt_r",
+            _rows(scale=math.sqrt(_R)),
+            message="You scaled by sqrt(r), the input "
+            "dim. The dot products are between queries and keys of length d_q: divide by sqrt(d_q).",
+        ),
+        mistake(
+            "transposed_scores",
+            _rows(kq=True),
+            message="You computed k @ q^T, with one row per *key*. "
+            "In rows, the scores are q @ k^T: row i holds query i's scores.",
+        ),
+    ],
+)
 
 
 # q4 -----------------------------------------------------------------------------------------------------------
@@ -207,7 +287,8 @@ def projection_parameters(r, dq, dv, bias=False):
 
 
 q4 = Exercise(
-    "ch03.q4", "How many parameters?",
+    "ch03.q4",
+    "How many parameters?",
     r"""
     The only learned parameters of a self-attention layer are $W^q$, $W^k$ ($d_q \times r$ each) and
     $W^v$ ($d_v \times r$), plus a bias vector per projection if it has biases. Write
@@ -215,17 +296,33 @@ q4 = Exercise(
     Note that the count does not depend on the number of tokens n.
     """,
     projection_parameters,
-    cases=lambda gen, device: [I.Case((6, 4, 3)), I.Case((10, 8, 5), {"bias": True}), I.Case((64, 16, 32),
-                                                                                          {"bias": False})],
-    hints=["W^q has dq * r numbers.", "A bias has one number per output feature: dq, dq and dv."],
+    cases=lambda gen, device: [
+        I.Case((6, 4, 3)),
+        I.Case((10, 8, 5), {"bias": True}),
+        I.Case((64, 16, 32), {"bias": False}),
+    ],
+    hints=[
+        "W^q has dq * r numbers.",
+        "A bias has one number per output feature: dq, dq and dv.",
+    ],
     mistakes=[
-        mistake("dv_as_dq", lambda r, dq, dv, bias=False: 3 * dq * r + (3 * dq if bias else 0),
-                message="W^v has d_v rows, not d_q: its size is dv * r."),
-        mistake("forgot_bias", lambda r, dq, dv, bias=False: 2 * dq * r + dv * r,
-                message="With bias=True, add one bias per output feature: dq + dq + dv."),
-        mistake("square", lambda r, dq, dv, bias=False: 3 * r * r + (3 * r if bias else 0),
-                message="The projections map r inputs to dq (or dv) outputs, so they are not r x r."),
-    ])
+        mistake(
+            "dv_as_dq",
+            lambda r, dq, dv, bias=False: 3 * dq * r + (3 * dq if bias else 0),
+            message="W^v has d_v rows, not d_q: its size is dv * r.",
+        ),
+        mistake(
+            "forgot_bias",
+            lambda r, dq, dv, bias=False: 2 * dq * r + dv * r,
+            message="With bias=True, add one bias per output feature: dq + dq + dv.",
+        ),
+        mistake(
+            "square",
+            lambda r, dq, dv, bias=False: 3 * r * r + (3 * r if bias else 0),
+            message="The projections map r inputs to dq (or dv) outputs, so they are not r x r.",
+        ),
+    ],
+)
 
 
 # q5 -----------------------------------------------------------------------------------------------------------
@@ -253,20 +350,43 @@ def _gap_cases(gen, device):
     W_v = _weights(gen, device, torch.float32)[2]  # (dv, r)
     # Case 1: a per-token linear map on tokens 2^i * u. Row differences then grow with
     # the row indices, so a wrong permutation gives a gap that names the mistake.
-    rows = (2.0 ** torch.arange(_N, dtype=torch.float32, device=device))[:, None]  # (n, 1)
-    cases = [I.Case((lambda x: x @ W_v.T, rows * I.randn(gen, (1, _R), device), _cycle(gen, _N, device)),
-                    note="f maps each token on its own")]
+    rows = (2.0 ** torch.arange(_N, dtype=torch.float32, device=device))[
+        :, None
+    ]  # (n, 1)
+    cases = [
+        I.Case(
+            (
+                lambda x: x @ W_v.T,
+                rows * I.randn(gen, (1, _R), device),
+                _cycle(gen, _N, device),
+            ),
+            note="f maps each token on its own",
+        )
+    ]
     for b, dt, positions in zip([(2,), (2,)], _dtypes(device)[1:], (False, True)):
         W, pos = _weights(gen, device, dt), I.randn(gen, (_N, _R), device, dt)
-        f = (lambda x, W=W, pos=pos: self_attention_rows(x + pos, *W)) if positions else \
-            (lambda x, W=W: self_attention_rows(x, *W))
-        note = "f adds a position vector to each token first" if positions else "f is a self-attention layer"
-        cases.append(I.Case((f, I.randn(gen, (*b, _N, _R), device, dt), _cycle(gen, _N, device)), note=note))
+        f = (
+            (lambda x, W=W, pos=pos: self_attention_rows(x + pos, *W))
+            if positions
+            else (lambda x, W=W: self_attention_rows(x, *W))
+        )
+        note = (
+            "f adds a position vector to each token first"
+            if positions
+            else "f is a self-attention layer"
+        )
+        cases.append(
+            I.Case(
+                (f, I.randn(gen, (*b, _N, _R), device, dt), _cycle(gen, _N, device)),
+                note=note,
+            )
+        )
     return cases
 
 
 q5 = Exercise(
-    "ch03.q5", "Permutation equivariance",
+    "ch03.q5",
+    "Permutation equivariance",
     r"""
     Self-attention has no notion of order: shuffle the input tokens, and the outputs come out shuffled the same
     way. Write `equivariance_gap(f, x, perm)` that measures this for any function `f`: apply `f` to `x` with its
@@ -274,18 +394,33 @@ q5 = Exercise(
     absolute difference as a 0-dim tensor. It is about 0 for self-attention and clearly not 0 once `f` adds
     position information.
     """,
-    equivariance_gap, cases=_gap_cases,
-    hints=["`x[..., perm, :]` permutes the tokens, whatever the batch dims.",
-           "Compare `f(x[..., perm, :])` with `f(x)[..., perm, :]`, then `.abs().max()`."],
+    equivariance_gap,
+    cases=_gap_cases,
+    hints=[
+        "`x[..., perm, :]` permutes the tokens, whatever the batch dims.",
+        "Compare `f(x[..., perm, :])` with `f(x)[..., perm, :]`, then `.abs().max()`.",
+    ],
     mistakes=[
-        mistake("output_not_permuted", lambda f, x, perm: (f(x[..., perm, :]) - f(x)).abs().max(),
-                message="You compared f(permuted x) with f(x) unpermuted. Equivariance means the outputs move "
-                        "with the inputs: permute f(x) too."),
-        mistake("inverse_permutation", lambda f, x, perm: (f(x[..., perm, :]) - f(x)[..., perm.argsort(), :])
-                .abs().max(), message="You permuted the outputs with the inverse permutation. Use the same "
-                "`perm` on both sides."),
-        mistake("mean_not_max", lambda f, x, perm: (f(x[..., perm, :]) - f(x)[..., perm, :]).abs().mean(),
-                message="Return the largest absolute difference (.max()), not the mean."),
-    ])
+        mistake(
+            "output_not_permuted",
+            lambda f, x, perm: (f(x[..., perm, :]) - f(x)).abs().max(),
+            message="You compared f(permuted x) with f(x) unpermuted. Equivariance means the outputs move "
+            "with the inputs: permute f(x) too.",
+        ),
+        mistake(
+            "inverse_permutation",
+            lambda f, x, perm: (
+                (f(x[..., perm, :]) - f(x)[..., perm.argsort(), :]).abs().max()
+            ),
+            message="You permuted the outputs with the inverse permutation. Use the same "
+            "`perm` on both sides.",
+        ),
+        mistake(
+            "mean_not_max",
+            lambda f, x, perm: (f(x[..., perm, :]) - f(x)[..., perm, :]).abs().mean(),
+            message="Return the largest absolute difference (.max()), not the mean.",
+        ),
+    ],
+)
 
 EXERCISES = [q1, q2, q3, q4, q5]

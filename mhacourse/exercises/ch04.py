@@ -7,6 +7,7 @@ head's slice of a stacked projection, q5 a full multi-head attention forward.
 >>> ch04.q1.reference(torch.zeros(2, 5, 12), 3).shape
 torch.Size([2, 3, 5, 4])
 """
+
 from __future__ import annotations
 
 import math
@@ -42,7 +43,8 @@ def split_heads(x, num_heads):
 
 
 q1 = Exercise(
-    "ch04.q1", "Split the heads",
+    "ch04.q1",
+    "Split the heads",
     r"""
     Write `split_heads(x, num_heads)`, which turns `x` of shape (B, L, D) into (B, H, L, E) with $E = D / H$:
     head $h$ gets features `h*E:(h+1)*E` of every token, and sees them as an (L, E) matrix.
@@ -50,13 +52,20 @@ q1 = Exercise(
     Two steps: `view` the last dim as (H, E), then move the heads next to the batch dim.
     """,
     split_heads,
-    cases=lambda gen, device: [I.Case((I.randn(gen, (B, L, H * E), device, dt), H), sizes=_sizes(B, L, H, E))
-                               for (B, L, H, E), dt in zip(_SHAPES, _dtypes(device))],
-    hints=["`x.view(B, L, H, E)` cuts each token's features into H chunks of E.",
-           "Then `.transpose(1, 2)` swaps L and H: (B, L, H, E) -> (B, H, L, E)."],
-    mistakes=[mistake("split_no_transpose", lambda x, H: split(x, H, "no_transpose")),
-              mistake("heads_length_swapped", lambda x, H: split(x, H, "swapped")),
-              mistake("interleaved_heads", lambda x, H: split(x, H, "interleaved"))])
+    cases=lambda gen, device: [
+        I.Case((I.randn(gen, (B, L, H * E), device, dt), H), sizes=_sizes(B, L, H, E))
+        for (B, L, H, E), dt in zip(_SHAPES, _dtypes(device))
+    ],
+    hints=[
+        "`x.view(B, L, H, E)` cuts each token's features into H chunks of E.",
+        "Then `.transpose(1, 2)` swaps L and H: (B, L, H, E) -> (B, H, L, E).",
+    ],
+    mistakes=[
+        mistake("split_no_transpose", lambda x, H: split(x, H, "no_transpose")),
+        mistake("heads_length_swapped", lambda x, H: split(x, H, "swapped")),
+        mistake("interleaved_heads", lambda x, H: split(x, H, "interleaved")),
+    ],
+)
 
 
 # q2 -----------------------------------------------------------------------------------------------------------
@@ -68,21 +77,33 @@ def merge_heads(x):
 
 
 q2 = Exercise(
-    "ch04.q2", "Merge the heads",
+    "ch04.q2",
+    "Merge the heads",
     r"""
     Write `merge_heads(x)`, the inverse of `split_heads`: from (B, H, L, E) back to (B, L, D) with
     $D = H E$, so that each token's output is the concatenation of its H head outputs, head 0 first.
     `merge_heads(split_heads(x, H))` must give back `x`.
     """,
     merge_heads,
-    cases=lambda gen, device: [I.Case((I.randn(gen, (B, H, L, E), device, dt),), sizes=_sizes(B, L, H, E))
-                               for (B, L, H, E), dt in zip(_SHAPES, _dtypes(device))],
-    hints=["Undo the steps in reverse order: first transpose back to (B, L, H, E), then flatten (H, E) into D.",
-           "After a transpose the tensor is not contiguous, so use `.reshape(B, L, D)` (or `.contiguous().view`)."],
-    mistakes=[mistake("merge_no_transpose", lambda x: merge(x, "no_transpose")),
-              mistake("interleaved_heads", lambda x: merge(x, "interleaved"), message="The heads' features are "
-                      "interleaved: token features must be head 0's E features, then head 1's, and so on. "
-                      "Transpose to (B, L, H, E) before flattening, not to (B, L, E, H).")])
+    cases=lambda gen, device: [
+        I.Case((I.randn(gen, (B, H, L, E), device, dt),), sizes=_sizes(B, L, H, E))
+        for (B, L, H, E), dt in zip(_SHAPES, _dtypes(device))
+    ],
+    hints=[
+        "Undo the steps in reverse order: first transpose back to (B, L, H, E), then flatten (H, E) into D.",
+        "After a transpose the tensor is not contiguous, so use `.reshape(B, L, D)` (or `.contiguous().view`).",
+    ],
+    mistakes=[
+        mistake("merge_no_transpose", lambda x: merge(x, "no_transpose")),
+        mistake(
+            "interleaved_heads",
+            lambda x: merge(x, "interleaved"),
+            message="The heads' features are "
+            "interleaved: token features must be head 0's E features, then head 1's, and so on. "
+            "Transpose to (B, L, H, E) before flattening, not to (B, L, E, H).",
+        ),
+    ],
+)
 
 
 # q3 -----------------------------------------------------------------------------------------------------------
@@ -102,7 +123,8 @@ def mha_parameter_count(D, H, bias=True):
 
 
 q3 = Exercise(
-    "ch04.q3", "Head dim and parameter count",
+    "ch04.q3",
+    "Head dim and parameter count",
     r"""
     Multi-head attention with model dim $D$ and $H$ heads gives each head $E = D / H$ dims. Each head has its own
     $W^q_h, W^k_h, W^v_h$ of shape $E \times D$, stacked into one $D \times D$ matrix per projection, and an
@@ -112,20 +134,39 @@ q3 = Exercise(
     of parameters of the layer (with a bias of size $D$ per projection when `bias` is True). Compare with
     `sum(p.numel() for p in nn.MultiheadAttention(D, H).parameters())`.
     """,
-    mha_parameter_count, outputs=("E", "count"),
-    cases=lambda gen, device: [I.Case((12, 3)), I.Case((512, 8), {"bias": True}), I.Case((64, 4), {"bias": False})],
-    hints=["The H heads' (E, D) blocks stack into one (D, D) matrix: more heads do not mean more parameters.",
-           "Four D x D matrices (W^q, W^k, W^v, W^o), plus four biases of size D."],
+    mha_parameter_count,
+    outputs=("E", "count"),
+    cases=lambda gen, device: [
+        I.Case((12, 3)),
+        I.Case((512, 8), {"bias": True}),
+        I.Case((64, 4), {"bias": False}),
+    ],
+    hints=[
+        "The H heads' (E, D) blocks stack into one (D, D) matrix: more heads do not mean more parameters.",
+        "Four D x D matrices (W^q, W^k, W^v, W^o), plus four biases of size D.",
+    ],
     mistakes=[
-        mistake("full_matrix_per_head", lambda D, H, bias=True: (D // H, H * 3 * (D * D + bias * D) + D * D
-                                                                 + bias * D),
-                message="Each head's projections are only E x D (its rows of the stacked D x D matrices). "
-                        "Splitting into heads does not multiply the parameters."),
-        mistake("no_out_proj", lambda D, H, bias=True: (D // H, 3 * D * D + 3 * D * bias),
-                message="Count the output projection W^o too: another D x D matrix (and D biases)."),
-        mistake("forgot_bias", lambda D, H, bias=True: (D // H, 4 * D * D),
-                message="With bias=True, add a bias of size D for each of the four projections."),
-    ])
+        mistake(
+            "full_matrix_per_head",
+            lambda D, H, bias=True: (
+                D // H,
+                H * 3 * (D * D + bias * D) + D * D + bias * D,
+            ),
+            message="Each head's projections are only E x D (its rows of the stacked D x D matrices). "
+            "Splitting into heads does not multiply the parameters.",
+        ),
+        mistake(
+            "no_out_proj",
+            lambda D, H, bias=True: (D // H, 3 * D * D + 3 * D * bias),
+            message="Count the output projection W^o too: another D x D matrix (and D biases).",
+        ),
+        mistake(
+            "forgot_bias",
+            lambda D, H, bias=True: (D // H, 4 * D * D),
+            message="With bias=True, add a bias of size D for each of the four projections.",
+        ),
+    ],
+)
 
 
 # q4 -----------------------------------------------------------------------------------------------------------
@@ -142,9 +183,19 @@ def head_projection(x, weight, bias, h, num_heads):
 
 def _head_cases(gen, device):
     cases = []
-    for (B, L, H, E), dt, d_in, h in zip(_SHAPES, _dtypes(device), (12, 12, 8), (1, 2, 0)):
-        w, b = I.randn(gen, (H * E, d_in), device, dt), I.randn(gen, (H * E,), device, dt)
-        cases.append(I.Case((I.randn(gen, (B, L, d_in), device, dt), w, b, h, H), sizes=_sizes(B, L, H, E)))
+    for (B, L, H, E), dt, d_in, h in zip(
+        _SHAPES, _dtypes(device), (12, 12, 8), (1, 2, 0)
+    ):
+        w, b = (
+            I.randn(gen, (H * E, d_in), device, dt),
+            I.randn(gen, (H * E,), device, dt),
+        )
+        cases.append(
+            I.Case(
+                (I.randn(gen, (B, L, d_in), device, dt), w, b, h, H),
+                sizes=_sizes(B, L, H, E),
+            )
+        )
     return cases
 
 
@@ -153,11 +204,13 @@ def _rows_of(pick, use_bias=True):
         E = weight.shape[0] // H
         w, b = pick(weight, h, H, E), pick(bias[:, None], h, H, E)[:, 0]
         return x @ w.T + (b if use_bias else 0)
+
     return wrong
 
 
 q4 = Exercise(
-    "ch04.q4", "One head from the stacked projection",
+    "ch04.q4",
+    "One head from the stacked projection",
     r"""
     `mhacourse.MultiHeadAttention` (like `nn.MultiheadAttention`) stores the H heads' query projections in one
     `nn.Linear`: its weight has shape (D, D_in) and **rows** `h*E:(h+1)*E` (and the same slice of the bias) belong
@@ -165,18 +218,34 @@ q4 = Exercise(
     on their own, shape (B, L, E). Taking this slice for every head gives exactly `split_heads` of the full
     projection: a loop over heads and the reshape compute the same thing.
     """,
-    head_projection, cases=_head_cases,
-    hints=["nn.Linear computes `x @ weight.T + bias`, so output feature i comes from row i of the weight.",
-           "`rows = slice(h * E, (h + 1) * E)`, then use `weight[rows]` and `bias[rows]`."],
+    head_projection,
+    cases=_head_cases,
+    hints=[
+        "nn.Linear computes `x @ weight.T + bias`, so output feature i comes from row i of the weight.",
+        "`rows = slice(h * E, (h + 1) * E)`, then use `weight[rows]` and `bias[rows]`.",
+    ],
     mistakes=[
-        mistake("columns", lambda x, w, b, h, H: _rows_of(lambda t, h, H, E: t[h * E:(h + 1) * E])(x, w.T, b, h, H),
-                message="You took columns of the weight. In nn.Linear's layout (out_features, in_features), "
-                        "head h owns *rows* h*E:(h+1)*E."),
-        mistake("strided_rows", _rows_of(lambda t, h, H, E: t[h::H]), message="You took every H-th row "
-                "(h, h+H, ...). Head h owns the contiguous rows h*E:(h+1)*E."),
-        mistake("forgot_bias", _rows_of(lambda t, h, H, E: t[h * E:(h + 1) * E], use_bias=False),
-                message="Add head h's slice of the bias: bias[h*E:(h+1)*E]."),
-    ])
+        mistake(
+            "columns",
+            lambda x, w, b, h, H: _rows_of(lambda t, h, H, E: t[h * E : (h + 1) * E])(
+                x, w.T, b, h, H
+            ),
+            message="You took columns of the weight. In nn.Linear's layout (out_features, in_features), "
+            "head h owns *rows* h*E:(h+1)*E.",
+        ),
+        mistake(
+            "strided_rows",
+            _rows_of(lambda t, h, H, E: t[h::H]),
+            message="You took every H-th row "
+            "(h, h+H, ...). Head h owns the contiguous rows h*E:(h+1)*E.",
+        ),
+        mistake(
+            "forgot_bias",
+            _rows_of(lambda t, h, H, E: t[h * E : (h + 1) * E], use_bias=False),
+            message="Add head h's slice of the bias: bias[h*E:(h+1)*E].",
+        ),
+    ],
+)
 
 
 # q5 -----------------------------------------------------------------------------------------------------------
@@ -204,14 +273,27 @@ def multi_head_attention(query, key, value, W_q, W_k, W_v, W_o, num_heads, mask=
 
 def _mha_cases(gen, device):
     cases = []
-    for (B, L, H, E), dt, S, mask_shape in zip(_SHAPES, _dtypes(device), (None, 7, 6), (None, "B1LS", "LS")):
+    for (B, L, H, E), dt, S, mask_shape in zip(
+        _SHAPES, _dtypes(device), (None, 7, 6), (None, "B1LS", "LS")
+    ):
         D = H * E
         x = I.randn(gen, (B, L, D), device, dt)
         kv = x if S is None else I.randn(gen, (B, S, D), device, dt)
         W = [I.randn(gen, (D, D), device, dt, 1 / math.sqrt(D)) for _ in range(4)]
-        mask = None if mask_shape is None else I.rand_mask(gen, (B, 1, L, S) if mask_shape == "B1LS" else (L, S),
-                                                           device)
-        cases.append(I.Case((x, kv, kv, *W, H), {} if mask is None else {"mask": mask}, _sizes(B, L, H, E, S)))
+        mask = (
+            None
+            if mask_shape is None
+            else I.rand_mask(
+                gen, (B, 1, L, S) if mask_shape == "B1LS" else (L, S), device
+            )
+        )
+        cases.append(
+            I.Case(
+                (x, kv, kv, *W, H),
+                {} if mask is None else {"mask": mask},
+                _sizes(B, L, H, E, S),
+            )
+        )
     return cases
 
 
@@ -220,7 +302,8 @@ def _mha(**kw):
 
 
 q5 = Exercise(
-    "ch04.q5", "A multi-head attention forward",
+    "ch04.q5",
+    "A multi-head attention forward",
     r"""
     Put it all together. Write `multi_head_attention(query, key, value, W_q, W_k, W_v, W_o, num_heads,
     mask=None)` without biases: project (`x @ W.T`), split into H heads, run scaled dot-product attention in
@@ -229,16 +312,24 @@ q5 = Exercise(
     Shapes: `query` (B, L, D), `key` and `value` (B, S, D) (for self-attention pass the same tensor three
     times), each `W` (D, D); `mask` is bool, broadcastable to (B, H, L, S), True = may attend. Return (B, L, D).
     """,
-    multi_head_attention, cases=_mha_cases,
-    hints=["Reuse your split_heads and merge_heads logic; each head's attention is ordinary scaled dot-product "
-           "attention on (B, H, L, E) tensors.",
-           "The scale uses the head dim E = D // H, not D.",
-           "Finish with `concat @ W_o.T`."],
-    mistakes=[mistake("scale_by_sqrt_d", _mha(scale_dim="D")), mistake("no_out_proj", _mha(out_proj=False)),
-              mistake("split_no_transpose", _mha(split_how="no_transpose")),
-              mistake("merge_no_transpose", _mha(merge_how="no_transpose")),
-              mistake("softmax_wrong_axis", _mha(axis=-2)), mistake("no_scaling", _mha(scale=None)),
-              mistake("mask_polarity", _mha(masking="reversed")),
-              mistake("weight_not_transposed", _mha(transpose_w=False))])
+    multi_head_attention,
+    cases=_mha_cases,
+    hints=[
+        "Reuse your split_heads and merge_heads logic; each head's attention is ordinary scaled dot-product "
+        "attention on (B, H, L, E) tensors.",
+        "The scale uses the head dim E = D // H, not D.",
+        "Finish with `concat @ W_o.T`.",
+    ],
+    mistakes=[
+        mistake("scale_by_sqrt_d", _mha(scale_dim="D")),
+        mistake("no_out_proj", _mha(out_proj=False)),
+        mistake("split_no_transpose", _mha(split_how="no_transpose")),
+        mistake("merge_no_transpose", _mha(merge_how="no_transpose")),
+        mistake("softmax_wrong_axis", _mha(axis=-2)),
+        mistake("no_scaling", _mha(scale=None)),
+        mistake("mask_polarity", _mha(masking="reversed")),
+        mistake("weight_not_transposed", _mha(transpose_w=False)),
+    ],
+)
 
 EXERCISES = [q1, q2, q3, q4, q5]

@@ -8,6 +8,7 @@ attention maps are, q3 ablating one head, q4 heads that read random
 >>> ch05.q1.reference(torch.eye(2), 3).shape
 torch.Size([6, 2])
 """
+
 from __future__ import annotations
 
 import math
@@ -30,7 +31,8 @@ def identical_heads(w_head, num_heads):
 
 
 q1 = Exercise(
-    "ch05.q1", "Identical heads",
+    "ch05.q1",
+    "Identical heads",
     r"""
     If every head starts with the *same* weights, every head computes the same output and receives the same
     gradient, so the heads stay identical forever: that is why heads are initialised at random. Build such a
@@ -38,16 +40,30 @@ q1 = Exercise(
     `w_head` (E, D) into the (H*E, D) layout of a stacked projection, where rows `h*E:(h+1)*E` belong to head h.
     """,
     identical_heads,
-    cases=lambda gen, device: [I.Case((I.randn(gen, (E, D), device, dt), H), sizes={"E": E, "D": D, "H": H})
-                               for (E, D, H), dt in zip([(4, 12, 3), (3, 12, 4), (5, 10, 2)], _dtypes(device))],
-    hints=["Tile the whole (E, D) block H times along dim 0.", "`w_head.repeat(num_heads, 1)`."],
+    cases=lambda gen, device: [
+        I.Case((I.randn(gen, (E, D), device, dt), H), sizes={"E": E, "D": D, "H": H})
+        for (E, D, H), dt in zip([(4, 12, 3), (3, 12, 4), (5, 10, 2)], _dtypes(device))
+    ],
+    hints=[
+        "Tile the whole (E, D) block H times along dim 0.",
+        "`w_head.repeat(num_heads, 1)`.",
+    ],
     mistakes=[
         mistake("interleave_not_repeat", lambda w, H: w.repeat_interleave(H, dim=0)),
-        mistake("not_flattened", lambda w, H: w.expand(H, *w.shape), message="You returned (H, E, D). Flatten "
-                "the first two dims into H*E rows, e.g. with reshape(H * E, D), or tile with repeat."),
-        mistake("tiled_columns", lambda w, H: w.repeat(1, H), message="You tiled along the columns. The heads "
-                "are stacked along the rows: the result is (H*E, D)."),
-    ])
+        mistake(
+            "not_flattened",
+            lambda w, H: w.expand(H, *w.shape),
+            message="You returned (H, E, D). Flatten "
+            "the first two dims into H*E rows, e.g. with reshape(H * E, D), or tile with repeat.",
+        ),
+        mistake(
+            "tiled_columns",
+            lambda w, H: w.repeat(1, H),
+            message="You tiled along the columns. The heads "
+            "are stacked along the rows: the result is (H*E, D).",
+        ),
+    ],
+)
 
 
 # q2 -----------------------------------------------------------------------------------------------------------
@@ -69,7 +85,9 @@ def head_similarity(weights):
 def _similarity_cases(gen, device):
     cases = []
     for b, dt in zip([(), (2,), (2,)], _dtypes(device)):
-        w = torch.softmax(I.randn(gen, (*b, 3, 5, 7), device, dt, 2.0), dim=-1)  # (..., H, L, S)
+        w = torch.softmax(
+            I.randn(gen, (*b, 3, 5, 7), device, dt, 2.0), dim=-1
+        )  # (..., H, L, S)
         cases.append(I.Case((w,), sizes={"B": 2, "H": 3, "L": 5, "S": 7}))
     w = cases[-1].args[0]
     w[..., 1, :, :] = w[..., 0, :, :]  # heads 0 and 1 identical
@@ -87,11 +105,13 @@ def _similarity(norm=True, pairs="upper"):
             return sim.mean(dim=(-2, -1))
         i, j = torch.triu_indices(H, H, offset=1)
         return sim[..., i, j].mean(-1)
+
     return wrong
 
 
 q2 = Exercise(
-    "ch05.q2", "How similar are the heads?",
+    "ch05.q2",
+    "How similar are the heads?",
     r"""
     To see whether heads learned different things, compare their attention maps. Write
     `head_similarity(weights)` for `weights` of shape (..., H, L, S): flatten each head's (L, S) map into one
@@ -99,16 +119,28 @@ q2 = Exercise(
     *different* heads, and return the mean over the $H(H-1)/2$ pairs, shape (...). It is 1 when all heads attend
     alike and smaller for diverse heads.
     """,
-    head_similarity, cases=_similarity_cases,
-    hints=["`weights.flatten(-2)` gives (..., H, L*S). Normalise each row to unit length, then one matmul gives "
-           "every pair's cosine, shape (..., H, H).",
-           "Keep only the pairs h < h': `torch.triu_indices(H, H, offset=1)` lists them."],
+    head_similarity,
+    cases=_similarity_cases,
+    hints=[
+        "`weights.flatten(-2)` gives (..., H, L*S). Normalise each row to unit length, then one matmul gives "
+        "every pair's cosine, shape (..., H, H).",
+        "Keep only the pairs h < h': `torch.triu_indices(H, H, offset=1)` lists them.",
+    ],
     mistakes=[
-        mistake("self_pairs", _similarity(pairs="all"), message="You averaged over all H x H pairs, including "
-                "each head with itself (cosine 1). Use only pairs of different heads."),
-        mistake("not_normalised", _similarity(norm=False), message="Those are raw dot products. Divide by both "
-                "vectors' norms to get a cosine similarity."),
-    ])
+        mistake(
+            "self_pairs",
+            _similarity(pairs="all"),
+            message="You averaged over all H x H pairs, including "
+            "each head with itself (cosine 1). Use only pairs of different heads.",
+        ),
+        mistake(
+            "not_normalised",
+            _similarity(norm=False),
+            message="Those are raw dot products. Divide by both "
+            "vectors' norms to get a cosine similarity.",
+        ),
+    ],
+)
 
 
 # q3 -----------------------------------------------------------------------------------------------------------
@@ -136,11 +168,17 @@ def ablate_head(x, W_q, W_k, W_v, W_o, num_heads, h):
 
 def _ablate_cases(gen, device):
     cases = []
-    for (B, L, H, E), dt, h in zip([(2, 5, 3, 4), (2, 5, 4, 3), (3, 7, 2, 5)], _dtypes(device), (1, 0, 1)):
+    for (B, L, H, E), dt, h in zip(
+        [(2, 5, 3, 4), (2, 5, 4, 3), (3, 7, 2, 5)], _dtypes(device), (1, 0, 1)
+    ):
         D = H * E
         W = [I.randn(gen, (D, D), device, dt, 1 / math.sqrt(D)) for _ in range(4)]
-        cases.append(I.Case((I.randn(gen, (B, L, D), device, dt), *W, H, h),
-                            sizes={"B": B, "L": L, "H": H, "E": E, "D": D}))
+        cases.append(
+            I.Case(
+                (I.randn(gen, (B, L, D), device, dt), *W, H, h),
+                sizes={"B": B, "L": L, "H": H, "E": E, "D": D},
+            )
+        )
     return cases
 
 
@@ -150,43 +188,66 @@ def _ablate(where):
         E = D // H
         if where == "W_q":
             W_q = W_q.clone()
-            W_q[h * E:(h + 1) * E] = 0.0
-        q, k, v = (t.view(B, L, H, E).transpose(1, 2) for t in (x @ W_q.T, x @ W_k.T, x @ W_v.T))
-        heads = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(E), -1) @ v  # (B, H, L, E)
+            W_q[h * E : (h + 1) * E] = 0.0
+        q, k, v = (
+            t.view(B, L, H, E).transpose(1, 2)
+            for t in (x @ W_q.T, x @ W_k.T, x @ W_v.T)
+        )
+        heads = (
+            torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(E), -1) @ v
+        )  # (B, H, L, E)
         concat = heads.transpose(1, 2).reshape(B, L, D)
         if where == "interleaved":
             concat[..., h::H] = 0.0
         elif where == "no_out_proj":
-            concat[..., h * E:(h + 1) * E] = 0.0
+            concat[..., h * E : (h + 1) * E] = 0.0
             return concat
         out = concat @ W_o.T
         if where == "output":
-            out[..., h * E:(h + 1) * E] = 0.0
+            out[..., h * E : (h + 1) * E] = 0.0
         return out
+
     return wrong
 
 
 q3 = Exercise(
-    "ch05.q3", "Ablating a head",
+    "ch05.q3",
+    "Ablating a head",
     r"""
     One way to learn what a head does: switch it off and see what changes. Write
     `ablate_head(x, W_q, W_k, W_v, W_o, num_heads, h)`, a multi-head self-attention forward (no biases, as in
     chapter 4) in which head $h$'s output is replaced by zeros *before* the output projection $W^o$, so that it
     contributes nothing. `x` is (B, L, D), each `W` is (D, D); return (B, L, D).
     """,
-    ablate_head, cases=_ablate_cases,
-    hints=["Compute the heads' outputs (B, H, L, E) as usual, then zero `heads[:, h]`.",
-           "Then merge the heads and apply W^o as usual."],
+    ablate_head,
+    cases=_ablate_cases,
+    hints=[
+        "Compute the heads' outputs (B, H, L, E) as usual, then zero `heads[:, h]`.",
+        "Then merge the heads and apply W^o as usual.",
+    ],
     mistakes=[
-        mistake("zeroed_w_q", _ablate("W_q"), message="Zeroing head h's rows of W^q does not switch the head "
-                "off: its scores all become 0, so it attends uniformly and still adds the mean of its values. "
-                "Zero the head's *output*."),
-        mistake("zeroed_after_w_o", _ablate("output"), message="You zeroed features of the final output. W^o "
-                "mixes all heads into every output feature, so zero head h's output *before* W^o."),
-        mistake("interleaved_heads", _ablate("interleaved"), message="You zeroed features h, h+H, ... of the "
-                "concatenation. Head h's features are the contiguous block h*E:(h+1)*E."),
+        mistake(
+            "zeroed_w_q",
+            _ablate("W_q"),
+            message="Zeroing head h's rows of W^q does not switch the head "
+            "off: its scores all become 0, so it attends uniformly and still adds the mean of its values. "
+            "Zero the head's *output*.",
+        ),
+        mistake(
+            "zeroed_after_w_o",
+            _ablate("output"),
+            message="You zeroed features of the final output. W^o "
+            "mixes all heads into every output feature, so zero head h's output *before* W^o.",
+        ),
+        mistake(
+            "interleaved_heads",
+            _ablate("interleaved"),
+            message="You zeroed features h, h+H, ... of the "
+            "concatenation. Head h's features are the contiguous block h*E:(h+1)*E.",
+        ),
         mistake("no_out_proj", _ablate("no_out_proj")),
-    ])
+    ],
+)
 
 
 # q4 -----------------------------------------------------------------------------------------------------------
@@ -202,15 +263,22 @@ def subspace_heads(x, idx):
     return picked.transpose(1, 2)  # (B, H, L, E)
 
 
-_SUBSPACES = [(2, 5, 10, 3, 4), (2, 5, 12, 4, 6), (3, 7, 9, 2, 5)]  # (B, L, D, H, E), H * E > D: overlaps
+_SUBSPACES = [
+    (2, 5, 10, 3, 4),
+    (2, 5, 12, 4, 6),
+    (3, 7, 9, 2, 5),
+]  # (B, L, D, H, E), H * E > D: overlaps
 
 
 def _subsets(gen, D, H, E, device):
-    return torch.stack([torch.randperm(D, generator=gen)[:E] for _ in range(H)]).to(device)  # (H, E)
+    return torch.stack([torch.randperm(D, generator=gen)[:E] for _ in range(H)]).to(
+        device
+    )  # (H, E)
 
 
 q4 = Exercise(
-    "ch05.q4", "Heads on random, overlapping subspaces",
+    "ch05.q4",
+    "Heads on random, overlapping subspaces",
     r"""
     The usual split gives head $h$ the contiguous features `h*E:(h+1)*E`. A variant: let each head read $E$
     feature dims chosen at random, possibly overlapping with other heads' dims, so that $E$ need not divide $D$.
@@ -218,14 +286,27 @@ q4 = Exercise(
     `idx[h]` lists head h's dims. Return (B, H, L, E) with `out[b, h, l, e] = x[b, l, idx[h, e]]`.
     """,
     subspace_heads,
-    cases=lambda gen, device: [I.Case((I.randn(gen, (B, L, D), device, dt), _subsets(gen, D, H, E, device)),
-                                      sizes={"B": B, "L": L, "D": D, "H": H, "E": E})
-                               for (B, L, D, H, E), dt in zip(_SUBSPACES, _dtypes(device))],
-    hints=["Indexing the last dim with a (H, E) tensor, `x[..., idx]`, gives shape (B, L, H, E).",
-           "Then move the heads next to the batch dim."],
-    mistakes=[mistake("heads_length_swapped", lambda x, idx: x[..., idx]),
-              mistake("idx_transposed", lambda x, idx: x[..., idx.T].transpose(1, 2), message="You indexed with "
-                      "idx.T: row h of idx (not column h) lists head h's dims.")])
+    cases=lambda gen, device: [
+        I.Case(
+            (I.randn(gen, (B, L, D), device, dt), _subsets(gen, D, H, E, device)),
+            sizes={"B": B, "L": L, "D": D, "H": H, "E": E},
+        )
+        for (B, L, D, H, E), dt in zip(_SUBSPACES, _dtypes(device))
+    ],
+    hints=[
+        "Indexing the last dim with a (H, E) tensor, `x[..., idx]`, gives shape (B, L, H, E).",
+        "Then move the heads next to the batch dim.",
+    ],
+    mistakes=[
+        mistake("heads_length_swapped", lambda x, idx: x[..., idx]),
+        mistake(
+            "idx_transposed",
+            lambda x, idx: x[..., idx.T].transpose(1, 2),
+            message="You indexed with "
+            "idx.T: row h of idx (not column h) lists head h's dims.",
+        ),
+    ],
+)
 
 
 # q5 -----------------------------------------------------------------------------------------------------------
@@ -243,7 +324,8 @@ def subspace_overlap(idx, D):
 
 
 q5 = Exercise(
-    "ch05.q5", "How much do the subspaces overlap?",
+    "ch05.q5",
+    "How much do the subspaces overlap?",
     r"""
     With random subsets, two heads may read some of the same dims. Write `subspace_overlap(idx, D)` for an
     `idx` like in the previous exercise (each row lists E *distinct* dims out of D) and return a float32 (H, H)
@@ -251,15 +333,27 @@ q5 = Exercise(
     the usual contiguous split every off-diagonal entry is 0.
     """,
     subspace_overlap,
-    cases=lambda gen, device: [I.Case((_subsets(gen, D, H, E, device), D), sizes={"H": H, "E": E, "D": D})
-                               for (B, L, D, H, E) in _SUBSPACES],
-    hints=["Build a 0/1 membership matrix (H, D): row h has ones at idx[h].",
-           "The number of dims heads h and g share is the dot product of their membership rows."],
+    cases=lambda gen, device: [
+        I.Case((_subsets(gen, D, H, E, device), D), sizes={"H": H, "E": E, "D": D})
+        for (B, L, D, H, E) in _SUBSPACES
+    ],
+    hints=[
+        "Build a 0/1 membership matrix (H, D): row h has ones at idx[h].",
+        "The number of dims heads h and g share is the dot product of their membership rows.",
+    ],
     mistakes=[
-        mistake("divided_by_d", lambda idx, D: subspace_overlap(idx, D) * idx.shape[1] / D,
-                message="Divide the number of shared dims by E (the size of each head's subset), not by D."),
-        mistake("counts", lambda idx, D: subspace_overlap(idx, D) * idx.shape[1], message="Those are counts of "
-                "shared dims. Divide by E to get fractions (1 on the diagonal)."),
-    ])
+        mistake(
+            "divided_by_d",
+            lambda idx, D: subspace_overlap(idx, D) * idx.shape[1] / D,
+            message="Divide the number of shared dims by E (the size of each head's subset), not by D.",
+        ),
+        mistake(
+            "counts",
+            lambda idx, D: subspace_overlap(idx, D) * idx.shape[1],
+            message="Those are counts of "
+            "shared dims. Divide by E to get fractions (1 on the diagonal).",
+        ),
+    ],
+)
 
 EXERCISES = [q1, q2, q3, q4, q5]

@@ -10,6 +10,7 @@ tensor([[1, 0, 0],
         [1, 1, 0],
         [1, 1, 1]], dtype=torch.int32)
 """
+
 from __future__ import annotations
 
 import torch
@@ -20,8 +21,10 @@ from . import inputs as I
 from .exercise import Exercise
 from .mistakes import mistake
 
-_POLARITY = ("Your mask is True where attention is *blocked*. In this course True means 'may attend' (like "
-             "F.scaled_dot_product_attention); nn.MultiheadAttention is the one that uses True = blocked.")
+_POLARITY = (
+    "Your mask is True where attention is *blocked*. In this course True means 'may attend' (like "
+    "F.scaled_dot_product_attention); nn.MultiheadAttention is the one that uses True = blocked."
+)
 
 
 def _dtypes(device):
@@ -40,7 +43,8 @@ def causal_mask(L, S=None, device=None):
 
 
 q1 = Exercise(
-    "ch06.q1", "A causal mask",
+    "ch06.q1",
+    "A causal mask",
     r"""
     A decoder must not look ahead: query $i$ may attend to keys $0, \dots, i$ only. Write
     `causal_mask(L, S=None, device=None)` returning a bool (L, S) mask (S defaults to L) on `device`, True = may
@@ -48,18 +52,35 @@ q1 = Exercise(
     [i, j] is True exactly when $j \le i$, also when $L \ne S$.
     """,
     causal_mask,
-    cases=lambda gen, device: [I.Case(a, {"device": device}, {"L": a[0], "S": a[-1]}) for a in ((5,), (5, 7), (7, 5))],
-    hints=["Start from `torch.ones(L, S, dtype=torch.bool, device=device)`.",
-           "`.tril()` keeps the lower triangle, diagonal included."],
+    cases=lambda gen, device: [
+        I.Case(a, {"device": device}, {"L": a[0], "S": a[-1]})
+        for a in ((5,), (5, 7), (7, 5))
+    ],
+    hints=[
+        "Start from `torch.ones(L, S, dtype=torch.bool, device=device)`.",
+        "`.tril()` keeps the lower triangle, diagonal included.",
+    ],
     mistakes=[
-        mistake("mask_polarity", lambda L, S=None, device=None: ~causal_mask(L, S, device), message=_POLARITY),
-        mistake("no_diagonal", lambda L, S=None, device=None: causal_mask(L, S, device).tril(-1),
-                message="Query i may attend to itself: keep the diagonal (tril(), not tril(-1))."),
-        mistake("bottom_right", lambda L, S=None, device=None: torch.ones(L, S or L, dtype=torch.bool,
-                                                                          device=device).tril((S or L) - L),
-                message="Your diagonal is aligned to the bottom-right corner. Here it is top-left aligned, as "
-                        "with is_causal=True: entry [i, j] is True when j <= i, whatever L and S are."),
-    ])
+        mistake(
+            "mask_polarity",
+            lambda L, S=None, device=None: ~causal_mask(L, S, device),
+            message=_POLARITY,
+        ),
+        mistake(
+            "no_diagonal",
+            lambda L, S=None, device=None: causal_mask(L, S, device).tril(-1),
+            message="Query i may attend to itself: keep the diagonal (tril(), not tril(-1)).",
+        ),
+        mistake(
+            "bottom_right",
+            lambda L, S=None, device=None: torch.ones(
+                L, S or L, dtype=torch.bool, device=device
+            ).tril((S or L) - L),
+            message="Your diagonal is aligned to the bottom-right corner. Here it is top-left aligned, as "
+            "with is_causal=True: entry [i, j] is True when j <= i, whatever L and S are.",
+        ),
+    ],
+)
 
 
 # q2 -----------------------------------------------------------------------------------------------------------
@@ -75,29 +96,48 @@ def padding_mask(lengths, S):
 
 
 def _length_cases(gen, device):
-    return [I.Case((I.lengths(gen, B, S, device), S), sizes={"B": B, "S": S}) for B, S in ((3, 7), (2, 5), (4, 6))]
+    return [
+        I.Case((I.lengths(gen, B, S, device), S), sizes={"B": B, "S": S})
+        for B, S in ((3, 7), (2, 5), (4, 6))
+    ]
 
 
 q2 = Exercise(
-    "ch06.q2", "A padding mask from lengths",
+    "ch06.q2",
+    "A padding mask from lengths",
     r"""
     Sequences in a batch have different lengths and are padded to a common length S. Write
     `padding_mask(lengths, S)` for an int64 tensor `lengths` of shape (B,): return a bool mask of shape
     (B, 1, 1, S), True at the real tokens (positions $< \text{lengths}[b]$) and False at the padding, on the
     device of `lengths`. The two size-1 dims let it broadcast against scores of shape (B, H, L, S).
     """,
-    padding_mask, cases=_length_cases,
-    hints=["Compare positions `torch.arange(S, device=lengths.device)` with `lengths[:, None]`: broadcasting "
-           "gives (B, S).", "Add the two size-1 dims with `[:, None, None, :]`."],
+    padding_mask,
+    cases=_length_cases,
+    hints=[
+        "Compare positions `torch.arange(S, device=lengths.device)` with `lengths[:, None]`: broadcasting "
+        "gives (B, S).",
+        "Add the two size-1 dims with `[:, None, None, :]`.",
+    ],
     mistakes=[
-        mistake("mask_polarity", lambda lengths, S: ~padding_mask(lengths, S), message=_POLARITY),
-        mistake("off_by_one", lambda lengths, S: padding_mask(lengths + 1, S + 1)[..., :S],
-                message="Off by one: a sequence of length n has real tokens at positions 0..n-1, so use "
-                        "positions < length, not <=."),
-        mistake("no_singleton_dims", lambda lengths, S: padding_mask(lengths, S)[:, 0, 0, :],
-                message="Return shape (B, 1, 1, S), so that the mask broadcasts over heads and queries: add "
-                        "the dims with [:, None, None, :]."),
-    ])
+        mistake(
+            "mask_polarity",
+            lambda lengths, S: ~padding_mask(lengths, S),
+            message=_POLARITY,
+        ),
+        mistake(
+            "off_by_one",
+            lambda lengths, S: padding_mask(lengths + 1, S + 1)[..., :S],
+            message="Off by one: a sequence of length n has real tokens at positions 0..n-1, so use "
+            "positions < length, not <=.",
+        ),
+        mistake(
+            "no_singleton_dims",
+            lambda lengths, S: padding_mask(lengths, S)[:, 0, 0, :],
+            message="Return shape (B, 1, 1, S), so that the mask broadcasts over heads and queries: add "
+            "the dims with [:, None, None, :].",
+        ),
+    ],
+)
 
 
 # q3 -----------------------------------------------------------------------------------------------------------
@@ -110,17 +150,31 @@ def to_key_padding_mask(mask):
 
 
 q3 = Exercise(
-    "ch06.q3", "Talking to nn.MultiheadAttention: key_padding_mask",
+    "ch06.q3",
+    "Talking to nn.MultiheadAttention: key_padding_mask",
     r"""
     `nn.MultiheadAttention` takes padding as `key_padding_mask`, a bool (B, S) tensor that is True at the
     **padding**: the opposite polarity of ours. Write `to_key_padding_mask(mask)`, which converts one of our
     (B, 1, 1, S) padding masks (True = real token) into that form.
     """,
     to_key_padding_mask,
-    cases=lambda gen, device: [I.Case((padding_mask(*c.args),), sizes=c.sizes) for c in _length_cases(gen, device)],
-    hints=["Drop the two size-1 dims: `mask[:, 0, 0, :]`.", "Flip the polarity with `~`."],
-    mistakes=[mistake("not_flipped", lambda mask: mask[:, 0, 0, :], message="You kept our polarity. "
-                      "nn.MultiheadAttention's key_padding_mask is True at the *padding*: flip it with ~.")])
+    cases=lambda gen, device: [
+        I.Case((padding_mask(*c.args),), sizes=c.sizes)
+        for c in _length_cases(gen, device)
+    ],
+    hints=[
+        "Drop the two size-1 dims: `mask[:, 0, 0, :]`.",
+        "Flip the polarity with `~`.",
+    ],
+    mistakes=[
+        mistake(
+            "not_flipped",
+            lambda mask: mask[:, 0, 0, :],
+            message="You kept our polarity. "
+            "nn.MultiheadAttention's key_padding_mask is True at the *padding*: flip it with ~.",
+        )
+    ],
+)
 
 
 # q4 -----------------------------------------------------------------------------------------------------------
@@ -135,12 +189,18 @@ def to_attn_mask(mask, num_heads):
 
 
 def _attn_mask_cases(gen, device):
-    return [I.Case((I.rand_mask(gen, (B, L, S), device), H), sizes={"B": B, "L": L, "S": S, "H": H})
-            for B, L, S, H in ((2, 5, 7, 3), (3, 4, 6, 2), (2, 5, 6, 4))]
+    return [
+        I.Case(
+            (I.rand_mask(gen, (B, L, S), device), H),
+            sizes={"B": B, "L": L, "S": S, "H": H},
+        )
+        for B, L, S, H in ((2, 5, 7, 3), (3, 4, 6, 2), (2, 5, 6, 4))
+    ]
 
 
 q4 = Exercise(
-    "ch06.q4", "Talking to nn.MultiheadAttention: a 3-D attn_mask",
+    "ch06.q4",
+    "Talking to nn.MultiheadAttention: a 3-D attn_mask",
     r"""
     For a different mask per sequence, `nn.MultiheadAttention` takes a 3-D `attn_mask` of shape (B*H, L, S),
     True = **blocked**, in which row `b*H + h` is for sequence b and head h. Write `to_attn_mask(mask, num_heads)`
@@ -148,17 +208,28 @@ q4 = Exercise(
     sequence. You can test it: `nn.MultiheadAttention(D, H, batch_first=True)` with your `attn_mask` must
     agree with `mhacourse.MultiHeadAttention.from_torch` of it, given `mask[:, None]`.
     """,
-    to_attn_mask, cases=_attn_mask_cases,
-    hints=["Flip the polarity with `~`.",
-           "Row b*H + h must hold sequence b's mask: each sequence repeated H times *in place* "
-           "(b0, b0, b0, b1, b1, b1), which is what `repeat_interleave(num_heads, dim=0)` does."],
+    to_attn_mask,
+    cases=_attn_mask_cases,
+    hints=[
+        "Flip the polarity with `~`.",
+        "Row b*H + h must hold sequence b's mask: each sequence repeated H times *in place* "
+        "(b0, b0, b0, b1, b1, b1), which is what `repeat_interleave(num_heads, dim=0)` does.",
+    ],
     mistakes=[
         mistake("repeat_not_interleave", lambda mask, H: (~mask).repeat(H, 1, 1)),
-        mistake("not_flipped", lambda mask, H: mask.repeat_interleave(H, dim=0), message="You kept our polarity. "
-                "nn.MultiheadAttention's bool attn_mask is True where attention is *blocked*: flip it with ~."),
-        mistake("not_flattened", lambda mask, H: (~mask)[:, None].expand(-1, H, -1, -1),
-                message="nn.MultiheadAttention wants a 3-D mask: flatten (B, H) into B*H rows."),
-    ])
+        mistake(
+            "not_flipped",
+            lambda mask, H: mask.repeat_interleave(H, dim=0),
+            message="You kept our polarity. "
+            "nn.MultiheadAttention's bool attn_mask is True where attention is *blocked*: flip it with ~.",
+        ),
+        mistake(
+            "not_flattened",
+            lambda mask, H: (~mask)[:, None].expand(-1, H, -1, -1),
+            message="nn.MultiheadAttention wants a 3-D mask: flatten (B, H) into B*H rows.",
+        ),
+    ],
+)
 
 
 # q5 -----------------------------------------------------------------------------------------------------------
@@ -178,25 +249,42 @@ def cross_attention(mha, x, memory, memory_lengths):
 
 def _cross_cases(gen, device):
     cases = []
-    for (B, L, S, H, E), dt in zip([(2, 5, 7, 3, 4), (3, 4, 6, 2, 5), (2, 6, 4, 3, 3)], _dtypes(device)):
-        mha = I.init_module(MultiHeadAttention(H * E, H, device="meta"), gen, device, dt)
-        x, memory = I.randn(gen, (B, L, H * E), device, dt), I.randn(gen, (B, S, H * E), device, dt)
-        lengths = I.lengths(gen, B, S, device, min_pad=2)  # so that off-by-one still leaves padding
-        cases.append(I.Case((mha, x, memory, lengths),
-                            sizes={"B": B, "L": L, "S": S, "D": H * E}))
+    for (B, L, S, H, E), dt in zip(
+        [(2, 5, 7, 3, 4), (3, 4, 6, 2, 5), (2, 6, 4, 3, 3)], _dtypes(device)
+    ):
+        mha = I.init_module(
+            MultiHeadAttention(H * E, H, device="meta"), gen, device, dt
+        )
+        x, memory = (
+            I.randn(gen, (B, L, H * E), device, dt),
+            I.randn(gen, (B, S, H * E), device, dt),
+        )
+        lengths = I.lengths(
+            gen, B, S, device, min_pad=2
+        )  # so that off-by-one still leaves padding
+        cases.append(
+            I.Case(
+                (mha, x, memory, lengths), sizes={"B": B, "L": L, "S": S, "D": H * E}
+            )
+        )
     return cases
 
 
 def _cross(shift=0, flip=False, swap=False, use_mask=True):
     def wrong(mha, x, memory, lengths):
-        real = torch.arange(memory.shape[1], device=memory.device) < lengths[:, None] + shift
+        real = (
+            torch.arange(memory.shape[1], device=memory.device)
+            < lengths[:, None] + shift
+        )
         mask = (~real if flip else real)[:, None, None, :] if use_mask else None
         return mha(memory, x, x)[0] if swap else mha(x, memory, memory, mask=mask)[0]
+
     return wrong
 
 
 q5 = Exercise(
-    "ch06.q5", "Cross-attention over a padded memory",
+    "ch06.q5",
+    "Cross-attention over a padded memory",
     r"""
     In an encoder-decoder Transformer, the decoder's L tokens attend to the encoder's S output tokens (the
     *memory*), so $L \ne S$ in general. Write `cross_attention(mha, x, memory, memory_lengths)`: call the
@@ -204,17 +292,33 @@ q5 = Exercise(
     from `memory` (B, S, D), and a mask so that no query attends to the memory's padding (`memory_lengths`, (B,),
     counts the real tokens). Return the attention output (B, L, D).
     """,
-    cross_attention, cases=_cross_cases,
-    hints=["`mha(query, key, value, mask=...)` returns `(out, weights)`.",
-           "Build the padding mask (B, 1, 1, S) as in exercise 2, from `memory_lengths`."],
+    cross_attention,
+    cases=_cross_cases,
+    hints=[
+        "`mha(query, key, value, mask=...)` returns `(out, weights)`.",
+        "Build the padding mask (B, 1, 1, S) as in exercise 2, from `memory_lengths`.",
+    ],
     mistakes=[
-        mistake("queries_swapped", _cross(swap=True), message="The queries come from the decoder (x) and the "
-                "keys and values from the memory: mha(x, memory, memory, ...)."),
-        mistake("no_padding_mask", _cross(use_mask=False), message="Your queries attend to the memory's padding "
-                "too: pass a mask built from memory_lengths."),
+        mistake(
+            "queries_swapped",
+            _cross(swap=True),
+            message="The queries come from the decoder (x) and the "
+            "keys and values from the memory: mha(x, memory, memory, ...).",
+        ),
+        mistake(
+            "no_padding_mask",
+            _cross(use_mask=False),
+            message="Your queries attend to the memory's padding "
+            "too: pass a mask built from memory_lengths.",
+        ),
         mistake("mask_polarity", _cross(flip=True), message=_POLARITY),
-        mistake("off_by_one", _cross(shift=1), message="Off by one: the real tokens are at positions < length."),
-    ])
+        mistake(
+            "off_by_one",
+            _cross(shift=1),
+            message="Off by one: the real tokens are at positions < length.",
+        ),
+    ],
+)
 
 
 # q6 -----------------------------------------------------------------------------------------------------------
@@ -237,18 +341,42 @@ def encoder_block(x, attn, ff, norm1, norm2, pre_norm=True):
 
 def _block_cases(gen, device):
     cases = []
-    for (B, L, H, E), dt, pre in zip([(2, 5, 3, 4), (2, 5, 3, 4), (3, 4, 2, 5)], _dtypes(device), (True, False, True)):
+    for (B, L, H, E), dt, pre in zip(
+        [(2, 5, 3, 4), (2, 5, 3, 4), (3, 4, 2, 5)], _dtypes(device), (True, False, True)
+    ):
         D = H * E
-        mods = (MultiHeadAttention(D, H, device="meta"),
-                nn.Sequential(nn.Linear(D, 2 * D, device="meta"), nn.ReLU(), nn.Linear(2 * D, D, device="meta")),
-                nn.LayerNorm(D, device="meta"), nn.LayerNorm(D, device="meta"))
+        mods = (
+            MultiHeadAttention(D, H, device="meta"),
+            nn.Sequential(
+                nn.Linear(D, 2 * D, device="meta"),
+                nn.ReLU(),
+                nn.Linear(2 * D, D, device="meta"),
+            ),
+            nn.LayerNorm(D, device="meta"),
+            nn.LayerNorm(D, device="meta"),
+        )
         mods = [I.init_module(m, gen, device, dt) for m in mods]
-        cases.append(I.Case((I.randn(gen, (B, L, D), device, dt), *mods), {"pre_norm": pre},
-                            sizes={"B": B, "L": L, "D": D}))
+        cases.append(
+            I.Case(
+                (I.randn(gen, (B, L, D), device, dt), *mods),
+                {"pre_norm": pre},
+                sizes={"B": B, "L": L, "D": D},
+            )
+        )
     return cases
 
 
-def _block(x, attn, ff, norm1, norm2, pre_norm=True, residual=True, normed_residual=False, second=None):
+def _block(
+    x,
+    attn,
+    ff,
+    norm1,
+    norm2,
+    pre_norm=True,
+    residual=True,
+    normed_residual=False,
+    second=None,
+):
     norm2 = second or norm2
     r = 1.0 if residual else 0.0
     if pre_norm:
@@ -261,7 +389,8 @@ def _block(x, attn, ff, norm1, norm2, pre_norm=True, residual=True, normed_resid
 
 
 q6 = Exercise(
-    "ch06.q6", "An encoder block, pre-norm and post-norm",
+    "ch06.q6",
+    "An encoder block, pre-norm and post-norm",
     r"""
     An encoder block wraps self-attention and a feed-forward network each in a **residual connection** and a
     **LayerNorm**. The original Transformer normalises after the sum (*post-norm*), most models today before the
@@ -278,22 +407,41 @@ q6 = Exercise(
     `mhacourse.MultiHeadAttention` (it returns `(out, weights)`), `ff` maps (B, L, D) to (B, L, D), and `norm1`,
     `norm2` are `nn.LayerNorm(D)`. Return (B, L, D).
     """,
-    encoder_block, cases=_block_cases,
-    hints=["`attn(h)` is self-attention on h and returns a tuple: take `[0]`.",
-           "In pre-norm the residual adds back the *un-normalised* x: `x = x + attn(norm1(x))[0]`."],
+    encoder_block,
+    cases=_block_cases,
+    hints=[
+        "`attn(h)` is self-attention on h and returns a tuple: take `[0]`.",
+        "In pre-norm the residual adds back the *un-normalised* x: `x = x + attn(norm1(x))[0]`.",
+    ],
     mistakes=[
-        mistake("no_residual", lambda *a, pre_norm=True: _block(*a, pre_norm=pre_norm, residual=False),
-                message="You forgot the residual connections: add each sublayer's input back to its output."),
-        mistake("pre_post_swapped", lambda *a, pre_norm=True: _block(*a, pre_norm=not pre_norm),
-                message="That is the other variant. Pre-norm normalises each sublayer's input and adds the "
-                        "un-normalised x back: x + attn(norm1(x)). Post-norm normalises after the residual sum: "
-                        "norm1(x + attn(x))."),
-        mistake("normed_residual", lambda *a, pre_norm=True: _block(*a, pre_norm=pre_norm, normed_residual=True),
-                message="Your residual carries the normalised x. In pre-norm only the sublayer's input is "
-                        "normalised: x + attn(norm1(x)), not norm1(x) + attn(norm1(x))."),
-        mistake("norm1_twice", lambda x, attn, ff, n1, n2, pre_norm=True: _block(x, attn, ff, n1, n2, pre_norm,
-                                                                                  second=n1),
-                message="Use norm2 for the feed-forward sublayer; each sublayer has its own LayerNorm."),
-    ])
+        mistake(
+            "no_residual",
+            lambda *a, pre_norm=True: _block(*a, pre_norm=pre_norm, residual=False),
+            message="You forgot the residual connections: add each sublayer's input back to its output.",
+        ),
+        mistake(
+            "pre_post_swapped",
+            lambda *a, pre_norm=True: _block(*a, pre_norm=not pre_norm),
+            message="That is the other variant. Pre-norm normalises each sublayer's input and adds the "
+            "un-normalised x back: x + attn(norm1(x)). Post-norm normalises after the residual sum: "
+            "norm1(x + attn(x)).",
+        ),
+        mistake(
+            "normed_residual",
+            lambda *a, pre_norm=True: _block(
+                *a, pre_norm=pre_norm, normed_residual=True
+            ),
+            message="Your residual carries the normalised x. In pre-norm only the sublayer's input is "
+            "normalised: x + attn(norm1(x)), not norm1(x) + attn(norm1(x)).",
+        ),
+        mistake(
+            "norm1_twice",
+            lambda x, attn, ff, n1, n2, pre_norm=True: _block(
+                x, attn, ff, n1, n2, pre_norm, second=n1
+            ),
+            message="Use norm2 for the feed-forward sublayer; each sublayer has its own LayerNorm.",
+        ),
+    ],
+)
 
 EXERCISES = [q1, q2, q3, q4, q5, q6]

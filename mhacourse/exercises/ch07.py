@@ -7,6 +7,7 @@ update, q4 attention tiled over blocks of keys.
 >>> ch07.q1.reference(1, 1, 2, 3, 4)
 96
 """
+
 from __future__ import annotations
 
 import math
@@ -32,29 +33,52 @@ def attention_flops(B, H, L, S, E):
     return scores + mix
 
 
-_FLOP_CASES = [(3, 5, 4, 7, 6), (1, 8, 128, 256, 64), (4, 3, 3, 9, 5)]  # B, H never 2: half is its own mistake
+_FLOP_CASES = [
+    (3, 5, 4, 7, 6),
+    (1, 8, 128, 256, 64),
+    (4, 3, 3, 9, 5),
+]  # B, H never 2: half is its own mistake
 
 q1 = Exercise(
-    "ch07.q1", "Counting FLOPs",
+    "ch07.q1",
+    "Counting FLOPs",
     r"""
     To turn a measured time into a speed you need the number of floating-point operations (FLOPs). Write
     `attention_flops(B, H, L, S, E)`: the FLOPs of the two matrix products of attention, $q k^\top$ and
     $\mathrm{weights}\, v$ (take $E_v = E$; ignore the softmax). Count a multiply and an add as 2 FLOPs, so a dot
     product of length $E$ costs $2E$. Return an `int`.
     """,
-    attention_flops, cases=lambda gen, device: [I.Case(c) for c in _FLOP_CASES],
-    hints=["q @ k^T computes L * S dot products of length E, in each of the B * H (batch, head) pairs.",
-           "weights @ v has the same cost. Total: 2 matmuls x 2 FLOPs x B H L S E."],
+    attention_flops,
+    cases=lambda gen, device: [I.Case(c) for c in _FLOP_CASES],
+    hints=[
+        "q @ k^T computes L * S dot products of length E, in each of the B * H (batch, head) pairs.",
+        "weights @ v has the same cost. Total: 2 matmuls x 2 FLOPs x B H L S E.",
+    ],
     mistakes=[
-        mistake("half", lambda B, H, L, S, E: 2 * B * H * L * S * E, message="That is half the count: did you "
-                "count a multiply-add as one FLOP, or only one of the two matmuls (q @ k^T and weights @ v)?"),
-        mistake("forgot_heads", lambda B, H, L, S, E: 4 * B * L * S * E, message="Every head does its own "
-                "matmuls: multiply by H."),
-        mistake("forgot_batch", lambda B, H, L, S, E: 4 * H * L * S * E, message="Every batch item does its "
-                "own matmuls: multiply by B."),
-        mistake("l_squared", lambda B, H, L, S, E: 4 * B * H * L * L * E, message="There are L * S scores "
-                "(queries times keys), not L * L: here S differs from L."),
-    ])
+        mistake(
+            "half",
+            lambda B, H, L, S, E: 2 * B * H * L * S * E,
+            message="That is half the count: did you "
+            "count a multiply-add as one FLOP, or only one of the two matmuls (q @ k^T and weights @ v)?",
+        ),
+        mistake(
+            "forgot_heads",
+            lambda B, H, L, S, E: 4 * B * L * S * E,
+            message="Every head does its own matmuls: multiply by H.",
+        ),
+        mistake(
+            "forgot_batch",
+            lambda B, H, L, S, E: 4 * H * L * S * E,
+            message="Every batch item does its own matmuls: multiply by B.",
+        ),
+        mistake(
+            "l_squared",
+            lambda B, H, L, S, E: 4 * B * H * L * L * E,
+            message="There are L * S scores "
+            "(queries times keys), not L * L: here S differs from L.",
+        ),
+    ],
+)
 
 
 # q2 -----------------------------------------------------------------------------------------------------------
@@ -68,7 +92,8 @@ def scores_bytes(B, H, L, S, dtype):
 
 
 q2 = Exercise(
-    "ch07.q2", "Memory of the scores matrix",
+    "ch07.q2",
+    "Memory of the scores matrix",
     r"""
     The plain attention kernel stores the full (B, H, L, S) matrix of scores (and then of weights), which is
     what limits the sequence length. Write `scores_bytes(B, H, L, S, dtype)` returning its size in bytes as an
@@ -76,19 +101,41 @@ q2 = Exercise(
     L = S = 32768 in float16?
     """,
     scores_bytes,
-    cases=lambda gen, device: [I.Case((2, 3, 5, 7, torch.float32)), I.Case((1, 16, 4096, 4096, torch.float16)),
-                               I.Case((2, 8, 1024, 512, torch.float64))],
-    hints=["Number of elements times bytes per element.", "`dtype.itemsize` is the number of bytes of one element."],
+    cases=lambda gen, device: [
+        I.Case((2, 3, 5, 7, torch.float32)),
+        I.Case((1, 16, 4096, 4096, torch.float16)),
+        I.Case((2, 8, 1024, 512, torch.float64)),
+    ],
+    hints=[
+        "Number of elements times bytes per element.",
+        "`dtype.itemsize` is the number of bytes of one element.",
+    ],
     mistakes=[
-        mistake("elements", lambda B, H, L, S, dtype: B * H * L * S, message="That is the number of elements. "
-                "Multiply by the bytes per element, dtype.itemsize."),
-        mistake("always_4_bytes", lambda B, H, L, S, dtype: B * H * L * S * 4, message="Not every dtype takes 4 "
-                "bytes: float16 takes 2, float64 takes 8. Use dtype.itemsize."),
-        mistake("bits", lambda B, H, L, S, dtype: B * H * L * S * dtype.itemsize * 8, message="Those are bits. "
-                "A byte is 8 bits: dtype.itemsize is already in bytes."),
-        mistake("forgot_heads", lambda B, H, L, S, dtype: B * L * S * dtype.itemsize, message="Each head has "
-                "its own scores matrix: multiply by H."),
-    ])
+        mistake(
+            "elements",
+            lambda B, H, L, S, dtype: B * H * L * S,
+            message="That is the number of elements. "
+            "Multiply by the bytes per element, dtype.itemsize.",
+        ),
+        mistake(
+            "always_4_bytes",
+            lambda B, H, L, S, dtype: B * H * L * S * 4,
+            message="Not every dtype takes 4 "
+            "bytes: float16 takes 2, float64 takes 8. Use dtype.itemsize.",
+        ),
+        mistake(
+            "bits",
+            lambda B, H, L, S, dtype: B * H * L * S * dtype.itemsize * 8,
+            message="Those are bits. "
+            "A byte is 8 bits: dtype.itemsize is already in bytes.",
+        ),
+        mistake(
+            "forgot_heads",
+            lambda B, H, L, S, dtype: B * L * S * dtype.itemsize,
+            message="Each head has its own scores matrix: multiply by H.",
+        ),
+    ],
+)
 
 
 # q3 -----------------------------------------------------------------------------------------------------------
@@ -111,19 +158,41 @@ def online_softmax_update(m, l, acc, scores, v):
 
 def _online_cases(gen, device):
     cases = []
-    for batch, dtype, shift in (((), torch.float32, None), ((2,), torch.float32, 3.0),
-                                ((2, 3), I.wide_dtype(device), -3.0)):
+    for batch, dtype, shift in (
+        ((), torch.float32, None),
+        ((2,), torch.float32, 3.0),
+        ((2, 3), I.wide_dtype(device), -3.0),
+    ):
         L, Sb, Ev = 5, 3, 6
         m = torch.full((*batch, L), float("-inf"), dtype=dtype, device=device)
-        l, acc = torch.zeros_like(m), torch.zeros(*batch, L, Ev, dtype=dtype, device=device)
+        l, acc = (
+            torch.zeros_like(m),
+            torch.zeros(*batch, L, Ev, dtype=dtype, device=device),
+        )
         note = "the first block: m is -inf"
-        if shift is not None:  # fold in one earlier block, then a block with higher or lower scores
-            m, l, acc = online_softmax_update(m, l, acc, I.randn(gen, (*batch, L, 4), device, dtype),
-                                              I.randn(gen, (*batch, 4, Ev), device, dtype))
-            note = "a block with higher scores" if shift > 0 else "a block with lower scores"
+        if (
+            shift is not None
+        ):  # fold in one earlier block, then a block with higher or lower scores
+            m, l, acc = online_softmax_update(
+                m,
+                l,
+                acc,
+                I.randn(gen, (*batch, L, 4), device, dtype),
+                I.randn(gen, (*batch, 4, Ev), device, dtype),
+            )
+            note = (
+                "a block with higher scores"
+                if shift > 0
+                else "a block with lower scores"
+            )
         scores = I.randn(gen, (*batch, L, Sb), device, dtype, 2.0) + (shift or 0.0)
-        cases.append(I.Case((m, l, acc, scores, I.randn(gen, (*batch, Sb, Ev), device, dtype)), sizes=SIZES,
-                            note=note))
+        cases.append(
+            I.Case(
+                (m, l, acc, scores, I.randn(gen, (*batch, Sb, Ev), device, dtype)),
+                sizes=SIZES,
+                note=note,
+            )
+        )
     return cases
 
 
@@ -135,11 +204,13 @@ def _update(rescale_l=True, rescale_acc=True, normalise=False, inverted=False):
         l_new = (rescale * l if rescale_l else l) + p.sum(-1)
         acc_new = (rescale[..., None] * acc if rescale_acc else acc) + p @ v
         return m_new, l_new, acc_new / l_new[..., None] if normalise else acc_new
+
     return wrong
 
 
 q3 = Exercise(
-    "ch07.q3", "One step of the online softmax",
+    "ch07.q3",
+    "One step of the online softmax",
     r"""
     A fast kernel never stores all the scores: it visits the keys block by block and keeps, for every query, a
     running max $m$, a running sum $\ell = \sum_j e^{s_j - m}$ and an accumulator
@@ -150,23 +221,47 @@ q3 = Exercise(
     new block's `scores` (..., L, Sb) and values `v` (..., Sb, Ev); return the updated `(m, l, acc)`. Before the
     first block, `m` is $-\infty$ and `l`, `acc` are 0. Do not modify the inputs in place.
     """,
-    online_softmax_update, cases=_online_cases, outputs=("m", "l", "acc"),
-    hints=["New max: `torch.maximum(m, scores.amax(dim=-1))`.",
-           "`rescale = torch.exp(m - m_new)` is 0 when m is -inf, which handles the first block.",
-           "`l_new = rescale * l + p.sum(-1)` and `acc_new = rescale[..., None] * acc + p @ v`, with "
-           "`p = torch.exp(scores - m_new[..., None])`."],
+    online_softmax_update,
+    cases=_online_cases,
+    outputs=("m", "l", "acc"),
+    hints=[
+        "New max: `torch.maximum(m, scores.amax(dim=-1))`.",
+        "`rescale = torch.exp(m - m_new)` is 0 when m is -inf, which handles the first block.",
+        "`l_new = rescale * l + p.sum(-1)` and `acc_new = rescale[..., None] * acc + p @ v`, with "
+        "`p = torch.exp(scores - m_new[..., None])`.",
+    ],
     mistakes=[
-        mistake("no_rescale", _update(rescale_l=False, rescale_acc=False), message="When the max grows, the old "
-                "sums were computed relative to the old max: multiply l and acc by exp(m_old - m_new)."),
-        mistake("no_rescale_acc", _update(rescale_acc=False), message="You rescaled l but not acc: both hold "
-                "terms relative to the old max, so multiply acc by exp(m_old - m_new) too."),
-        mistake("no_rescale_l", _update(rescale_l=False), message="You rescaled acc but not l: multiply l by "
-                "exp(m_old - m_new) too."),
-        mistake("rescale_inverted", _update(inverted=True), message="The rescale factor is exp(m_old - m_new), "
-                "which is at most 1 (and 0 on the first block); you used its inverse."),
-        mistake("normalised_acc", _update(normalise=True), message="Keep acc unnormalised: the division by l "
-                "happens once, after the last block."),
-    ])
+        mistake(
+            "no_rescale",
+            _update(rescale_l=False, rescale_acc=False),
+            message="When the max grows, the old "
+            "sums were computed relative to the old max: multiply l and acc by exp(m_old - m_new).",
+        ),
+        mistake(
+            "no_rescale_acc",
+            _update(rescale_acc=False),
+            message="You rescaled l but not acc: both hold "
+            "terms relative to the old max, so multiply acc by exp(m_old - m_new) too.",
+        ),
+        mistake(
+            "no_rescale_l",
+            _update(rescale_l=False),
+            message="You rescaled acc but not l: multiply l by exp(m_old - m_new) too.",
+        ),
+        mistake(
+            "rescale_inverted",
+            _update(inverted=True),
+            message="The rescale factor is exp(m_old - m_new), "
+            "which is at most 1 (and 0 on the first block); you used its inverse.",
+        ),
+        mistake(
+            "normalised_acc",
+            _update(normalise=True),
+            message="Keep acc unnormalised: the division by l "
+            "happens once, after the last block.",
+        ),
+    ],
+)
 
 
 # q4 -----------------------------------------------------------------------------------------------------------
@@ -181,8 +276,8 @@ def tiled_attention(q, k, v, block_size):
     l = q.new_zeros(q.shape[:-1])  # (..., L): running sum of exp(score - m)
     acc = q.new_zeros(*q.shape[:-1], v.shape[-1])  # (..., L, Ev): weighted values
     for start in range(0, S, block_size):
-        k_blk = k[..., start:start + block_size, :]  # (..., Sb, E)
-        v_blk = v[..., start:start + block_size, :]  # (..., Sb, Ev)
+        k_blk = k[..., start : start + block_size, :]  # (..., Sb, E)
+        v_blk = v[..., start : start + block_size, :]  # (..., Sb, Ev)
         scores = q @ k_blk.transpose(-2, -1) / math.sqrt(E)  # (..., L, Sb)
         m_new = torch.maximum(m, scores.amax(dim=-1))  # (..., L)
         rescale = torch.exp(m - m_new)  # (..., L)
@@ -194,29 +289,49 @@ def tiled_attention(q, k, v, block_size):
 
 
 def _tiled_cases(gen, device):
-    return [I.Case(I.qkv(gen, (), device), {"block_size": 3}, SIZES, "S = 7 is not a multiple of block_size"),
-            I.Case(I.qkv(gen, (2,), device), {"block_size": 7}, SIZES, "one block"),
-            I.Case(I.qkv(gen, (2, 3), device, I.wide_dtype(device)), {"block_size": 2}, SIZES)]
+    return [
+        I.Case(
+            I.qkv(gen, (), device),
+            {"block_size": 3},
+            SIZES,
+            "S = 7 is not a multiple of block_size",
+        ),
+        I.Case(I.qkv(gen, (2,), device), {"block_size": 7}, SIZES, "one block"),
+        I.Case(
+            I.qkv(gen, (2, 3), device, I.wide_dtype(device)), {"block_size": 2}, SIZES
+        ),
+    ]
 
 
 def _tiled(divide=True, drop_tail=False, scale=True, rescale_acc=True):
     def wrong(q, k, v, block_size):
         S = k.shape[-2] - (k.shape[-2] % block_size if drop_tail else 0)
         m = torch.full(q.shape[:-1], float("-inf"), dtype=q.dtype, device=q.device)
-        l, acc = torch.zeros_like(m), torch.zeros(*q.shape[:-1], v.shape[-1], dtype=q.dtype, device=q.device)
+        l, acc = (
+            torch.zeros_like(m),
+            torch.zeros(*q.shape[:-1], v.shape[-1], dtype=q.dtype, device=q.device),
+        )
         for start in range(0, S, block_size):
-            s = q @ k[..., start:start + block_size, :].transpose(-2, -1) / (math.sqrt(q.shape[-1]) if scale else 1)
+            s = (
+                q
+                @ k[..., start : start + block_size, :].transpose(-2, -1)
+                / (math.sqrt(q.shape[-1]) if scale else 1)
+            )
             m_new = torch.maximum(m, s.amax(-1))
             r, p = torch.exp(m - m_new), torch.exp(s - m_new[..., None])
             l = r * l + p.sum(-1)
-            acc = (r[..., None] * acc if rescale_acc else acc) + p @ v[..., start:start + block_size, :]
+            acc = (r[..., None] * acc if rescale_acc else acc) + p @ v[
+                ..., start : start + block_size, :
+            ]
             m = m_new
         return acc / l[..., None] if divide else acc
+
     return wrong
 
 
 q4 = Exercise(
-    "ch07.q4", "Tiled attention",
+    "ch07.q4",
+    "Tiled attention",
     r"""
     Now the whole loop. Write `tiled_attention(q, k, v, block_size)`, which computes ordinary scaled dot-product
     attention $\mathrm{softmax}(q k^\top / \sqrt{E})\, v$ without ever forming the full (..., L, S) scores: visit
@@ -224,18 +339,34 @@ q4 = Exercise(
     $(m, \ell, \mathrm{acc})$ with the update of the previous exercise, and divide by $\ell$ at the end. Shapes:
     `q` (..., L, E), `k` (..., S, E), `v` (..., S, Ev); return (..., L, Ev).
     """,
-    tiled_attention, cases=_tiled_cases,
-    hints=["Start from m = -inf, l = 0, acc = 0, with shapes (..., L), (..., L) and (..., L, Ev).",
-           "`for start in range(0, S, block_size)` with slices `start:start + block_size` also covers a shorter "
-           "last block.", "Return `acc / l[..., None]`."],
+    tiled_attention,
+    cases=_tiled_cases,
+    hints=[
+        "Start from m = -inf, l = 0, acc = 0, with shapes (..., L), (..., L) and (..., L, Ev).",
+        "`for start in range(0, S, block_size)` with slices `start:start + block_size` also covers a shorter "
+        "last block.",
+        "Return `acc / l[..., None]`.",
+    ],
     mistakes=[
-        mistake("no_final_division", _tiled(divide=False), message="You returned acc. Divide by the running sum "
-                "l at the end: out = acc / l[..., None]."),
-        mistake("dropped_last_block", _tiled(drop_tail=True), message="You skipped the last, shorter block. When "
-                "S is not a multiple of block_size, range(0, S, block_size) with slicing covers it."),
+        mistake(
+            "no_final_division",
+            _tiled(divide=False),
+            message="You returned acc. Divide by the running sum "
+            "l at the end: out = acc / l[..., None].",
+        ),
+        mistake(
+            "dropped_last_block",
+            _tiled(drop_tail=True),
+            message="You skipped the last, shorter block. When "
+            "S is not a multiple of block_size, range(0, S, block_size) with slicing covers it.",
+        ),
         mistake("no_scaling", _tiled(scale=False)),
-        mistake("no_rescale_acc", _tiled(rescale_acc=False), message="When the max grows, rescale acc by "
-                "exp(m_old - m_new), like l."),
-    ])
+        mistake(
+            "no_rescale_acc",
+            _tiled(rescale_acc=False),
+            message="When the max grows, rescale acc by exp(m_old - m_new), like l.",
+        ),
+    ],
+)
 
 EXERCISES = [q1, q2, q3, q4]

@@ -13,6 +13,7 @@ that differ (with the largest difference and where it is).
 Your output should have shape (B, H, L, E) = (2, 3, 5, 4), but it has shape (2, 5, 3, 4).
 Are the heads (H) and query length (L) dims swapped?
 """
+
 from __future__ import annotations
 
 import numbers
@@ -20,12 +21,23 @@ import numbers
 import numpy as np
 import torch
 
-__all__ = ["WORDS", "diagnose", "shape_message", "dim_names"]
+__all__ = ["WORDS", "diagnose", "dim_names", "shape_message"]
 
 #: What each size letter means, for messages.
-WORDS = {"B": "batch", "H": "heads", "L": "query length", "S": "key length", "D": "model dim", "E": "head dim",
-         "Ev": "value dim", "n": "number of tokens", "r": "input dim", "dq": "query/key dim", "dv": "value dim",
-         "Sb": "block length"}
+WORDS = {
+    "B": "batch",
+    "H": "heads",
+    "L": "query length",
+    "S": "key length",
+    "D": "model dim",
+    "E": "head dim",
+    "Ev": "value dim",
+    "n": "number of tokens",
+    "r": "input dim",
+    "dq": "query/key dim",
+    "dv": "value dim",
+    "Sb": "block length",
+}
 
 
 def dim_names(shape, sizes: dict) -> list:
@@ -72,18 +84,27 @@ def shape_message(got, expected, sizes: dict, what: str = "Your output") -> str:
         i = diff[0]
         got_name = f" = {gn[i]}, the {WORDS.get(gn[i], gn[i])}" if gn[i] else ""
         want = f" ({_dim(en[i])})" if en[i] else ""
-        return msg + f" Dim {i} has size {g[i]}{got_name}, where {e[i]}{want} was expected."
+        return (
+            msg
+            + f" Dim {i} has size {g[i]}{got_name}, where {e[i]}{want} was expected."
+        )
     if [n for n in g if n != 1] == [n for n in e if n != 1]:
-        return msg + (" The sizes agree apart from the size-1 dims: check where you add them"
-                      " (x[:, None, None, :] or unsqueeze) or where you squeeze them away.")
-    if len(g) < len(e) and g == e[len(e) - len(g):]:
-        return msg + (f" The leading dims {e[:len(e) - len(g)]} are missing: keep every batch dim, for example"
-                      " with negative dims (dim=-1, transpose(-2, -1)), which work for any number of leading dims.")
+        return msg + (
+            " The sizes agree apart from the size-1 dims: check where you add them"
+            " (x[:, None, None, :] or unsqueeze) or where you squeeze them away."
+        )
+    if len(g) < len(e) and g == e[len(e) - len(g) :]:
+        return msg + (
+            f" The leading dims {e[: len(e) - len(g)]} are missing: keep every batch dim, for example"
+            " with negative dims (dim=-1, transpose(-2, -1)), which work for any number of leading dims."
+        )
     if len(g) > len(e):
         return msg + f" It has {len(g) - len(e)} dim(s) too many."
     if np.prod(g, dtype=np.int64) == np.prod(e, dtype=np.int64):
-        return msg + (" It has the right number of elements, so a reshape or view probably arranged them"
-                      " differently: a reshape never moves data between dims, only a transpose or permute does.")
+        return msg + (
+            " It has the right number of elements, so a reshape or view probably arranged them"
+            " differently: a reshape never moves data between dims, only a transpose or permute does."
+        )
     return msg
 
 
@@ -91,11 +112,15 @@ def _type_message(got, what: str, wanted: str) -> str:
     if got is None:
         return f"{what} is None. Did you forget the `return` statement?"
     if isinstance(got, np.ndarray):
-        return (f"{what} is a NumPy array, but {wanted} was expected. Keep the computation in PyTorch: "
-                "NumPy arrays cannot live on the GPU and do not keep the input's device.")
+        return (
+            f"{what} is a NumPy array, but {wanted} was expected. Keep the computation in PyTorch: "
+            "NumPy arrays cannot live on the GPU and do not keep the input's device."
+        )
     if isinstance(got, (list, tuple)):
-        return (f"{what} is a Python {type(got).__name__}, but {wanted} was expected. Build a tensor with "
-                "torch.stack(...) (from tensors) or torch.tensor(...) (from numbers).")
+        return (
+            f"{what} is a Python {type(got).__name__}, but {wanted} was expected. Build a tensor with "
+            "torch.stack(...) (from tensors) or torch.tensor(...) (from numbers)."
+        )
     return f"{what} is a {type(got).__name__}, but {wanted} was expected."
 
 
@@ -111,40 +136,64 @@ def _kind(got) -> str:
 
 def _dtype_message(got: torch.dtype, exp: torch.dtype, what: str) -> str:
     if exp == torch.bool:
-        return (f"{what} has dtype {got}, but masks are bool tensors (True = may attend). Build it with a "
-                "comparison (e.g. positions < lengths) or tril() on a bool tensor, or convert with .bool().")
-    return (f"{what} has dtype {got}, but {exp} (the dtype of the inputs) was expected. A tensor made without "
-            "dtype= (torch.zeros, torch.tensor, torch.arange) gets the default dtype: pass dtype=x.dtype or "
-            "use torch.zeros_like(x).")
+        return (
+            f"{what} has dtype {got}, but masks are bool tensors (True = may attend). Build it with a "
+            "comparison (e.g. positions < lengths) or tril() on a bool tensor, or convert with .bool()."
+        )
+    return (
+        f"{what} has dtype {got}, but {exp} (the dtype of the inputs) was expected. A tensor made without "
+        "dtype= (torch.zeros, torch.tensor, torch.arange) gets the default dtype: pass dtype=x.dtype or "
+        "use torch.zeros_like(x)."
+    )
 
 
 def _index(flat: int, shape) -> tuple:
-    return tuple(int(i) for i in np.unravel_index(flat, tuple(shape))) if len(shape) else ()
+    return (
+        tuple(int(i) for i in np.unravel_index(flat, tuple(shape)))
+        if len(shape)
+        else ()
+    )
 
 
-def _value_message(got: torch.Tensor, exp: torch.Tensor, what: str, rtol: float, atol: float) -> str | None:
+def _value_message(
+    got: torch.Tensor, exp: torch.Tensor, what: str, rtol: float, atol: float
+) -> str | None:
     if exp.dtype == torch.bool or not exp.is_floating_point():
         wrong = got != exp
         if not wrong.any():
             return None
         at = _index(int(wrong.flatten().nonzero()[0]), exp.shape)
-        return (f"{what} has the right shape, but {int(wrong.sum())} of {exp.numel()} entries differ, the first "
-                f"at index {at} (yours {got[at].item()}, expected {exp[at].item()}).")
-    for bad, word, why in ((torch.isnan(got) & ~torch.isnan(exp), "NaN",
-                            "NaN comes from 0/0, from 0 * log(0), or from a softmax over a row whose scores "
-                            "are all -inf."),
-                           (torch.isinf(got) & ~torch.isinf(exp), "inf",
-                            "inf usually means exp() overflowed: subtract the row max before exp().")):
+        return (
+            f"{what} has the right shape, but {int(wrong.sum())} of {exp.numel()} entries differ, the first "
+            f"at index {at} (yours {got[at].item()}, expected {exp[at].item()})."
+        )
+    for bad, word, why in (
+        (
+            torch.isnan(got) & ~torch.isnan(exp),
+            "NaN",
+            "NaN comes from 0/0, from 0 * log(0), or from a softmax over a row whose scores "
+            "are all -inf.",
+        ),
+        (
+            torch.isinf(got) & ~torch.isinf(exp),
+            "inf",
+            "inf usually means exp() overflowed: subtract the row max before exp().",
+        ),
+    ):
         if bad.any():
             at = _index(int(bad.flatten().nonzero()[0]), exp.shape)
-            return (f"{what} contains {word} at {int(bad.sum())} of {exp.numel()} positions (the first at "
-                    f"index {at}) where the reference has ordinary numbers. {why}")
+            return (
+                f"{what} contains {word} at {int(bad.sum())} of {exp.numel()} positions (the first at "
+                f"index {at}) where the reference has ordinary numbers. {why}"
+            )
     if torch.allclose(got, exp, rtol=rtol, atol=atol, equal_nan=True):
         return None
     diff = (got - exp).abs().nan_to_num(nan=float("inf"), posinf=float("inf"))
     at = _index(int(diff.flatten().argmax()), exp.shape)
-    return (f"{what} has the right shape, dtype and device, but its values differ from the reference: the "
-            f"largest difference is at index {at} (yours {got[at].item():.4g}, expected {exp[at].item():.4g}).")
+    return (
+        f"{what} has the right shape, dtype and device, but its values differ from the reference: the "
+        f"largest difference is at index {at} (yours {got[at].item():.4g}, expected {exp[at].item():.4g})."
+    )
 
 
 def _as_number(got):
@@ -155,8 +204,15 @@ def _as_number(got):
     return None
 
 
-def diagnose(got, expected, sizes: dict | None = None, rtol: float = 1e-4, atol: float = 1e-5,
-             what: str = "Your output", names=None) -> str | None:
+def diagnose(
+    got,
+    expected,
+    sizes: dict | None = None,
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+    what: str = "Your output",
+    names=None,
+) -> str | None:
     """None if ``got`` matches ``expected``, else a message saying how it differs.
 
     ``expected`` may be a tensor, an int, a float or a tuple of those;
@@ -172,8 +228,10 @@ def diagnose(got, expected, sizes: dict | None = None, rtol: float = 1e-4, atol:
         names = names or [f"item {i}" for i in range(len(expected))]
         listing = f"({', '.join(names)})"
         if not isinstance(got, (tuple, list)):
-            return (f"You should return a tuple {listing}, but {what.lower()} is {_kind(got)}. "
-                    f"End with `return {', '.join(names)}`.")
+            return (
+                f"You should return a tuple {listing}, but {what.lower()} is {_kind(got)}. "
+                f"End with `return {', '.join(names)}`."
+            )
         if len(got) != len(expected):
             return f"You should return {len(expected)} things {listing}, but you returned {len(got)}."
         shapes = [tuple(getattr(t, "shape", ())) for t in got]
@@ -190,19 +248,33 @@ def diagnose(got, expected, sizes: dict | None = None, rtol: float = 1e-4, atol:
         if value is None:
             return _type_message(got, what, "a number")
         if isinstance(expected, numbers.Integral):
-            return None if value == expected else f"{what} is {value}, which is not the right count."
+            return (
+                None
+                if value == expected
+                else f"{what} is {value}, which is not the right count."
+            )
         ok = abs(value - expected) <= atol + rtol * abs(expected)
-        return None if ok else f"{what} is {value:.6g}, which differs from the reference value."
+        return (
+            None
+            if ok
+            else f"{what} is {value:.6g}, which differs from the reference value."
+        )
     if not isinstance(got, torch.Tensor):
         if expected.dim() == 0 and _as_number(got) is not None:
-            got = torch.tensor(_as_number(got), dtype=expected.dtype, device=expected.device)
+            got = torch.tensor(
+                _as_number(got), dtype=expected.dtype, device=expected.device
+            )
         else:
-            return _type_message(got, what, f"a torch.Tensor of shape {tuple(expected.shape)}")
+            return _type_message(
+                got, what, f"a torch.Tensor of shape {tuple(expected.shape)}"
+            )
     if got.shape != expected.shape:
         return shape_message(got.shape, expected.shape, sizes, what)
     if got.device != expected.device:
-        return (f"{what} is on {got.device}, but the inputs are on {expected.device}. A tensor made without "
-                "device= lives on the CPU: pass device=x.device, or use torch.zeros_like(x) and friends.")
+        return (
+            f"{what} is on {got.device}, but the inputs are on {expected.device}. A tensor made without "
+            "device= lives on the CPU: pass device=x.device, or use torch.zeros_like(x) and friends."
+        )
     if got.dtype != expected.dtype:
         return _dtype_message(got.dtype, expected.dtype, what)
     return _value_message(got, expected, what, rtol, atol)

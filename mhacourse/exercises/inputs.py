@@ -14,6 +14,7 @@ Ev=6, D=12), so a wrong shape can be explained by naming the dims involved.
 >>> q.shape, q.dtype
 (torch.Size([2, 5, 4]), torch.float32)
 """
+
 from __future__ import annotations
 
 import secrets
@@ -21,7 +22,17 @@ from dataclasses import dataclass, field
 
 import torch
 
-__all__ = ["Case", "SIZES", "generator", "randn", "qkv", "rand_mask", "lengths", "wide_dtype", "init_module"]
+__all__ = [
+    "SIZES",
+    "Case",
+    "generator",
+    "init_module",
+    "lengths",
+    "qkv",
+    "rand_mask",
+    "randn",
+    "wide_dtype",
+]
 
 #: The default sizes: pairwise different, so each size names one dim.
 SIZES = {"B": 2, "H": 3, "L": 5, "S": 7, "E": 4, "Ev": 6, "D": 12}
@@ -57,7 +68,9 @@ def generator(seed: int | None = None) -> torch.Generator:
     return torch.Generator().manual_seed(secrets.randbits(62) if seed is None else seed)
 
 
-def randn(gen: torch.Generator, shape, device, dtype=torch.float32, scale: float = 1.0) -> torch.Tensor:
+def randn(
+    gen: torch.Generator, shape, device, dtype=torch.float32, scale: float = 1.0
+) -> torch.Tensor:
     """Standard normal tensor of ``shape`` (times ``scale``) on ``device``.
 
     >>> randn(generator(0), (3,), "cpu", torch.float64).dtype
@@ -73,11 +86,16 @@ def qkv(gen: torch.Generator, batch, device, dtype=torch.float32, L=5, S=7, E=4,
     [(2, 5, 4), (2, 7, 4), (2, 7, 6)]
     """
     batch = tuple(batch)
-    return (randn(gen, (*batch, L, E), device, dtype), randn(gen, (*batch, S, E), device, dtype),
-            randn(gen, (*batch, S, Ev), device, dtype))
+    return (
+        randn(gen, (*batch, L, E), device, dtype),
+        randn(gen, (*batch, S, E), device, dtype),
+        randn(gen, (*batch, S, Ev), device, dtype),
+    )
 
 
-def rand_mask(gen: torch.Generator, shape, device, p: float = 0.6, blocked_rows: int = 0) -> torch.Tensor:
+def rand_mask(
+    gen: torch.Generator, shape, device, p: float = 0.6, blocked_rows: int = 0
+) -> torch.Tensor:
     """Random bool mask (True = may attend) of ``shape`` (..., L, S).
 
     Every query row has at least one allowed and one blocked key (so the
@@ -91,22 +109,30 @@ def rand_mask(gen: torch.Generator, shape, device, p: float = 0.6, blocked_rows:
     S = shape[-1]
     mask = torch.rand(tuple(shape), generator=gen) < p  # (..., L, S)
     allowed = torch.randint(S, tuple(shape[:-1]), generator=gen)  # (..., L)
-    blocked = (allowed + 1 + torch.randint(max(S - 1, 1), tuple(shape[:-1]), generator=gen)) % S  # (..., L)
+    blocked = (
+        allowed + 1 + torch.randint(max(S - 1, 1), tuple(shape[:-1]), generator=gen)
+    ) % S  # (..., L)
     mask = mask | torch.nn.functional.one_hot(allowed, S).bool()  # each row sees a key
     if S > 1:
-        mask = mask & ~torch.nn.functional.one_hot(blocked, S).bool()  # ... and misses one
+        mask = (
+            mask & ~torch.nn.functional.one_hot(blocked, S).bool()
+        )  # ... and misses one
     mask[..., :blocked_rows, :] = False
     return mask.to(device)
 
 
-def lengths(gen: torch.Generator, B: int, S: int, device, min_pad: int = 1) -> torch.Tensor:
+def lengths(
+    gen: torch.Generator, B: int, S: int, device, min_pad: int = 1
+) -> torch.Tensor:
     """Int64 lengths (B,) in [1, S]: one full sequence, the others with at least ``min_pad`` padding.
 
     >>> l = lengths(generator(0), 3, 7, "cpu", min_pad=2)
     >>> l.max().item(), bool((l >= 1).all()), sorted(l.tolist())[-2] <= 5
     (7, True, True)
     """
-    out = torch.randint(1, max(S - min_pad, 1) + 1, (B,), generator=gen)  # (B,), all <= S - min_pad
+    out = torch.randint(
+        1, max(S - min_pad, 1) + 1, (B,), generator=gen
+    )  # (B,), all <= S - min_pad
     out[torch.randint(B, (1,), generator=gen)] = S
     return out.to(device)
 
@@ -120,7 +146,13 @@ def wide_dtype(device) -> torch.dtype:
     return torch.float32 if torch.device(device).type == "mps" else torch.float64
 
 
-def init_module(module: torch.nn.Module, gen: torch.Generator, device, dtype=torch.float32, scale: float = 0.4):
+def init_module(
+    module: torch.nn.Module,
+    gen: torch.Generator,
+    device,
+    dtype=torch.float32,
+    scale: float = 0.4,
+):
     """Give every parameter of ``module`` fresh normal values from ``gen``.
 
     Build the module on the ``meta`` device first (``device="meta"``) so that

@@ -16,53 +16,86 @@ chapters; the buggy building blocks below (:func:`attend`, :func:`split`,
 >>> torch.allclose(good, bad)
 False
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
-__all__ = ["Mistake", "MESSAGES", "mistake", "attend", "split", "merge", "mha"]
+__all__ = ["MESSAGES", "Mistake", "attend", "merge", "mha", "mistake", "split"]
 
 MESSAGES = {
-    "softmax_wrong_axis": ("It looks like the softmax runs over the wrong axis. Each query's weights must sum to 1 "
-                           "over the keys: normalise the (..., L, S) scores along the last dim (dim=-1)."),
-    "no_scaling": ("It looks like the scores are not scaled. Multiply q @ k^T by 1/sqrt(E) before the softmax, "
-                   "where E is the size of the last dim of q and k."),
+    "softmax_wrong_axis": (
+        "It looks like the softmax runs over the wrong axis. Each query's weights must sum to 1 "
+        "over the keys: normalise the (..., L, S) scores along the last dim (dim=-1)."
+    ),
+    "no_scaling": (
+        "It looks like the scores are not scaled. Multiply q @ k^T by 1/sqrt(E) before the softmax, "
+        "where E is the size of the last dim of q and k."
+    ),
     "scale_by_e": "It looks like you divided the scores by E instead of by sqrt(E).",
-    "scale_by_sqrt_ev": ("It looks like you scaled by 1/sqrt of the value dim Ev. The scale comes from the dot "
-                         "products, which have E terms: use 1/sqrt(q.shape[-1])."),
-    "scale_by_sqrt_d": ("It looks like you scaled by 1/sqrt(D), the model dim, instead of 1/sqrt(E), the head dim. "
-                        "Each head's dot products have only E = D // H terms."),
-    "mask_polarity": ("It looks like the mask polarity is reversed. Here True means 'may attend': block the "
-                      "positions where the mask is False, e.g. scores.masked_fill(~mask, float('-inf'))."),
-    "mask_after_softmax": ("It looks like the mask is applied after the softmax: the blocked weights are zero, but "
-                           "the remaining weights no longer sum to 1. Mask the scores with -inf before the softmax."),
-    "nan_masked_rows": ("NaN on fully masked rows: a query that may attend to no key gets a softmax over scores "
-                        "that are all -inf, which is 0/0. Give such rows zero weights and a zero output, e.g. "
-                        "weights.masked_fill(~mask.any(-1, keepdim=True), 0.0) after a softmax over safe scores."),
-    "finite_fill": ("Fully masked rows got uniform weights instead of zeros. Filling blocked scores with a large "
-                    "finite number (like -1e9) makes every score of a fully masked row equal, so the softmax "
-                    "spreads the weight evenly over keys the query must not see. Such rows must be all zeros."),
-    "split_no_transpose": ("It looks like you reshaped without transposing. View (B, L, D) as (B, L, H, E) and "
-                           "then transpose to (B, H, L, E); reshaping straight to (B, H, L, E) mixes tokens "
-                           "into heads."),
-    "heads_length_swapped": ("Heads and length are swapped: you return (B, L, H, E). Transpose dims 1 and 2 to "
-                             "get (B, H, L, E)."),
-    "interleaved_heads": ("Head h must own the contiguous feature dims h*E:(h+1)*E. Your split gives head h the "
-                          "dims h, h+H, h+2H, ...: view the last dim as (H, E), not (E, H)."),
-    "merge_no_transpose": ("It looks like you merged without transposing. Transpose (B, H, L, E) to (B, L, H, E) "
-                           "first, then reshape to (B, L, D); reshaping straight away mixes tokens into features."),
-    "no_out_proj": ("You forgot the output projection: after concatenating the heads, multiply by W^o "
-                    "(concat @ W_o.T) so the heads' outputs are mixed."),
-    "weight_not_transposed": ("It looks like you multiplied by W instead of W^T. These weights are stored like "
-                              "nn.Linear's, (out_features, in_features), so a projection is x @ W.T."),
-    "repeat_not_interleave": ("You used repeat where repeat_interleave was needed. repeat tiles the whole tensor "
-                              "(a, b, a, b), but here each item must be repeated in place (a, a, b, b)."),
-    "interleave_not_repeat": ("You used repeat_interleave where repeat was needed. Here the whole block must be "
-                              "tiled (a, b, a, b), not each row repeated in place (a, a, b, b)."),
+    "scale_by_sqrt_ev": (
+        "It looks like you scaled by 1/sqrt of the value dim Ev. The scale comes from the dot "
+        "products, which have E terms: use 1/sqrt(q.shape[-1])."
+    ),
+    "scale_by_sqrt_d": (
+        "It looks like you scaled by 1/sqrt(D), the model dim, instead of 1/sqrt(E), the head dim. "
+        "Each head's dot products have only E = D // H terms."
+    ),
+    "mask_polarity": (
+        "It looks like the mask polarity is reversed. Here True means 'may attend': block the "
+        "positions where the mask is False, e.g. scores.masked_fill(~mask, float('-inf'))."
+    ),
+    "mask_after_softmax": (
+        "It looks like the mask is applied after the softmax: the blocked weights are zero, but "
+        "the remaining weights no longer sum to 1. Mask the scores with -inf before the softmax."
+    ),
+    "nan_masked_rows": (
+        "NaN on fully masked rows: a query that may attend to no key gets a softmax over scores "
+        "that are all -inf, which is 0/0. Give such rows zero weights and a zero output, e.g. "
+        "weights.masked_fill(~mask.any(-1, keepdim=True), 0.0) after a softmax over safe scores."
+    ),
+    "finite_fill": (
+        "Fully masked rows got uniform weights instead of zeros. Filling blocked scores with a large "
+        "finite number (like -1e9) makes every score of a fully masked row equal, so the softmax "
+        "spreads the weight evenly over keys the query must not see. Such rows must be all zeros."
+    ),
+    "split_no_transpose": (
+        "It looks like you reshaped without transposing. View (B, L, D) as (B, L, H, E) and "
+        "then transpose to (B, H, L, E); reshaping straight to (B, H, L, E) mixes tokens "
+        "into heads."
+    ),
+    "heads_length_swapped": (
+        "Heads and length are swapped: you return (B, L, H, E). Transpose dims 1 and 2 to "
+        "get (B, H, L, E)."
+    ),
+    "interleaved_heads": (
+        "Head h must own the contiguous feature dims h*E:(h+1)*E. Your split gives head h the "
+        "dims h, h+H, h+2H, ...: view the last dim as (H, E), not (E, H)."
+    ),
+    "merge_no_transpose": (
+        "It looks like you merged without transposing. Transpose (B, H, L, E) to (B, L, H, E) "
+        "first, then reshape to (B, L, D); reshaping straight away mixes tokens into features."
+    ),
+    "no_out_proj": (
+        "You forgot the output projection: after concatenating the heads, multiply by W^o "
+        "(concat @ W_o.T) so the heads' outputs are mixed."
+    ),
+    "weight_not_transposed": (
+        "It looks like you multiplied by W instead of W^T. These weights are stored like "
+        "nn.Linear's, (out_features, in_features), so a projection is x @ W.T."
+    ),
+    "repeat_not_interleave": (
+        "You used repeat where repeat_interleave was needed. repeat tiles the whole tensor "
+        "(a, b, a, b), but here each item must be repeated in place (a, a, b, b)."
+    ),
+    "interleave_not_repeat": (
+        "You used repeat_interleave where repeat was needed. Here the whole block must be "
+        "tiled (a, b, a, b), not each row repeated in place (a, a, b, b)."
+    ),
 }
 
 
@@ -81,7 +114,12 @@ class Mistake:
     detect: Callable | None = None
 
 
-def mistake(name: str, fn: Callable | None = None, detect: Callable | None = None, message: str | None = None):
+def mistake(
+    name: str,
+    fn: Callable | None = None,
+    detect: Callable | None = None,
+    message: str | None = None,
+):
     """A :class:`Mistake` whose message is taken from :data:`MESSAGES` unless given.
 
     >>> mistake("own", message="Something specific.").message
@@ -92,7 +130,17 @@ def mistake(name: str, fn: Callable | None = None, detect: Callable | None = Non
     return Mistake(name, message if message is not None else MESSAGES[name], fn, detect)
 
 
-def attend(q, k, v, mask=None, *, axis=-1, scale="sqrt", masking="zero_rows", transpose_scores=False):
+def attend(
+    q,
+    k,
+    v,
+    mask=None,
+    *,
+    axis=-1,
+    scale="sqrt",
+    masking="zero_rows",
+    transpose_scores=False,
+):
     """Attention with switchable mistakes. Returns ``(out, weights)``.
 
     Args:
@@ -119,7 +167,9 @@ def attend(q, k, v, mask=None, *, axis=-1, scale="sqrt", masking="zero_rows", tr
     else:
         allowed = ~mask if masking == "reversed" else mask
         fill = -1e9 if masking == "finite" else float("-inf")
-        weights = torch.softmax(scores.masked_fill(~allowed, fill), dim=axis)  # (..., L, S)
+        weights = torch.softmax(
+            scores.masked_fill(~allowed, fill), dim=axis
+        )  # (..., L, S)
         if masking in ("zero_rows", "reversed"):
             weights = weights.nan_to_num(0.0)  # rows with no allowed key: zeros
     return weights @ v, weights  # (..., L, Ev), (..., L, S)
@@ -155,12 +205,30 @@ def merge(x, how="ok"):
     if how == "no_transpose":
         return x.reshape(B, L, H * E)  # (B, L, D), mixed
     if how == "interleaved":
-        return x.permute(0, 2, 3, 1).reshape(B, L, H * E)  # (B, L, D), head index fastest
+        return x.permute(0, 2, 3, 1).reshape(
+            B, L, H * E
+        )  # (B, L, D), head index fastest
     return x.transpose(1, 2).reshape(B, L, H * E)  # (B, L, D)
 
 
-def mha(query, key, value, W_q, W_k, W_v, W_o, num_heads, mask=None, *, split_how="ok", merge_how="ok",
-        out_proj=True, scale_dim="E", transpose_w=True, **attend_kw):
+def mha(
+    query,
+    key,
+    value,
+    W_q,
+    W_k,
+    W_v,
+    W_o,
+    num_heads,
+    mask=None,
+    *,
+    split_how="ok",
+    merge_how="ok",
+    out_proj=True,
+    scale_dim="E",
+    transpose_w=True,
+    **attend_kw,
+):
     """Multi-head attention without biases, with switchable mistakes. Returns out (B, L, D).
 
     ``scale_dim="D"`` scales by 1/sqrt(D); ``transpose_w=False`` computes x @ W;
@@ -170,6 +238,7 @@ def mha(query, key, value, W_q, W_k, W_v, W_o, num_heads, mask=None, *, split_ho
     >>> mha(x, x, x, W, W, W, W, 3).shape
     torch.Size([2, 5, 12])
     """
+
     def proj(x, W):
         return x @ W.T if transpose_w else x @ W
 

@@ -8,6 +8,7 @@ line in the traceback and :func:`tip_for` adds advice for well-known errors.
 >>> tip_for(RuntimeError("mat1 and mat2 shapes cannot be multiplied (5x4 and 6x4)")).startswith("That is a shape")
 True
 """
+
 from __future__ import annotations
 
 import inspect
@@ -18,22 +19,52 @@ import traceback
 
 import torch
 
-__all__ = ["Sink", "reader_line", "is_stub_raise", "tip_for", "names", "describe", "same"]
+__all__ = [
+    "Sink",
+    "describe",
+    "is_stub_raise",
+    "names",
+    "reader_line",
+    "same",
+    "tip_for",
+]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: Frames from these folders are library code, not the reader's.
-SKIP_DIRS = tuple({os.path.dirname(torch.__file__), _PACKAGE_DIR,
-                   *(sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib"))})
+SKIP_DIRS = tuple(
+    {
+        os.path.dirname(torch.__file__),
+        _PACKAGE_DIR,
+        *(sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")),
+    }
+)
 _TIPS = (
-    (("shapes cannot be multiplied", "must match the size", "size mismatch", "Expected size"),
-     "That is a shape mismatch: print the shapes (e.g. q.shape, k.shape) and check your transposes. "
-     "k^T is k.transpose(-2, -1), which keeps the batch dims; weights stored like nn.Linear's need x @ W.T."),
-    (("same device",), "A tensor you created is on another device than the inputs: create it with device=x.device."),
-    (("view size is not compatible",),
-     "view() needs contiguous memory, and a transposed tensor is not: use .reshape(...) instead."),
-    (("expected scalar type", "same dtype", "expected m1 and m2"),
-     "Two tensors have different dtypes: create new tensors with dtype=x.dtype."),
-    (("'tuple'",), "Something returns a tuple: MultiHeadAttention returns (out, weights), so take [0]."),
+    (
+        (
+            "shapes cannot be multiplied",
+            "must match the size",
+            "size mismatch",
+            "Expected size",
+        ),
+        "That is a shape mismatch: print the shapes (e.g. q.shape, k.shape) and check your transposes. "
+        "k^T is k.transpose(-2, -1), which keeps the batch dims; weights stored like nn.Linear's need x @ W.T.",
+    ),
+    (
+        ("same device",),
+        "A tensor you created is on another device than the inputs: create it with device=x.device.",
+    ),
+    (
+        ("view size is not compatible",),
+        "view() needs contiguous memory, and a transposed tensor is not: use .reshape(...) instead.",
+    ),
+    (
+        ("expected scalar type", "same dtype", "expected m1 and m2"),
+        "Two tensors have different dtypes: create new tensors with dtype=x.dtype.",
+    ),
+    (
+        ("'tuple'",),
+        "Something returns a tuple: MultiHeadAttention returns (out, weights), so take [0].",
+    ),
 )
 
 
@@ -62,7 +93,7 @@ def tip_for(err: BaseException) -> str:
 
 
 def reader_line(tb) -> str:
-    """" It happened at line N of `f`: `code`." for the deepest frame of the reader's own code, or "".
+    """ " It happened at line N of `f`: `code`." for the deepest frame of the reader's own code, or "".
 
     Frames inside PyTorch, mhacourse and the standard library are skipped, so
     an error deep inside ``torch`` points at the reader's line that called it.
@@ -75,7 +106,11 @@ def reader_line(tb) -> str:
     ...     print(reader_line(err.__traceback__))
      It happened at line 2 of `f`: `return x.shape`.
     """
-    frames = [f for f in traceback.extract_tb(tb) if not os.path.abspath(f.filename).startswith(SKIP_DIRS)]
+    frames = [
+        f
+        for f in traceback.extract_tb(tb)
+        if not os.path.abspath(f.filename).startswith(SKIP_DIRS)
+    ]
     if not frames:
         return ""
     f = frames[-1]
@@ -106,7 +141,9 @@ def is_stub_raise(err: BaseException) -> bool:
     line = (frames[-1].line or "").strip() if frames else ""
     if not line:
         return not str(err)
-    return line.startswith("raise") and not os.path.abspath(frames[-1].filename).startswith(SKIP_DIRS)
+    return line.startswith("raise") and not os.path.abspath(
+        frames[-1].filename
+    ).startswith(SKIP_DIRS)
 
 
 def names(fn, n: int) -> list:
@@ -147,10 +184,18 @@ def same(a, b) -> bool:
     (True, False)
     """
     if isinstance(a, torch.Tensor):
-        return isinstance(b, torch.Tensor) and a.shape == b.shape and torch.equal(a.nan_to_num(), b.nan_to_num())
+        return (
+            isinstance(b, torch.Tensor)
+            and a.shape == b.shape
+            and torch.equal(a.nan_to_num(), b.nan_to_num())
+        )
     if isinstance(a, torch.nn.Module):
         sa, sb = a.state_dict(), b.state_dict()
         return sa.keys() == sb.keys() and all(same(sa[k], sb[k]) for k in sa)
     if isinstance(a, (list, tuple)):
-        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return (
+            isinstance(b, (list, tuple))
+            and len(a) == len(b)
+            and all(same(x, y) for x, y in zip(a, b))
+        )
     return True

@@ -5,6 +5,7 @@ score it against every key, turn the scores into a probability distribution,
 then take the weighted sum of the values. Compare it line by line with
 :mod:`mhacourse.kernels.vectorized`, which does the same with two matmuls.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,7 +45,9 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale=None):
     if scale is None:
         scale = 1.0 / math.sqrt(E)
     N = math.prod(batch)  # batch items (and heads) to loop over
-    if N * L * S == 0:  # nothing to loop over: no weights, and zeros when there is no key
+    if (
+        N * L * S == 0
+    ):  # nothing to loop over: no weights, and zeros when there is no key
         return q.new_zeros(*batch, L, Ev), q.new_zeros(*batch, L, S)
     if mask is None:
         mask = torch.ones(L, S, dtype=torch.bool, device=q.device)
@@ -66,7 +69,9 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale=None):
                 top = max(scores.values())
                 exps = {j: torch.exp(s - top) for j, s in scores.items()}
                 total = sum(exps.values())
-            row = [exps[j] / total if j in scores else q3.new_zeros(()) for j in range(S)]
+            row = [
+                exps[j] / total if j in scores else q3.new_zeros(()) for j in range(S)
+            ]
             # Step 3: weighted sum of the values.
             out_i = q3.new_zeros(Ev)
             for j in allowed:

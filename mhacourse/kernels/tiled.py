@@ -16,6 +16,7 @@ idea behind FlashAttention (Dao et al., 2022), written with PyTorch ops: all
 queries are processed at once, so the extra memory is O(L * block_size + L * Ev),
 linear in L, instead of O(L * S).
 """
+
 from __future__ import annotations
 
 import math
@@ -24,7 +25,7 @@ import torch
 
 from .._validate import check_mask, check_qkv
 
-__all__ = ["scaled_dot_product_attention", "DEFAULT_BLOCK_SIZE"]
+__all__ = ["DEFAULT_BLOCK_SIZE", "scaled_dot_product_attention"]
 
 #: Keys per block. Large enough that each block is a decent matmul, small
 #: enough that a (L, block) tile stays in cache; chosen by measurement with
@@ -34,12 +35,18 @@ DEFAULT_BLOCK_SIZE = 256
 
 def _check_block_size(block_size) -> None:
     if isinstance(block_size, bool) or not isinstance(block_size, int):
-        raise TypeError(f"block_size must be a positive int, got {type(block_size).__name__} {block_size!r}")
+        raise TypeError(
+            f"block_size must be a positive int, got {type(block_size).__name__} {block_size!r}"
+        )
     if block_size < 1:
-        raise ValueError(f"block_size must be a positive int, got block_size={block_size}")
+        raise ValueError(
+            f"block_size must be a positive int, got block_size={block_size}"
+        )
 
 
-def scaled_dot_product_attention(q, k, v, mask=None, scale=None, block_size=DEFAULT_BLOCK_SIZE):
+def scaled_dot_product_attention(
+    q, k, v, mask=None, scale=None, block_size=DEFAULT_BLOCK_SIZE
+):
     """Attention computed block by block over the keys, never storing (L, S) weights.
 
     Args:
@@ -75,18 +82,27 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale=None, block_size=DEFA
     if mask is not None:
         if mask.dim() == 0:
             mask = mask.reshape(1)  # (1,)
-        mask = mask.expand(*mask.shape[:-1], S)  # (..., L or 1, S): a view, so it can be sliced per block
+        mask = mask.expand(
+            *mask.shape[:-1], S
+        )  # (..., L or 1, S): a view, so it can be sliced per block
 
     neg_inf = float("-inf")
     q = q * scale  # (..., L, E): scale once, not once per block
     # Half-precision inputs keep their running sums in float32, as fused kernels do.
-    kw = dict(dtype=torch.float32 if q.dtype in (torch.float16, torch.bfloat16) else q.dtype, device=q.device)
+    kw = dict(
+        dtype=torch.float32 if q.dtype in (torch.float16, torch.bfloat16) else q.dtype,
+        device=q.device,
+    )
     m = torch.full((*batch, L, 1), neg_inf, **kw)  # (..., L, 1) running max
     l = torch.zeros((*batch, L, 1), **kw)  # (..., L, 1) running sum of exp(score - m)
-    acc = torch.zeros((*batch, L, Ev), **kw)  # (..., L, Ev) running sum of exp(score - m) * value
+    acc = torch.zeros(
+        (*batch, L, Ev), **kw
+    )  # (..., L, Ev) running sum of exp(score - m) * value
     for start in range(0, S, block_size):
         stop = min(start + block_size, S)
-        s = q @ k[..., start:stop, :].transpose(-2, -1)  # (..., L, Sb) with Sb = stop - start
+        s = q @ k[..., start:stop, :].transpose(
+            -2, -1
+        )  # (..., L, Sb) with Sb = stop - start
         if mask is not None:
             s = s.masked_fill(~mask[..., start:stop], neg_inf)  # (..., L, Sb)
         # The output does not depend on which reference m we subtract (it
@@ -99,7 +115,9 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale=None, block_size=DEFA
         # In-place updates below save one (L, Sb) allocation per step; none of
         # them overwrites a value that autograd saved for the backward pass.
         p = s.sub_(ref).exp_()  # (..., L, Sb) unnormalised weights of this block
-        rescale = torch.exp(m - ref)  # (..., L, 1) = exp(m_old - m_new); 0 on the first real block
+        rescale = torch.exp(
+            m - ref
+        )  # (..., L, 1) = exp(m_old - m_new); 0 on the first real block
         l = l.mul_(rescale).add_(p.sum(dim=-1, keepdim=True))  # (..., L, 1)
         acc = acc.mul_(rescale).add_(p @ v[..., start:stop, :])  # (..., L, Ev)
         m = m_new

@@ -3,6 +3,7 @@
 The same computation as :mod:`mhacourse.kernels.naive`, but every query of
 every batch item is scored at once: ``softmax(q k^T * scale) v``.
 """
+
 from __future__ import annotations
 
 import math
@@ -56,7 +57,9 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale=None):
         # Give such rows finite scores, then zero their weights afterwards.
         has_key = mask.any(dim=-1, keepdim=True)  # (..., L, 1)
         scores = scores.masked_fill(~has_key, 0.0)
-        weights = torch.softmax(scores, dim=-1).masked_fill(~has_key, 0.0)  # (..., L, S)
+        weights = torch.softmax(scores, dim=-1).masked_fill(
+            ~has_key, 0.0
+        )  # (..., L, S)
     else:
         weights = torch.softmax(scores, dim=-1)  # (..., L, S)
     out = weights @ v  # (..., L, Ev)

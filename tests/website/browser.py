@@ -3,16 +3,29 @@
 Nothing is downloaded: the driver path is given explicitly, so Selenium Manager never
 runs, and Chromium runs with background networking, component updates and sync off.
 """
+
 import json
 import pathlib
 import urllib.parse
 
 CHROMIUM = pathlib.Path("/usr/bin/chromium")
 CHROMEDRIVER = pathlib.Path("/usr/bin/chromedriver")
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--disable-extensions", "--no-default-browser-check",
-         "--window-size=1280,900", "--force-device-scale-factor=1", "--lang=en-US"]
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--disable-extensions",
+    "--no-default-browser-check",
+    "--window-size=1280,900",
+    "--force-device-scale-factor=1",
+    "--lang=en-US",
+]
 PROBE_JS = (pathlib.Path(__file__).with_name("probe.js")).read_text()
 # Installed before any page script runs, so errors thrown during loading are caught too.
 ERROR_HOOK = """
@@ -34,8 +47,10 @@ def missing():
     """Why the browser tests cannot run here, or None when they can."""
     absent = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.is_file()]
     if absent:
-        return (f"Chromium is not installed ({', '.join(absent)} missing): run "
-                "`bash tools/ensure_chromium.sh` as root, or `apt-get install chromium chromium-driver`")
+        return (
+            f"Chromium is not installed ({', '.join(absent)} missing): run "
+            "`bash tools/ensure_chromium.sh` as root, or `apt-get install chromium chromium-driver`"
+        )
     return None
 
 
@@ -48,11 +63,17 @@ def start(user_data_dir):
     options.binary_location = str(CHROMIUM)
     for flag in FLAGS + [f"--user-data-dir={user_data_dir}"]:
         options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    options.set_capability(
+        "goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"}
+    )
+    driver = webdriver.Chrome(
+        service=Service(executable_path=str(CHROMEDRIVER)), options=options
+    )
     driver.set_page_load_timeout(60)
     driver.set_script_timeout(60)
-    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": ERROR_HOOK})
+    driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": ERROR_HOOK}
+    )
     return driver
 
 
@@ -68,13 +89,20 @@ def network(perf_entries, origin):
             status[params["requestId"]] = params["response"]["status"]
         elif method == "Network.loadingFailed":
             failed[params["requestId"]] = params.get("errorText", "failed")
-    external = sorted({u for u in urls.values()
-                       if urllib.parse.urlsplit(u).scheme in ("http", "https", "ws", "wss")
-                       and not u.startswith(origin + "/")})
+    external = sorted(
+        {
+            u
+            for u in urls.values()
+            if urllib.parse.urlsplit(u).scheme in ("http", "https", "ws", "wss")
+            and not u.startswith(origin + "/")
+        }
+    )
     # Only requests this page made: a request the previous page left in flight is
     # cancelled by the navigation and says nothing about this page.
-    bad = sorted({(urls[r], f"HTTP {s}") for r, s in status.items() if s >= 400 and r in urls}
-                 | {(urls[r], err) for r, err in failed.items() if r in urls})
+    bad = sorted(
+        {(urls[r], f"HTTP {s}") for r, s in status.items() if s >= 400 and r in urls}
+        | {(urls[r], err) for r, err in failed.items() if r in urls}
+    )
     return external, bad
 
 
@@ -86,6 +114,10 @@ def visit(driver, url, origin):
     report = driver.execute_async_script(PROBE_JS)
     console = driver.get_log("browser")
     report["console"] = [f"{e['level']}: {e['message']}" for e in console]
-    report["console_errors"] = [f"{e['level']}: {e['message']}" for e in console if e["level"] == "SEVERE"]
-    report["external"], report["failed"] = network(driver.get_log("performance"), origin)
+    report["console_errors"] = [
+        f"{e['level']}: {e['message']}" for e in console if e["level"] == "SEVERE"
+    ]
+    report["external"], report["failed"] = network(
+        driver.get_log("performance"), origin
+    )
     return report

@@ -1,4 +1,5 @@
 """The built website: where it is, which pages the toc promises, and a local server for it."""
+
 import functools
 import html
 import http.server
@@ -18,7 +19,9 @@ EXTRA_PAGES = ("index", "genindex", "search")
 
 def site_dir():
     """The built HTML: $MHACOURSE_SITE if set (for a private build), else _build/html."""
-    return pathlib.Path(os.environ.get("MHACOURSE_SITE", ROOT / "_build" / "html")).resolve()
+    return pathlib.Path(
+        os.environ.get("MHACOURSE_SITE", ROOT / "_build" / "html")
+    ).resolve()
 
 
 def book_root(site):
@@ -34,7 +37,9 @@ def build_site(root, site):
     if site != (root / "_build" / "html").resolve():
         raise FileNotFoundError(f"{site} has no index.html; build it first")
     jb = pathlib.Path(sys.executable).with_name("jupyter-book")
-    subprocess.run([str(jb), "build", ".", "-W", "-n", "--keep-going"], cwd=root, check=True)
+    subprocess.run(
+        [str(jb), "build", ".", "-W", "-n", "--keep-going"], cwd=root, check=True
+    )
 
 
 def toc_pages(root):
@@ -45,7 +50,12 @@ def toc_pages(root):
     def walk(entries, numbered):
         for entry in entries or []:
             if "file" in entry:
-                pages.append((str(pathlib.PurePosixPath(entry["file"]).with_suffix("")), numbered))
+                pages.append(
+                    (
+                        str(pathlib.PurePosixPath(entry["file"]).with_suffix("")),
+                        numbered,
+                    )
+                )
             walk(entry.get("sections"), numbered)
 
     for part in toc.get("parts", []):
@@ -66,8 +76,11 @@ def source_of(root, docname):
 def built_pages(site):
     """Docnames of every HTML page in the build (not the theme's templates under _static)."""
     skip = {"_static", "_sources", "_images", "jupyter_execute"}
-    return sorted(str(p.relative_to(site).with_suffix("")) for p in site.rglob("*.html")
-                  if not skip.intersection(p.relative_to(site).parts))
+    return sorted(
+        str(p.relative_to(site).with_suffix(""))
+        for p in site.rglob("*.html")
+        if not skip.intersection(p.relative_to(site).parts)
+    )
 
 
 def ids_in(page):
@@ -78,7 +91,9 @@ def ids_in(page):
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
     def log_request(self, code="-", size="-"):
-        self.server.requests.append((self.path, int(code) if str(code).isdigit() else 0))
+        self.server.requests.append(
+            (self.path, int(code) if str(code).isdigit() else 0)
+        )
 
     def log_message(self, *args):
         pass

@@ -18,6 +18,7 @@ token" or as "the marker". One attention head outputs a single weighted mix
 of value vectors per query, and from a mix of two tokens a linear read-out
 cannot tell which is which; two heads can fetch the two tokens separately.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ class TwoRelationData:
     def __len__(self) -> int:
         return self.inputs.shape[0]
 
-    def __getitem__(self, idx) -> "TwoRelationData":
+    def __getitem__(self, idx) -> TwoRelationData:
         """A sub-batch, e.g. ``data[:64]``.
 
         >>> make_two_relation_data(10, 6, 4)[:3].inputs.shape
@@ -68,15 +69,23 @@ class TwoRelationData:
         """
         if isinstance(idx, int):
             idx = slice(idx, idx + 1)
-        return TwoRelationData(self.inputs[idx], self.targets[idx], self.marker[idx], self.num_values)
+        return TwoRelationData(
+            self.inputs[idx], self.targets[idx], self.marker[idx], self.num_values
+        )
 
-    def to(self, device) -> "TwoRelationData":
+    def to(self, device) -> TwoRelationData:
         """The same data on ``device``."""
-        return TwoRelationData(self.inputs.to(device), self.targets.to(device), self.marker.to(device),
-                               self.num_values)
+        return TwoRelationData(
+            self.inputs.to(device),
+            self.targets.to(device),
+            self.marker.to(device),
+            self.num_values,
+        )
 
 
-def make_two_relation_data(num_seqs: int, length: int, num_values: int, seed: int = 0) -> TwoRelationData:
+def make_two_relation_data(
+    num_seqs: int, length: int, num_values: int, seed: int = 0
+) -> TwoRelationData:
     """Sample ``num_seqs`` sequences of the two-relation task, reproducibly.
 
     Args:
@@ -98,8 +107,10 @@ def make_two_relation_data(num_seqs: int, length: int, num_values: int, seed: in
     True
     """
     if num_seqs < 1 or length < 2 or num_values < 2:
-        raise ValueError(f"need num_seqs >= 1, length >= 2, num_values >= 2; got num_seqs={num_seqs}, "
-                         f"length={length}, num_values={num_values}")
+        raise ValueError(
+            f"need num_seqs >= 1, length >= 2, num_values >= 2; got num_seqs={num_seqs}, "
+            f"length={length}, num_values={num_values}"
+        )
     g = torch.Generator().manual_seed(seed)
     values = torch.randint(0, num_values, (num_seqs, length), generator=g)  # (B, L)
     marker = torch.randint(0, length, (num_seqs,), generator=g)  # (B,)
@@ -127,5 +138,7 @@ def token_labels(inputs: torch.Tensor) -> list[str]:
         raise ValueError(f"inputs must have shape (L, 2), got {tuple(inputs.shape)}")
     letters = "abcdefghijklmnopqrstuvwxyz"
     if int(inputs[:, 0].max()) >= len(letters):
-        raise ValueError(f"token_labels supports at most {len(letters)} values, got a value {int(inputs[:, 0].max())}")
+        raise ValueError(
+            f"token_labels supports at most {len(letters)} values, got a value {int(inputs[:, 0].max())}"
+        )
     return [letters[v].upper() if f else letters[v] for v, f in inputs.tolist()]

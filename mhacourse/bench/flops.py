@@ -6,9 +6,10 @@ B*H*L*S dot products of length E (E multiplies + E adds = 2E flops each), and
 ``weights @ v`` is as many again when Ev = E. The softmax (about 5 flops per
 score) and the projections of a full layer are not counted.
 """
+
 from __future__ import annotations
 
-__all__ = ["attention_flops", "mha_flops", "flops_per_second", "format_rate"]
+__all__ = ["attention_flops", "flops_per_second", "format_rate", "mha_flops"]
 
 
 def attention_flops(B: int, H: int, L: int, S: int, E: int) -> int:

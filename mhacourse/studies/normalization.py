@@ -14,23 +14,30 @@ scores are scaled by 1 / sqrt(E):
 Shape legend: L query length, S key length; every function works on the last
 dim by default, so (..., L, S) score tensors are fine.
 """
+
 from __future__ import annotations
 
 import torch
 
-__all__ = ["relu_normalize", "entropy", "softmax_jacobian_norm"]
+__all__ = ["entropy", "relu_normalize", "softmax_jacobian_norm"]
 
 
 def _check_float(name: str, t) -> None:
     if not isinstance(t, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
     if not t.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got dtype {t.dtype} with shape {tuple(t.shape)}")
+        raise TypeError(
+            f"{name} must be a floating-point tensor, got dtype {t.dtype} with shape {tuple(t.shape)}"
+        )
     if t.dim() == 0:
-        raise ValueError(f"{name} must have at least 1 dim (..., S), got shape {tuple(t.shape)}")
+        raise ValueError(
+            f"{name} must have at least 1 dim (..., S), got shape {tuple(t.shape)}"
+        )
 
 
-def relu_normalize(scores: torch.Tensor, dim: int = -1, eps: float = 1e-6) -> torch.Tensor:
+def relu_normalize(
+    scores: torch.Tensor, dim: int = -1, eps: float = 1e-6
+) -> torch.Tensor:
     """ReLU normalisation: clip negative scores to 0, then divide by the sum.
 
     An alternative to the softmax. Weights are non-negative and sum to (just
@@ -104,7 +111,9 @@ def softmax_jacobian_norm(scores: torch.Tensor, dim: int = -1) -> torch.Tensor:
     _check_float("scores", scores)
     p = torch.softmax(scores, dim=dim).movedim(dim, -1)  # (..., S)
     S = p.shape[-1]
-    off = 1.0 - torch.eye(S, dtype=p.dtype, device=p.device)  # (S, S), 0 on the diagonal
+    off = 1.0 - torch.eye(
+        S, dtype=p.dtype, device=p.device
+    )  # (S, S), 0 on the diagonal
     rest = p @ off  # (..., S): sum of the other weights, 1 - p_i without cancellation
     rest_sq = (p * p) @ off  # (..., S): sum of the other squared weights
     return (p * p * (rest * rest + rest_sq)).sum(dim=-1).sqrt()  # (...)

@@ -1,10 +1,16 @@
 """FLOP counts, checked against PyTorch's own FlopCounterMode on the real computation."""
+
 import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import mhacourse
-from mhacourse.flops import attention_flops, flops_per_second, format_rate, mha_flops
+from mhacourse.bench.flops import (
+    attention_flops,
+    flops_per_second,
+    format_rate,
+    mha_flops,
+)
 from mhacourse.kernels import vectorized
 
 
@@ -14,10 +20,14 @@ def counted(fn):
     return counter.get_total_flops()
 
 
-@pytest.mark.parametrize("B, H, L, S, E", [(1, 1, 4, 4, 8), (2, 3, 5, 7, 4), (2, 8, 16, 9, 64)])
+@pytest.mark.parametrize(
+    "B, H, L, S, E", [(1, 1, 4, 4, 8), (2, 3, 5, 7, 4), (2, 8, 16, 9, 64)]
+)
 def test_attention_flops_match_counted_matmuls(B, H, L, S, E):
     q, k, v = torch.randn(B, H, L, E), torch.randn(B, H, S, E), torch.randn(B, H, S, E)
-    assert attention_flops(B, H, L, S, E) == counted(lambda: vectorized.scaled_dot_product_attention(q, k, v))
+    assert attention_flops(B, H, L, S, E) == counted(
+        lambda: vectorized.scaled_dot_product_attention(q, k, v)
+    )
 
 
 @pytest.mark.parametrize("B, L, S, D, H", [(2, 5, 5, 16, 4), (3, 4, 7, 8, 2)])

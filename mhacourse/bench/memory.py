@@ -13,6 +13,7 @@ is alive at the end). Two honest sources of truth:
 Both see every tensor PyTorch allocates, including the scratch buffers inside
 fused kernels such as ``F.scaled_dot_product_attention``.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,7 +47,11 @@ def _quiet_native_stderr():
     """Silence the profiler's start/stop lines, which C++ writes straight to fd 2."""
     try:
         fd = sys.__stderr__.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stderr (some embedded interpreters)
+    except (
+        AttributeError,
+        OSError,
+        ValueError,
+    ):  # no real stderr (some embedded interpreters)
         yield
         return
     saved = os.dup(fd)
@@ -66,8 +71,11 @@ def _cpu_peak(fn) -> int:
         with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
             result = fn()  # keep the result alive until the profile ends: outputs count
             del result
-    events = [e for e in prof.profiler.kineto_results.events()
-              if e.name() == "[memory]" and e.device_type() == torch.autograd.DeviceType.CPU]
+    events = [
+        e
+        for e in prof.profiler.kineto_results.events()
+        if e.name() == "[memory]" and e.device_type() == torch.autograd.DeviceType.CPU
+    ]
     events.sort(key=lambda e: e.start_ns())
     return replay_peak(e.nbytes() for e in events)
 
@@ -104,4 +112,6 @@ def peak_memory(fn, device="cpu") -> int:
         return _cuda_peak(fn, device)
     if device.type == "cpu":
         return _cpu_peak(fn)
-    raise ValueError(f"device must be 'cpu' or a CUDA device, got device={str(device)!r}")
+    raise ValueError(
+        f"device must be 'cpu' or a CUDA device, got device={str(device)!r}"
+    )

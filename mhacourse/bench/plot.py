@@ -3,16 +3,30 @@
 Works on the dict returned by :func:`mhacourse.bench.run` or on a JSON file
 written by ``python -m mhacourse.bench --json PATH`` (CPU or GPU).
 """
+
 from __future__ import annotations
 
 import json
 
 import matplotlib.pyplot as plt
 
-__all__ = ["load_results", "sweep_rows", "plot_sweep"]
+__all__ = ["load_results", "plot_sweep", "sweep_rows"]
 
-REQUIRED = ("schema_version", "device", "device_name", "torch_version", "date", "dtypes", "rows")
-STYLE = {"naive": ("tab:red", "o"), "vectorized": ("tab:blue", "s"), "tiled": ("tab:green", "^"), "sdpa": ("black", "D")}
+REQUIRED = (
+    "schema_version",
+    "device",
+    "device_name",
+    "torch_version",
+    "date",
+    "dtypes",
+    "rows",
+)
+STYLE = {
+    "naive": ("tab:red", "o"),
+    "vectorized": ("tab:blue", "s"),
+    "tiled": ("tab:green", "^"),
+    "sdpa": ("black", "D"),
+}
 
 
 def load_results(path) -> dict:
@@ -32,7 +46,9 @@ def load_results(path) -> dict:
         results = json.load(f)
     missing = [k for k in REQUIRED if k not in results]
     if missing:
-        raise ValueError(f"{path} is not a mhacourse.bench results file: missing keys {missing}")
+        raise ValueError(
+            f"{path} is not a mhacourse.bench results file: missing keys {missing}"
+        )
     return results
 
 
@@ -47,7 +63,12 @@ def sweep_rows(results: dict, dtype: str | None = None) -> dict:
     dtype = dtype or results["dtypes"][0]
     out = {}
     for r in results["rows"]:
-        if r["section"] == "kernel" and r.get("sweep") and r["dtype"] == dtype and r["median_s"] is not None:
+        if (
+            r["section"] == "kernel"
+            and r.get("sweep")
+            and r["dtype"] == dtype
+            and r["median_s"] is not None
+        ):
             out.setdefault(r["name"], []).append(r)
     return {name: sorted(rs, key=lambda r: r["shape"]["L"]) for name, rs in out.items()}
 
@@ -70,14 +91,23 @@ def plot_sweep(results: dict, dtype: str | None = None, title: str | None = None
     dtype = dtype or results["dtypes"][0]
     rows = sweep_rows(results, dtype)
     if not rows:
-        raise ValueError(f"no measured length-sweep rows with dtype={dtype!r} in these results")
+        raise ValueError(
+            f"no measured length-sweep rows with dtype={dtype!r} in these results"
+        )
     gpu = results["device"] == "cuda"
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     panels = [
         ("median time per call (s)", lambda r: r["median_s"], "time"),
-        ("peak extra memory (MiB)", lambda r: None if r.get("peak_bytes") is None else r["peak_bytes"] / 2**20, "memory"),
-        ("attained TFLOP/s" if gpu else "attained GFLOP/s",
-         lambda r: r["flops_per_s"] / (1e12 if gpu else 1e9), "speed"),
+        (
+            "peak extra memory (MiB)",
+            lambda r: None if r.get("peak_bytes") is None else r["peak_bytes"] / 2**20,
+            "memory",
+        ),
+        (
+            "attained TFLOP/s" if gpu else "attained GFLOP/s",
+            lambda r: r["flops_per_s"] / (1e12 if gpu else 1e9),
+            "speed",
+        ),
     ]
     for ax, (ylabel, get, panel) in zip(axes, panels):
         for name, rs in rows.items():
@@ -93,8 +123,15 @@ def plot_sweep(results: dict, dtype: str | None = None, title: str | None = None
         ax.grid(True, which="both", alpha=0.3)
     axes[0].legend()
     shape = next(iter(rows.values()))[0]["shape"]
-    batch = "B varies with L" if len({r["shape"]["B"] for rs in rows.values() for r in rs}) > 1 else f"B={shape['B']}"
-    fig.suptitle(title or f"{results['device_name']}, {dtype}, {batch}, H={shape['H']}, E={shape['E']} "
-                 f"(measured {results['date'][:10]}, torch {results['torch_version']})")
+    batch = (
+        "B varies with L"
+        if len({r["shape"]["B"] for rs in rows.values() for r in rs}) > 1
+        else f"B={shape['B']}"
+    )
+    fig.suptitle(
+        title
+        or f"{results['device_name']}, {dtype}, {batch}, H={shape['H']}, E={shape['E']} "
+        f"(measured {results['date'][:10]}, torch {results['torch_version']})"
+    )
     fig.tight_layout()
     return fig, axes

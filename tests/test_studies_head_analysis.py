@@ -1,20 +1,29 @@
-"""Tests for mhacourse.head_analysis: diversity metric, head ablation, identical heads."""
+"""Tests for mhacourse.studies.head_analysis: diversity metric, head ablation, identical heads."""
+
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mhacourse import MultiHeadAttention, padding_mask
-from mhacourse.head_analysis import ablate_heads, head_diversity, make_heads_identical
+from mhacourse.studies.head_analysis import (
+    ablate_heads,
+    head_diversity,
+    make_heads_identical,
+)
 
 KERNELS = ["naive", "vectorized", "sdpa"]
 
 
 @pytest.mark.parametrize("metric", ["cosine", "js"])
 def test_diversity_extremes(metric):
-    w = torch.softmax(torch.randn(2, 1, 5, 5), -1).expand(2, 3, 5, 5)  # (B, H, L, S): identical heads
+    w = torch.softmax(torch.randn(2, 1, 5, 5), -1).expand(
+        2, 3, 5, 5
+    )  # (B, H, L, S): identical heads
     assert float(head_diversity(w, metric)) == pytest.approx(0.0, abs=1e-6)
-    disjoint = torch.stack([torch.eye(4), torch.eye(4).roll(1, 0), torch.eye(4).roll(2, 0)])  # (H, L, S)
+    disjoint = torch.stack(
+        [torch.eye(4), torch.eye(4).roll(1, 0), torch.eye(4).roll(2, 0)]
+    )  # (H, L, S)
     assert float(head_diversity(disjoint, metric)) == pytest.approx(1.0)
 
 
@@ -22,15 +31,22 @@ def test_diversity_known_value():
     a = torch.tensor([[[1.0, 0.0]]])  # (1, L=1, S=2)
     b = torch.tensor([[[0.5, 0.5]]])
     w = torch.cat([a, b])  # (H=2, 1, 2)
-    assert float(head_diversity(w, "cosine")) == pytest.approx(1 - 0.5 / (0.5 ** 0.5))
+    assert float(head_diversity(w, "cosine")) == pytest.approx(1 - 0.5 / (0.5**0.5))
     # JS(p, q) with p = (1, 0), q = (1/2, 1/2), m = (3/4, 1/4)
     kl_p = torch.log2(torch.tensor(4 / 3))
     kl_q = 0.5 * torch.log2(torch.tensor(2 / 3)) + 0.5 * torch.log2(torch.tensor(2.0))
-    assert float(head_diversity(w, "js")) == pytest.approx(float(0.5 * (kl_p + kl_q)), rel=1e-5)
+    assert float(head_diversity(w, "js")) == pytest.approx(
+        float(0.5 * (kl_p + kl_q)), rel=1e-5
+    )
 
 
 @settings(max_examples=25, deadline=None)
-@given(H=st.integers(2, 5), L=st.integers(1, 5), S=st.integers(1, 5), seed=st.integers(0, 10_000))
+@given(
+    H=st.integers(2, 5),
+    L=st.integers(1, 5),
+    S=st.integers(1, 5),
+    seed=st.integers(0, 10_000),
+)
 def test_diversity_in_unit_interval_and_head_order_free(H, L, S, seed):
     g = torch.Generator().manual_seed(seed)
     w = torch.softmax(3 * torch.randn(2, H, L, S, generator=g), -1)
@@ -65,30 +81,32 @@ def test_ablation_equals_manual_zeroing(kernel, device):
     x = torch.randn(2, 5, 12, device=device, dtype=torch.float64)
     E = mha.head_dim
     captured = {}
-    handle = mha.out_proj.register_forward_pre_hook(lambda m, a: captured.setdefault("concat", a[0]))
+    handle = mha.out_proj.register_forward_pre_hook(
+        lambda m, a: captured.setdefault("concat", a[0])
+    )
     mha(x)
     handle.remove()
     concat = captured["concat"].clone()  # (B, L, H * E)
-    concat[..., 1 * E:2 * E] = 0
+    concat[..., 1 * E : 2 * E] = 0
     expected = mha.out_proj(concat)
     with ablate_heads(mha, 1) as same:
         out, w = mha(x)
     assert same is mha
     assert torch.allclose(out, expected, atol=1e-12)
-    assert torch.allclose(mha(x)[0], mha.out_proj(captured["concat"]), atol=1e-12)  # hook removed
+    assert torch.allclose(
+        mha(x)[0], mha.out_proj(captured["concat"]), atol=1e-12
+    )  # hook removed
     if w is not None:
         assert torch.allclose(w, mha(x)[1])  # weights are not changed by ablation
 
 
 def test_ablation_hook_removed_on_error_and_bad_heads():
     mha = MultiHeadAttention(8, 2)
-    with pytest.raises(RuntimeError):
-        with ablate_heads(mha, [0]):
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), ablate_heads(mha, [0]):
+        raise RuntimeError("boom")
     assert not mha.out_proj._forward_pre_hooks
-    with pytest.raises(ValueError, match="num_heads=2"):
-        with ablate_heads(mha, [2]):
-            pass
+    with pytest.raises(ValueError, match="num_heads=2"), ablate_heads(mha, [2]):
+        pass
     with pytest.raises(TypeError, match="num_heads"):
         with ablate_heads(torch.nn.Linear(2, 2), 0):
             pass
@@ -97,7 +115,9 @@ def test_ablation_hook_removed_on_error_and_bad_heads():
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_identical_heads_get_identical_gradients(kernel, device):
     torch.manual_seed(1)
-    mha = make_heads_identical(MultiHeadAttention(12, 3, kernel=kernel, device=device, dtype=torch.float64))
+    mha = make_heads_identical(
+        MultiHeadAttention(12, 3, kernel=kernel, device=device, dtype=torch.float64)
+    )
     E = mha.head_dim
     x = torch.randn(2, 5, 12, device=device, dtype=torch.float64)
     mha.kernel = "vectorized"
@@ -105,7 +125,7 @@ def test_identical_heads_get_identical_gradients(kernel, device):
     assert torch.allclose(w[:, 0], w[:, 2]) and torch.allclose(w[:, 1], w[:, 2])
     mha.kernel = kernel
     out, _ = mha(x)
-    (out ** 2).sum().backward()
+    (out**2).sum().backward()
     for proj in (mha.q_proj, mha.k_proj, mha.v_proj):
         g = proj.weight.grad.unflatten(0, (3, E))  # (H, E, D)
         assert torch.allclose(g[0], g[1]) and torch.allclose(g[0], g[2])

@@ -14,6 +14,7 @@ learned (e, r) matrices to queries, keys and values of size e = ``head_dim``.
 Shape legend: B batch, H heads, L query length, S key length, D model dim,
 r coordinates per head, e head dim.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,9 +23,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import kernels
-from ._validate import check_mask
-from .heads import merge_heads, split_heads
+from .. import kernels
+from .._validate import check_mask
+from ..heads import merge_heads, split_heads
 
 __all__ = ["SubspaceAttention", "contiguous_subspaces", "random_subspaces"]
 
@@ -41,11 +42,15 @@ def contiguous_subspaces(embed_dim: int, num_heads: int) -> torch.Tensor:
             [4, 5]])
     """
     if num_heads <= 0 or embed_dim % num_heads:
-        raise ValueError(f"embed_dim={embed_dim} must be a positive multiple of num_heads={num_heads}")
+        raise ValueError(
+            f"embed_dim={embed_dim} must be a positive multiple of num_heads={num_heads}"
+        )
     return torch.arange(embed_dim).reshape(num_heads, embed_dim // num_heads)  # (H, r)
 
 
-def random_subspaces(embed_dim: int, num_heads: int, subspace_dim: int, seed: int = 0) -> torch.Tensor:
+def random_subspaces(
+    embed_dim: int, num_heads: int, subspace_dim: int, seed: int = 0
+) -> torch.Tensor:
     """Each head reads ``subspace_dim`` coordinates sampled at random; heads may overlap.
 
     Each row is a sorted sample without replacement, drawn with a private
@@ -59,10 +64,15 @@ def random_subspaces(embed_dim: int, num_heads: int, subspace_dim: int, seed: in
     (torch.Size([3, 4]), True)
     """
     if not 0 < subspace_dim <= embed_dim or num_heads <= 0:
-        raise ValueError(f"need 0 < subspace_dim <= embed_dim and num_heads > 0, got subspace_dim={subspace_dim}, "
-                         f"embed_dim={embed_dim}, num_heads={num_heads}")
+        raise ValueError(
+            f"need 0 < subspace_dim <= embed_dim and num_heads > 0, got subspace_dim={subspace_dim}, "
+            f"embed_dim={embed_dim}, num_heads={num_heads}"
+        )
     g = torch.Generator().manual_seed(seed)
-    rows = [torch.randperm(embed_dim, generator=g)[:subspace_dim].sort().values for _ in range(num_heads)]
+    rows = [
+        torch.randperm(embed_dim, generator=g)[:subspace_dim].sort().values
+        for _ in range(num_heads)
+    ]
     return torch.stack(rows)  # (H, r)
 
 
@@ -88,38 +98,63 @@ class SubspaceAttention(nn.Module):
     (torch.Size([2, 4, 16]), torch.Size([2, 3, 4, 4]))
     """
 
-    def __init__(self, embed_dim: int, indices: torch.Tensor, head_dim: int | None = None, bias: bool = True,
-                 device=None, dtype=None):
+    def __init__(
+        self,
+        embed_dim: int,
+        indices: torch.Tensor,
+        head_dim: int | None = None,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         indices = torch.as_tensor(indices)
         if indices.dim() != 2 or indices.is_floating_point() or indices.numel() == 0:
-            raise ValueError(f"indices must be a non-empty long tensor of shape (H, r), got shape "
-                             f"{tuple(indices.shape)} dtype {indices.dtype}")
+            raise ValueError(
+                f"indices must be a non-empty long tensor of shape (H, r), got shape "
+                f"{tuple(indices.shape)} dtype {indices.dtype}"
+            )
         if indices.min() < 0 or indices.max() >= embed_dim:
-            raise ValueError(f"indices must lie in [0, embed_dim={embed_dim}), got min {int(indices.min())} "
-                             f"and max {int(indices.max())}")
+            raise ValueError(
+                f"indices must lie in [0, embed_dim={embed_dim}), got min {int(indices.min())} "
+                f"and max {int(indices.max())}"
+            )
         H, r = indices.shape
         e = r if head_dim is None else head_dim
         if e <= 0:
             raise ValueError(f"head_dim must be positive, got head_dim={head_dim}")
-        self.embed_dim, self.num_heads, self.subspace_dim, self.head_dim = embed_dim, H, r, e
+        self.embed_dim, self.num_heads, self.subspace_dim, self.head_dim = (
+            embed_dim,
+            H,
+            r,
+            e,
+        )
         self.register_buffer("indices", indices.to(device=device, dtype=torch.long))
         # selector[h, j] is the one-hot row of coordinate indices[h, j]: (H, r, D)
-        self.register_buffer("selector", F.one_hot(self.indices, embed_dim).to(dtype or torch.get_default_dtype()))
+        self.register_buffer(
+            "selector",
+            F.one_hot(self.indices, embed_dim).to(dtype or torch.get_default_dtype()),
+        )
         kw = dict(device=device, dtype=dtype)
         bound = 1.0 / math.sqrt(r)  # nn.Linear's default init for fan_in = r
-        self.q_weight, self.k_weight, self.v_weight = (nn.Parameter(torch.empty(H, e, r, **kw).uniform_(-bound, bound))
-                                                       for _ in range(3))  # each (H, e, r)
+        self.q_weight, self.k_weight, self.v_weight = (
+            nn.Parameter(torch.empty(H, e, r, **kw).uniform_(-bound, bound))
+            for _ in range(3)
+        )  # each (H, e, r)
         if bias:
-            self.q_bias, self.k_bias, self.v_bias = (nn.Parameter(torch.empty(H, e, **kw).uniform_(-bound, bound))
-                                                     for _ in range(3))  # each (H, e)
+            self.q_bias, self.k_bias, self.v_bias = (
+                nn.Parameter(torch.empty(H, e, **kw).uniform_(-bound, bound))
+                for _ in range(3)
+            )  # each (H, e)
         else:
             self.q_bias = self.k_bias = self.v_bias = None
         self.out_proj = nn.Linear(H * e, embed_dim, bias=bias, **kw)  # W^o: (D, H * e)
 
     def extra_repr(self):
-        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, subspace_dim={self.subspace_dim}, " \
-               f"head_dim={self.head_dim}"
+        return (
+            f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, subspace_dim={self.subspace_dim}, "
+            f"head_dim={self.head_dim}"
+        )
 
     def _project(self, x: torch.Tensor, weight: torch.Tensor, bias) -> torch.Tensor:
         """(B, N, D) -> (B, H, N, e): each head projects its own coordinates.
@@ -128,8 +163,12 @@ class SubspaceAttention(nn.Module):
         outside columns ``indices[h]``; stacking the heads gives one (H * e, D)
         matrix, so all heads are computed with a single matmul.
         """
-        full = torch.einsum("her,hrd->hed", weight, self.selector).flatten(0, 1)  # (H * e, D)
-        out = F.linear(x, full, None if bias is None else bias.flatten())  # (B, N, H * e)
+        full = torch.einsum("her,hrd->hed", weight, self.selector).flatten(
+            0, 1
+        )  # (H * e, D)
+        out = F.linear(
+            x, full, None if bias is None else bias.flatten()
+        )  # (B, N, H * e)
         return split_heads(out, self.num_heads)  # (B, H, N, e)
 
     def forward(self, query, key=None, value=None, mask=None):
@@ -137,14 +176,20 @@ class SubspaceAttention(nn.Module):
         value = key if value is None else value
         for name, t in (("query", query), ("key", key), ("value", value)):
             if t.dim() != 3 or t.shape[-1] != self.embed_dim:
-                raise ValueError(f"{name} must have shape (B, N, {self.embed_dim}), got {tuple(t.shape)}")
+                raise ValueError(
+                    f"{name} must have shape (B, N, {self.embed_dim}), got {tuple(t.shape)}"
+                )
         if key.shape[:2] != value.shape[:2] or query.shape[0] != key.shape[0]:
-            raise ValueError(f"query, key, value must share B and key, value must share S, got query "
-                             f"{tuple(query.shape)}, key {tuple(key.shape)}, value {tuple(value.shape)}")
+            raise ValueError(
+                f"query, key, value must share B and key, value must share S, got query "
+                f"{tuple(query.shape)}, key {tuple(key.shape)}, value {tuple(value.shape)}"
+            )
         B, L, S = query.shape[0], query.shape[1], key.shape[1]
         check_mask(mask, (B, self.num_heads, L, S), query.device, what="(B, H, L, S)")
         q = self._project(query, self.q_weight, self.q_bias)  # (B, H, L, e)
         k = self._project(key, self.k_weight, self.k_bias)  # (B, H, S, e)
         v = self._project(value, self.v_weight, self.v_bias)  # (B, H, S, e)
-        heads, weights = kernels.vectorized.scaled_dot_product_attention(q, k, v, mask)  # (B, H, L, e)
+        heads, weights = kernels.vectorized.scaled_dot_product_attention(
+            q, k, v, mask
+        )  # (B, H, L, e)
         return self.out_proj(merge_heads(heads)), weights  # (B, L, D), (B, H, L, S)

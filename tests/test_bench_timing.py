@@ -1,14 +1,19 @@
 """Side-by-side timing: medians of pooled samples, slow functions timed one call at a time."""
+
 import statistics
 import time
 
 import pytest
 
-from mhacourse.timing import compare, format_time
+from mhacourse.bench.timing import compare, format_time
 
 
 def test_medians_are_medians_of_the_samples():
-    r = compare({"a": lambda: sum(range(50)), "b": lambda: sum(range(5000))}, rounds=3, min_run_time=0.01)
+    r = compare(
+        {"a": lambda: sum(range(50)), "b": lambda: sum(range(5000))},
+        rounds=3,
+        min_run_time=0.01,
+    )
     assert set(r) == {"a", "b"}
     for row in r.values():
         assert len(row["samples_s"]) >= 3  # at least one block per round
@@ -28,4 +33,9 @@ def test_bad_rounds():
 
 
 def test_format_time():
-    assert [format_time(t) for t in (5e-9, 1.5e-6, 0.25, 12.0)] == ["5 ns", "1.50 µs", "250.0 ms", "12.0 s"]
+    assert [format_time(t) for t in (5e-9, 1.5e-6, 0.25, 12.0)] == [
+        "5 ns",
+        "1.50 µs",
+        "250.0 ms",
+        "12.0 s",
+    ]

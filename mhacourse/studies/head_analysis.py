@@ -12,6 +12,7 @@ E = D // H head dim. The functions work with :class:`mhacourse.MultiHeadAttentio
 and with any module that has ``num_heads``, ``head_dim`` and an ``out_proj``
 whose input is the heads' outputs concatenated, head 0 first.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -19,7 +20,7 @@ import contextlib
 import torch
 from torch import nn
 
-__all__ = ["head_diversity", "ablate_heads", "make_heads_identical"]
+__all__ = ["ablate_heads", "head_diversity", "make_heads_identical"]
 
 METRICS = ("cosine", "js")
 
@@ -56,14 +57,20 @@ def head_diversity(weights: torch.Tensor, metric: str = "cosine") -> torch.Tenso
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got metric={metric!r}")
     if weights.dim() not in (3, 4) or weights.shape[-3] < 2:
-        raise ValueError(f"weights must have shape (B, H, L, S) or (H, L, S) with H >= 2, got {tuple(weights.shape)}")
+        raise ValueError(
+            f"weights must have shape (B, H, L, S) or (H, L, S) with H >= 2, got {tuple(weights.shape)}"
+        )
     w = weights if weights.dim() == 4 else weights[None]  # (B, H, L, S)
     w = w.detach().double()
-    i, j = torch.triu_indices(w.shape[1], w.shape[1], offset=1)  # the P = H (H - 1) / 2 pairs
+    i, j = torch.triu_indices(
+        w.shape[1], w.shape[1], offset=1
+    )  # the P = H (H - 1) / 2 pairs
     a, b = w[:, i], w[:, j]  # (B, P, L, S)
     valid = (a.sum(-1) > 0) & (b.sum(-1) > 0)  # (B, P, L)
     if metric == "cosine":
-        norms = (a.norm(dim=-1) * b.norm(dim=-1)).clamp_min(torch.finfo(w.dtype).tiny)  # (B, P, L)
+        norms = (a.norm(dim=-1) * b.norm(dim=-1)).clamp_min(
+            torch.finfo(w.dtype).tiny
+        )  # (B, P, L)
         score = 1.0 - (a * b).sum(-1) / norms  # (B, P, L)
     else:
         m = (a + b) / 2  # (B, P, L, S)
@@ -82,8 +89,10 @@ def _kl_bits(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
 def _head_layout(module: nn.Module) -> tuple[int, int]:
     for name in ("num_heads", "head_dim", "out_proj"):
         if not hasattr(module, name):
-            raise TypeError(f"module must have num_heads, head_dim and out_proj, got a {type(module).__name__} "
-                            f"without {name!r}")
+            raise TypeError(
+                f"module must have num_heads, head_dim and out_proj, got a {type(module).__name__} "
+                f"without {name!r}"
+            )
     return module.num_heads, module.head_dim
 
 
@@ -146,7 +155,9 @@ def make_heads_identical(module: nn.Module) -> nn.Module:
     """
     H, E = _head_layout(module)
     for proj in (module.q_proj, module.k_proj, module.v_proj):
-        proj.weight.copy_(proj.weight[:E].repeat(H, 1))  # (H * E, D): head 0's (E, D) rows, H times
+        proj.weight.copy_(
+            proj.weight[:E].repeat(H, 1)
+        )  # (H * E, D): head 0's (E, D) rows, H times
         if proj.bias is not None:
             proj.bias.copy_(proj.bias[:E].repeat(H))  # (H * E,)
     w_o = module.out_proj.weight  # (D, H * E)

@@ -10,6 +10,7 @@ T targets per position, V values (classes).
 Training is full-batch Adam on a fixed data set, single-threaded on the
 CPU: the same seed gives the same numbers on every run.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,11 +21,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..mha import MultiHeadAttention
 from .head_analysis import head_diversity
-from .mha import MultiHeadAttention
 from .toy_tasks import IGNORE, TwoRelationData
 
-__all__ = ["TinyAttentionModel", "History", "evaluate", "train", "loss_fn"]
+__all__ = ["History", "TinyAttentionModel", "evaluate", "loss_fn", "train"]
 
 
 class TinyAttentionModel(nn.Module):
@@ -50,27 +51,44 @@ class TinyAttentionModel(nn.Module):
     (torch.Size([3, 6, 2, 8]), torch.Size([3, 2, 6, 6]))
     """
 
-    def __init__(self, num_values: int, length: int, embed_dim: int, num_heads: int = 1,
-                 attention: nn.Module | None = None, num_targets: int = 2):
+    def __init__(
+        self,
+        num_values: int,
+        length: int,
+        embed_dim: int,
+        num_heads: int = 1,
+        attention: nn.Module | None = None,
+        num_targets: int = 2,
+    ):
         super().__init__()
         self.num_values, self.num_targets = num_values, num_targets
         self.value_emb = nn.Embedding(num_values, embed_dim)
         self.flag_emb = nn.Embedding(2, embed_dim)
         self.pos_emb = nn.Embedding(length, embed_dim)
-        self.attention = MultiHeadAttention(embed_dim, num_heads) if attention is None else attention
+        self.attention = (
+            MultiHeadAttention(embed_dim, num_heads) if attention is None else attention
+        )
         self.readout = nn.Linear(embed_dim, num_targets * num_values)
 
     def embed(self, inputs: torch.Tensor) -> torch.Tensor:
         """(B, L, 2) long -> (B, L, D)."""
         if inputs.dim() != 3 or inputs.shape[-1] != 2:
-            raise ValueError(f"inputs must have shape (B, L, 2), got {tuple(inputs.shape)}")
+            raise ValueError(
+                f"inputs must have shape (B, L, 2), got {tuple(inputs.shape)}"
+            )
         positions = torch.arange(inputs.shape[1], device=inputs.device)  # (L,)
-        return self.value_emb(inputs[..., 0]) + self.flag_emb(inputs[..., 1]) + self.pos_emb(positions)  # (B, L, D)
+        return (
+            self.value_emb(inputs[..., 0])
+            + self.flag_emb(inputs[..., 1])
+            + self.pos_emb(positions)
+        )  # (B, L, D)
 
     def forward(self, inputs: torch.Tensor, mask: torch.Tensor | None = None):
         x = self.embed(inputs)  # (B, L, D)
         out, weights = self.attention(x, mask=mask)  # (B, L, D), (B, H, L, L)
-        logits = self.readout(out).unflatten(-1, (self.num_targets, self.num_values))  # (B, L, T, V)
+        logits = self.readout(out).unflatten(
+            -1, (self.num_targets, self.num_values)
+        )  # (B, L, T, V)
         return logits, weights
 
 
@@ -82,7 +100,9 @@ def loss_fn(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     >>> loss_fn(torch.zeros(1, 2, 1, 4), torch.tensor([[[IGNORE], [3]]])).item() == torch.log(torch.tensor(4.)).item()
     True
     """
-    return F.cross_entropy(logits.flatten(0, -2), targets.flatten(), ignore_index=IGNORE)
+    return F.cross_entropy(
+        logits.flatten(0, -2), targets.flatten(), ignore_index=IGNORE
+    )
 
 
 @contextlib.contextmanager
@@ -105,7 +125,7 @@ def evaluate(model: nn.Module, data: TwoRelationData, threads: int = 1) -> dict:
         ``{"loss": float, "accuracy": [float per target], "mean_accuracy": float}``;
         positions whose target is ``IGNORE`` are left out.
 
-    >>> from mhacourse.toy_tasks import make_two_relation_data
+    >>> from mhacourse.studies.toy_tasks import make_two_relation_data
     >>> data = make_two_relation_data(4, 6, 8)
     >>> sorted(evaluate(TinyAttentionModel(8, 6, 16, 2), data))
     ['accuracy', 'loss', 'mean_accuracy']
@@ -117,9 +137,14 @@ def evaluate(model: nn.Module, data: TwoRelationData, threads: int = 1) -> dict:
     model.train(was_training)
     correct = logits.argmax(-1) == data.targets  # (B, L, T)
     counted = data.targets != IGNORE  # (B, L, T)
-    per_target = ((correct & counted).sum((0, 1)) / counted.sum((0, 1))).tolist()  # (T,)
-    return {"loss": loss_fn(logits, data.targets).item(), "accuracy": per_target,
-            "mean_accuracy": sum(per_target) / len(per_target)}
+    per_target = (
+        (correct & counted).sum((0, 1)) / counted.sum((0, 1))
+    ).tolist()  # (T,)
+    return {
+        "loss": loss_fn(logits, data.targets).item(),
+        "accuracy": per_target,
+        "mean_accuracy": sum(per_target) / len(per_target),
+    }
 
 
 @dataclass
@@ -143,8 +168,15 @@ class History:
     seconds: float = 0.0
 
 
-def train(model: nn.Module, data: TwoRelationData, steps: int = 150, lr: float = 0.02,
-          eval_data: TwoRelationData | None = None, eval_every: int = 10, threads: int = 1) -> History:
+def train(
+    model: nn.Module,
+    data: TwoRelationData,
+    steps: int = 150,
+    lr: float = 0.02,
+    eval_data: TwoRelationData | None = None,
+    eval_every: int = 10,
+    threads: int = 1,
+) -> History:
     """Full-batch Adam on ``data`` for ``steps`` steps; records a :class:`History`.
 
     The loop has no randomness of its own (no shuffling, no dropout), and
@@ -152,7 +184,7 @@ def train(model: nn.Module, data: TwoRelationData, steps: int = 150, lr: float =
     added in the same order): given the same initial model and data it gives
     the same result every time. Seed before building the model.
 
-    >>> from mhacourse.toy_tasks import make_two_relation_data
+    >>> from mhacourse.studies.toy_tasks import make_two_relation_data
     >>> _ = torch.manual_seed(0)
     >>> model = TinyAttentionModel(8, 6, 16, num_heads=2)
     >>> hist = train(model, make_two_relation_data(64, 6, 8), steps=20, eval_every=10)
@@ -160,10 +192,14 @@ def train(model: nn.Module, data: TwoRelationData, steps: int = 150, lr: float =
     ([0, 10, 20], True)
     """
     if steps < 0 or eval_every < 1:
-        raise ValueError(f"need steps >= 0 and eval_every >= 1, got steps={steps}, eval_every={eval_every}")
+        raise ValueError(
+            f"need steps >= 0 and eval_every >= 1, got steps={steps}, eval_every={eval_every}"
+        )
     hist = History()
     probe = (eval_data if eval_data is not None else data)[:64]
-    opt = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)  # one fused update for all tensors
+    opt = torch.optim.Adam(
+        model.parameters(), lr=lr, foreach=True
+    )  # one fused update for all tensors
     start = time.perf_counter()
     with _threads(threads):
         model.train()
@@ -182,9 +218,17 @@ def train(model: nn.Module, data: TwoRelationData, steps: int = 150, lr: float =
 
 
 @torch.no_grad()
-def _record(hist: History, step: int, loss: float, model: nn.Module, eval_data, probe, threads) -> None:
+def _record(
+    hist: History, step: int, loss: float, model: nn.Module, eval_data, probe, threads
+) -> None:
     hist.steps.append(step)
     hist.loss.append(loss)
-    hist.accuracy.append(evaluate(model, eval_data, threads)["accuracy"] if eval_data is not None else None)
+    hist.accuracy.append(
+        evaluate(model, eval_data, threads)["accuracy"]
+        if eval_data is not None
+        else None
+    )
     _, weights = model(probe.inputs)  # (B, H, L, L)
-    hist.diversity.append(float(head_diversity(weights)) if weights.shape[1] > 1 else None)
+    hist.diversity.append(
+        float(head_diversity(weights)) if weights.shape[1] > 1 else None
+    )

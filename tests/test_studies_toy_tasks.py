@@ -1,20 +1,28 @@
-"""Tests for mhacourse.toy_tasks: the two-relation task's data are what the docs say."""
+"""Tests for mhacourse.studies.toy_tasks: the two-relation task's data are what the docs say."""
+
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mhacourse.toy_tasks import IGNORE, make_two_relation_data, token_labels
+from mhacourse.studies.toy_tasks import IGNORE, make_two_relation_data, token_labels
 
 
 @settings(max_examples=25, deadline=None)
-@given(B=st.integers(1, 6), L=st.integers(2, 9), V=st.integers(2, 12), seed=st.integers(0, 1000))
+@given(
+    B=st.integers(1, 6),
+    L=st.integers(2, 9),
+    V=st.integers(2, 12),
+    seed=st.integers(0, 1000),
+)
 def test_targets_follow_the_two_relations(B, L, V, seed):
     data = make_two_relation_data(B, L, V, seed=seed)
     values, flags = data.inputs[..., 0], data.inputs[..., 1]
     assert data.inputs.shape == data.targets.shape == (B, L, 2)
     assert values.min() >= 0 and values.max() < V
-    assert torch.equal(flags.sum(1), torch.ones(B, dtype=torch.long))  # exactly one marker
+    assert torch.equal(
+        flags.sum(1), torch.ones(B, dtype=torch.long)
+    )  # exactly one marker
     assert torch.equal(flags.argmax(1), data.marker)
     assert (data.targets[:, 0, 0] == IGNORE).all()
     for b in range(B):
@@ -39,7 +47,11 @@ def test_same_seed_same_data_and_global_rng_untouched():
 def test_slicing_and_to():
     data = make_two_relation_data(10, 4, 3)
     part = data[2:5]
-    assert len(part) == 3 and torch.equal(part.inputs, data.inputs[2:5]) and torch.equal(part.marker, data.marker[2:5])
+    assert (
+        len(part) == 3
+        and torch.equal(part.inputs, data.inputs[2:5])
+        and torch.equal(part.marker, data.marker[2:5])
+    )
     assert len(data[7]) == 1
     moved = data.to("cpu")
     assert torch.equal(moved.targets, data.targets) and moved.num_values == 3

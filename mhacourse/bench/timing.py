@@ -7,6 +7,7 @@ with ``torch.utils.benchmark.Timer.blocked_autorange`` (which also
 synchronises CUDA around each block), and the per-run times of all rounds are
 pooled. The median of the pool is robust to the odd slow run.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -48,9 +49,16 @@ def compare(fns, rounds: int = 3, min_run_time: float = 0.2, warmup: int = 1) ->
     samples = {name: [] for name in fns}
     for _ in range(rounds):
         for name, timer in timers.items():
-            m = timer.timeit(1) if name in slow else timer.blocked_autorange(min_run_time=min_run_time)
+            m = (
+                timer.timeit(1)
+                if name in slow
+                else timer.blocked_autorange(min_run_time=min_run_time)
+            )
             samples[name].extend(m.times)
-    return {name: {"median_s": statistics.median(s), "samples_s": s} for name, s in samples.items()}
+    return {
+        name: {"median_s": statistics.median(s), "samples_s": s}
+        for name, s in samples.items()
+    }
 
 
 def format_time(seconds: float) -> str:
@@ -64,4 +72,3 @@ def format_time(seconds: float) -> str:
             value = seconds / scale
             return f"{value:.2f} {unit}" if value < 10 else f"{value:.1f} {unit}"
     return f"{seconds / 1e-9:.0f} ns"
-

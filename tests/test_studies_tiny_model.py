@@ -1,17 +1,20 @@
-"""Tests for mhacourse.tiny_model: the model's contract and a reproducible training loop."""
+"""Tests for mhacourse.studies.tiny_model: the model's contract and a reproducible training loop."""
+
 import pytest
 import torch
 
 from mhacourse import seed
-from mhacourse.subspace_attention import SubspaceAttention, contiguous_subspaces
-from mhacourse.tiny_model import TinyAttentionModel, evaluate, loss_fn, train
-from mhacourse.toy_tasks import IGNORE, make_two_relation_data
+from mhacourse.studies.subspace_attention import SubspaceAttention, contiguous_subspaces
+from mhacourse.studies.tiny_model import TinyAttentionModel, evaluate, loss_fn, train
+from mhacourse.studies.toy_tasks import IGNORE, make_two_relation_data
 
 DATA = make_two_relation_data(64, 6, 8, seed=0)
 
 
 def test_forward_shapes_and_custom_attention():
-    model = TinyAttentionModel(8, 6, 12, attention=SubspaceAttention(12, contiguous_subspaces(12, 3)))
+    model = TinyAttentionModel(
+        8, 6, 12, attention=SubspaceAttention(12, contiguous_subspaces(12, 3))
+    )
     logits, w = model(DATA.inputs[:5])
     assert logits.shape == (5, 6, 2, 8) and w.shape == (5, 3, 6, 6)
     with pytest.raises(ValueError, match=r"\(B, L, 2\)"):
@@ -23,11 +26,20 @@ def test_training_is_reproducible_and_learns():
     for _ in range(2):
         seed(3)
         model = TinyAttentionModel(8, 6, 16, num_heads=2)
-        runs.append((train(model, DATA, steps=30, eval_data=DATA[:32], eval_every=10), model))
+        runs.append(
+            (train(model, DATA, steps=30, eval_data=DATA[:32], eval_every=10), model)
+        )
     (h1, m1), (h2, m2) = runs
     assert h1.steps == [0, 10, 20, 30]
-    assert h1.loss == h2.loss and h1.accuracy == h2.accuracy and h1.diversity == h2.diversity
-    assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values()))
+    assert (
+        h1.loss == h2.loss
+        and h1.accuracy == h2.accuracy
+        and h1.diversity == h2.diversity
+    )
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(m1.state_dict().values(), m2.state_dict().values())
+    )
     assert h1.loss[-1] < 0.8 * h1.loss[0]
     assert all(0.0 <= d <= 1.0 for d in h1.diversity) and h1.seconds > 0
 

@@ -1,4 +1,5 @@
-"""Tests for mhacourse.normalization: ReLU normalisation and softmax saturation gauges."""
+"""Tests for mhacourse.studies.normalization: ReLU normalisation and softmax saturation gauges."""
+
 import math
 
 import pytest
@@ -6,9 +7,15 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mhacourse.normalization import entropy, relu_normalize, softmax_jacobian_norm
+from mhacourse.studies.normalization import (
+    entropy,
+    relu_normalize,
+    softmax_jacobian_norm,
+)
 
-rows = st.lists(st.floats(-50, 50, allow_nan=False, allow_subnormal=False), min_size=1, max_size=12)
+rows = st.lists(
+    st.floats(-50, 50, allow_nan=False, allow_subnormal=False), min_size=1, max_size=12
+)
 
 
 # ---------------------------------------------------------------- relu_normalize
@@ -25,7 +32,9 @@ def test_relu_normalize_all_negative_row_is_zero_not_nan(device):
     w = relu_normalize(s)
     assert not torch.isnan(w).any()
     assert torch.equal(w[0], torch.zeros(3, device=device))
-    assert torch.allclose(w[1], torch.tensor([0.25, 0.0, 0.75], device=device), atol=1e-5)
+    assert torch.allclose(
+        w[1], torch.tensor([0.25, 0.0, 0.75], device=device), atol=1e-5
+    )
 
 
 def test_relu_normalize_with_zero_eps_gives_nan_on_all_negative_row():
@@ -35,7 +44,9 @@ def test_relu_normalize_with_zero_eps_gives_nan_on_all_negative_row():
 
 def test_relu_normalize_other_dim():
     s = torch.randn(4, 6, dtype=torch.float64)
-    assert torch.allclose(relu_normalize(s, dim=0), relu_normalize(s.T, dim=-1).T, atol=1e-15)
+    assert torch.allclose(
+        relu_normalize(s, dim=0), relu_normalize(s.T, dim=-1).T, atol=1e-15
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -96,8 +107,15 @@ def test_jacobian_norm_matches_autograd(device):
     got = softmax_jacobian_norm(s)
     assert got.shape == (4,)
     for i in range(4):
-        J = torch.autograd.functional.jacobian(lambda x: torch.softmax(x, -1), s[i])  # (S, S)
-        assert math.isclose(got[i].item(), torch.linalg.matrix_norm(J).item(), rel_tol=1e-9, abs_tol=1e-12)
+        J = torch.autograd.functional.jacobian(
+            lambda x: torch.softmax(x, -1), s[i]
+        )  # (S, S)
+        assert math.isclose(
+            got[i].item(),
+            torch.linalg.matrix_norm(J).item(),
+            rel_tol=1e-9,
+            abs_tol=1e-12,
+        )
 
 
 @settings(max_examples=40, deadline=None)
@@ -105,7 +123,11 @@ def test_jacobian_norm_matches_autograd(device):
 def test_jacobian_norm_matches_autograd_property(values):
     s = torch.tensor(values, dtype=torch.float64)
     J = torch.autograd.functional.jacobian(lambda x: torch.softmax(x, -1), s)
-    assert math.isclose(softmax_jacobian_norm(s).item(), torch.linalg.matrix_norm(J).item(), abs_tol=1e-7)
+    assert math.isclose(
+        softmax_jacobian_norm(s).item(),
+        torch.linalg.matrix_norm(J).item(),
+        abs_tol=1e-7,
+    )
 
 
 def test_jacobian_norm_shrinks_as_scores_grow():
@@ -117,17 +139,27 @@ def test_jacobian_norm_shrinks_as_scores_grow():
 
 def test_jacobian_norm_is_accurate_for_saturated_float32_rows():
     # 1 - p_top rounds to 0 in float32 here (but not in float64); the norm must still be right.
-    s64 = torch.tensor([[18.0, 0.0, -2.0, 1.0], [25.0, 3.0, 2.0, 0.0]], dtype=torch.float64)
+    s64 = torch.tensor(
+        [[18.0, 0.0, -2.0, 1.0], [25.0, 3.0, 2.0, 0.0]], dtype=torch.float64
+    )
     got = softmax_jacobian_norm(s64.float())
-    expected = torch.stack([torch.linalg.matrix_norm(
-        torch.autograd.functional.jacobian(lambda x: torch.softmax(x, -1), row)) for row in s64])
+    expected = torch.stack(
+        [
+            torch.linalg.matrix_norm(
+                torch.autograd.functional.jacobian(lambda x: torch.softmax(x, -1), row)
+            )
+            for row in s64
+        ]
+    )
     assert (got > 0).all()
     assert torch.allclose(got.double(), expected, rtol=1e-4, atol=0)
 
 
 def test_jacobian_norm_other_dim():
     s = torch.randn(3, 5, dtype=torch.float64)
-    assert torch.allclose(softmax_jacobian_norm(s, dim=0), softmax_jacobian_norm(s.T), atol=1e-15)
+    assert torch.allclose(
+        softmax_jacobian_norm(s, dim=0), softmax_jacobian_norm(s.T), atol=1e-15
+    )
 
 
 def test_jacobian_norm_bad_input():

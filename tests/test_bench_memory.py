@@ -1,8 +1,9 @@
 """Peak-memory measurement: checked against allocations whose size we know."""
+
 import pytest
 import torch
 
-from mhacourse.memory import peak_memory, replay_peak
+from mhacourse.bench.memory import peak_memory, replay_peak
 
 
 def test_replay_peak():
@@ -38,4 +39,7 @@ def test_bad_device():
 
 @pytest.mark.cuda
 def test_cuda_known_allocation():
-    assert peak_memory(lambda: torch.empty(1024, 1024, device="cuda"), device="cuda") == 4 * 1024 * 1024
+    assert (
+        peak_memory(lambda: torch.empty(1024, 1024, device="cuda"), device="cuda")
+        == 4 * 1024 * 1024
+    )

@@ -1,0 +1,47 @@
+"""Measuring attention honestly: time, memory, FLOPs, and the course's benchmark.
+
+* :mod:`~mhacourse.bench.timing` - interleaved rounds, pooled medians.
+* :mod:`~mhacourse.bench.memory` - peak extra memory of one call (CPU and CUDA).
+* :mod:`~mhacourse.bench.flops` - FLOP counts and rates.
+* :mod:`~mhacourse.bench.suite` - the benchmark: kernels and layers against PyTorch's.
+* :mod:`~mhacourse.bench.targets` - the performance targets checked on its rows.
+* :mod:`~mhacourse.bench.plot` - plots of a results file.
+
+Run the benchmark with ``python -m mhacourse.bench`` (``--help`` lists the options).
+
+>>> from mhacourse import bench
+>>> bench.format_time(0.00123)
+'1.23 ms'
+"""
+
+from . import flops, memory, plot, suite, targets, timing
+from .flops import attention_flops, flops_per_second, format_rate, mha_flops
+from .memory import peak_memory
+from .plot import load_results, plot_sweep, sweep_rows
+from .suite import KERNELS, format_table, main, plan, run, sweep_groups
+from .timing import compare, format_time
+
+__all__ = [
+    "KERNELS",
+    "attention_flops",
+    "compare",
+    "flops",
+    "flops_per_second",
+    "format_rate",
+    "format_table",
+    "format_time",
+    "load_results",
+    "main",
+    "memory",
+    "mha_flops",
+    "peak_memory",
+    "plan",
+    "plot",
+    "plot_sweep",
+    "run",
+    "suite",
+    "sweep_groups",
+    "sweep_rows",
+    "targets",
+    "timing",
+]

@@ -1,0 +1,23 @@
+"""The experiments behind the chapters' claims, kept apart from the attention core.
+
+* :mod:`~mhacourse.studies.normalization` - softmax against ReLU, entropy, saturation.
+* :mod:`~mhacourse.studies.toy_tasks` - synthetic data with known relations.
+* :mod:`~mhacourse.studies.tiny_model` - a one-layer attention model, trained.
+* :mod:`~mhacourse.studies.head_analysis` - head diversity, ablation, identical heads.
+* :mod:`~mhacourse.studies.subspace_attention` - heads restricted to fixed subspaces.
+
+>>> from mhacourse.studies import normalization
+>>> import torch
+>>> normalization.entropy(torch.tensor([0.5, 0.5])).item() > 0.69
+True
+"""
+
+from . import head_analysis, normalization, subspace_attention, tiny_model, toy_tasks
+
+__all__ = [
+    "head_analysis",
+    "normalization",
+    "subspace_attention",
+    "tiny_model",
+    "toy_tasks",
+]
