@@ -11,8 +11,6 @@ length, L target length, D model dim, H heads, V vocabulary size.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
@@ -84,7 +82,7 @@ class TinySeq2Seq(nn.Module):
         self.readout = nn.Linear(embed_dim, vocab_size, dtype=dtype)
 
     def _embed(self, tokens, offset=0):
-        x = self.embed(tokens) * math.sqrt(self.embed.embedding_dim)  # (B, L, D)
+        x = self.embed(tokens)  # (B, L, D): entries ~ N(0, 1), like the encodings
         return self.positions(x, offset)  # (B, L, D)
 
     def encode(self, src):
