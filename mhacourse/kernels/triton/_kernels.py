@@ -15,6 +15,7 @@ Which (query i, key j) pairs may attend is recomputed in every program:
 ``j < S``, and ``j <= i`` when CAUSAL, and ``mask[n, i, j]`` when HAS_MASK
 (a uint8 tensor read through strides; stride 0 broadcasts). The score
 factor comes as a one-element tensor, so float64 inputs keep a float64 scale.
+PREC is the ``input_precision`` of every ``tl.dot`` (see ``_launch.precision``).
 Each body spells every step out, so they are longer than the course's
 40-line guide: a Triton kernel is one function per program.
 """
@@ -27,7 +28,7 @@ import triton.language as tl
 def attention_forward(
     Q, K, V, M, Out, Lse, Scale, L, S, E, EV,
     sqn, skn, svn, son, smn, sml, sms,
-    HAS_MASK: tl.constexpr, CAUSAL: tl.constexpr, ACC: tl.constexpr,
+    HAS_MASK: tl.constexpr, CAUSAL: tl.constexpr, ACC: tl.constexpr, PREC: tl.constexpr,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
     BLOCK_E: tl.constexpr, BLOCK_EV: tl.constexpr,
 ):  # fmt: skip
@@ -56,7 +57,7 @@ def attention_forward(
             V + n * svn + cols[:, None] * EV + evs[None, :],
             mask=(cols[:, None] < S) & (evs[None, :] < EV), other=0.0,
         )  # (BN, BEv)  # fmt: skip
-        s = tl.dot(q, kT, input_precision="ieee").to(ACC) * scale  # (BM, BN)
+        s = tl.dot(q, kT, input_precision=PREC).to(ACC) * scale  # (BM, BN)
         ok = (cols[None, :] < S) & (rows[:, None] >= 0)  # (BM, BN)
         if CAUSAL:
             ok = ok & (cols[None, :] <= rows[:, None])
@@ -71,7 +72,7 @@ def attention_forward(
         p = tl.exp(s - ref[:, None])  # (BM, BN) unnormalised weights
         alpha = tl.exp(m - ref)  # (BM,) = exp(m_old - m_new)
         l = l * alpha + tl.sum(p, 1)
-        pv = tl.dot(p.to(V.dtype.element_ty), v, input_precision="ieee")  # (BM, BEv)
+        pv = tl.dot(p.to(V.dtype.element_ty), v, input_precision=PREC)  # (BM, BEv)
         acc = acc * alpha[:, None] + pv.to(ACC)
         m = m_new
     seen = l > 0  # (BM,) False for a query that may attend to no key
@@ -89,7 +90,7 @@ def attention_forward(
 def attention_backward_dkdv(
     Q, K, V, M, dO, Lse, Dl, dK, dV, Scale, L, S, E, EV,
     sqn, skn, svn, son, smn, sml, sms,
-    HAS_MASK: tl.constexpr, CAUSAL: tl.constexpr, ACC: tl.constexpr,
+    HAS_MASK: tl.constexpr, CAUSAL: tl.constexpr, ACC: tl.constexpr, PREC: tl.constexpr,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
     BLOCK_E: tl.constexpr, BLOCK_EV: tl.constexpr,
 ):  # fmt: skip
@@ -123,7 +124,7 @@ def attention_backward_dkdv(
         )  # (BM, BEv)  # fmt: skip
         lse = tl.load(Lse + n * L + rows, mask=rows < L, other=float("inf"))  # (BM,)
         d = tl.load(Dl + n * L + rows, mask=rows < L, other=0.0)  # (BM,)
-        s = tl.dot(q, tl.trans(k), input_precision="ieee").to(ACC) * scale  # (BM, BN)
+        s = tl.dot(q, tl.trans(k), input_precision=PREC).to(ACC) * scale  # (BM, BN)
         ok = (cols[None, :] < S) & (rows[:, None] >= 0)  # (BM, BN)
         if CAUSAL:
             ok = ok & (cols[None, :] <= rows[:, None])
@@ -133,10 +134,10 @@ def attention_backward_dkdv(
                 mask=(rows[:, None] < L) & (cols[None, :] < S), other=0,
             ) != 0)  # fmt: skip
         p = tl.where(ok, tl.exp(s - lse[:, None]), 0.0)  # (BM, BN) the weights
-        dv += tl.dot(tl.trans(p).to(do.dtype), do, input_precision="ieee").to(ACC)
-        dp = tl.dot(do, tl.trans(v), input_precision="ieee").to(ACC)  # (BM, BN)
+        dv += tl.dot(tl.trans(p).to(do.dtype), do, input_precision=PREC).to(ACC)
+        dp = tl.dot(do, tl.trans(v), input_precision=PREC).to(ACC)  # (BM, BN)
         ds = p * (dp - d[:, None])  # (BM, BN) gradient of the scores
-        dk += tl.dot(tl.trans(ds).to(q.dtype), q, input_precision="ieee").to(ACC)
+        dk += tl.dot(tl.trans(ds).to(q.dtype), q, input_precision=PREC).to(ACC)
     tl.store(
         dK + n * skn + cols[:, None] * E + es[None, :],
         (dk * scale).to(dK.dtype.element_ty),
@@ -152,7 +153,7 @@ def attention_backward_dkdv(
 def attention_backward_dq(
     Q, K, V, M, dO, Lse, Dl, dQ, Scale, L, S, E, EV,
     sqn, skn, svn, son, smn, sml, sms,
-    HAS_MASK: tl.constexpr, CAUSAL: tl.constexpr, ACC: tl.constexpr,
+    HAS_MASK: tl.constexpr, CAUSAL: tl.constexpr, ACC: tl.constexpr, PREC: tl.constexpr,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
     BLOCK_E: tl.constexpr, BLOCK_EV: tl.constexpr,
 ):  # fmt: skip
@@ -185,7 +186,7 @@ def attention_backward_dq(
             V + n * svn + cols[:, None] * EV + evs[None, :],
             mask=(cols[:, None] < S) & (evs[None, :] < EV), other=0.0,
         )  # (BN, BEv)  # fmt: skip
-        s = tl.dot(q, tl.trans(k), input_precision="ieee").to(ACC) * scale  # (BM, BN)
+        s = tl.dot(q, tl.trans(k), input_precision=PREC).to(ACC) * scale  # (BM, BN)
         ok = (cols[None, :] < S) & (rows[:, None] >= 0)  # (BM, BN)
         if CAUSAL:
             ok = ok & (cols[None, :] <= rows[:, None])
@@ -195,9 +196,9 @@ def attention_backward_dq(
                 mask=(rows[:, None] < L) & (cols[None, :] < S), other=0,
             ) != 0)  # fmt: skip
         p = tl.where(ok, tl.exp(s - lse[:, None]), 0.0)  # (BM, BN)
-        dp = tl.dot(do, tl.trans(v), input_precision="ieee").to(ACC)  # (BM, BN)
+        dp = tl.dot(do, tl.trans(v), input_precision=PREC).to(ACC)  # (BM, BN)
         ds = p * (dp - d[:, None])  # (BM, BN)
-        dq += tl.dot(ds.to(k.dtype), k, input_precision="ieee").to(ACC)
+        dq += tl.dot(ds.to(k.dtype), k, input_precision=PREC).to(ACC)
     tl.store(
         dQ + n * sqn + rows[:, None] * E + es[None, :],
         (dq * scale).to(dQ.dtype.element_ty),

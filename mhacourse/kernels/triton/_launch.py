@@ -19,7 +19,14 @@ from triton.runtime.jit import JITFunction
 
 from . import _kernels
 
-__all__ = ["INTERPRETED", "PROGRAMS", "backward", "check_device", "forward"]
+__all__ = [
+    "INTERPRETED",
+    "PROGRAMS",
+    "backward",
+    "check_device",
+    "forward",
+    "precision",
+]
 
 _ACC = {torch.float64: tl.float64}  # everything else accumulates in float32
 
@@ -36,6 +43,18 @@ PROGRAMS = {
         "attention_backward_dq",
     )
 }
+
+
+def precision(dtype: torch.dtype) -> str | None:
+    """``input_precision`` for every tl.dot: "ieee" for fp32, the default otherwise.
+
+    On a GPU, fp32 tl.dot defaults to TF32, which keeps 10 of fp32's 23
+    mantissa bits (relative error ~1e-3 per product). "ieee" keeps true fp32
+    products, so fp32 results stay within ~1e-6 of float64. fp16 and bf16
+    already run on tensor cores at full speed; fp64 has no TF32 mode.
+    (The interpreter multiplies with NumPy and ignores this setting.)
+    """
+    return "ieee" if dtype == torch.float32 else None
 
 
 def check_device(device: torch.device) -> None:
@@ -70,6 +89,7 @@ def _meta(q, k, v, mask, scale, causal, block):
         HAS_MASK=mask is not None,
         CAUSAL=causal,
         ACC=acc,
+        PREC=precision(q.dtype),
         BLOCK_M=bm,
         BLOCK_N=bn,
         BLOCK_E=_block(E),
