@@ -33,7 +33,8 @@ key blocks it hides. A query that may attend to no key gets zeros.
 **Precision.** fp32 products use ``input_precision="ieee"``: on a GPU
 ``tl.dot`` would otherwise round fp32 inputs to TF32 (10 mantissa bits).
 fp16 and bf16 inputs accumulate in fp32, fp64 in fp64. bf16 runs only on
-CUDA (NumPy, and so the interpreter, has no bfloat16).
+CUDA (NumPy, and so the interpreter, has no bfloat16); fp64 only in the
+interpreter (triton 3.7.1 fails to compile a float64 ``tl.dot`` for sm_90).
 
 Importing this package does not import ``triton``; the first call does, and
 raises an ImportError naming the pinned version when it is missing.
@@ -149,7 +150,8 @@ def scaled_dot_product_attention(
 
     Args:
         q: queries (..., L, E); k: keys (..., S, E); v: values (..., S, Ev).
-            fp16, fp32 or fp64 on the CPU or CUDA; bf16 on CUDA.
+            fp16 and fp32 anywhere; bf16 only on CUDA; fp64 only in the
+            interpreter (triton 3.7 cannot compile a float64 tl.dot).
         mask: optional bool tensor broadcastable to (..., L, S), True = may attend.
         scale: factor for the scores; defaults to 1 / sqrt(E).
         causal: also hide every key after the query (key index > query index).
@@ -187,7 +189,7 @@ def scaled_dot_product_attention(
     v3 = v.reshape(-1, S, Ev).contiguous()  # (N, S, Ev)
     if q3.shape[0] == 0 or L == 0 or S == 0:  # nothing to attend to: zeros
         return q.new_zeros(*batch, L, Ev), None
-    _host().check_device(q.device)
+    _host().check_device(q.device, q.dtype)
     m3 = None if mask is None else _mask_operand(mask, batch, L, S)
     out = _FlashAttention.apply(q3, k3, v3, m3, scale, causal, block)  # (N, L, Ev)
     return out.reshape(*batch, L, Ev), None  # (..., L, Ev)

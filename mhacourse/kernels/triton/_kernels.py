@@ -39,8 +39,9 @@ def attention_forward(
     es, evs = tl.arange(0, BLOCK_E), tl.arange(0, BLOCK_EV)
     q = tl.load(
         Q + n * sqn + rows[:, None] * E + es[None, :],
-        mask=(rows[:, None] < L) & (es[None, :] < E), other=0.0,
-    )  # (BM, BE)  # fmt: skip
+        mask=(rows[:, None] < L) & (es[None, :] < E),
+        other=0.0,
+    )  # (BM, BE)
     m = tl.full([BLOCK_M], float("-inf"), ACC)  # (BM,) running max
     l = tl.zeros([BLOCK_M], ACC)  # (BM,) running sum of exp(score - m)
     acc = tl.zeros([BLOCK_M, BLOCK_EV], ACC)  # (BM, BEv) running exp-weighted values
@@ -51,21 +52,25 @@ def attention_forward(
         cols = start + tl.arange(0, BLOCK_N)  # (BN,) key ids
         kT = tl.load(
             K + n * skn + cols[None, :] * E + es[:, None],
-            mask=(cols[None, :] < S) & (es[:, None] < E), other=0.0,
-        )  # (BE, BN)  # fmt: skip
+            mask=(cols[None, :] < S) & (es[:, None] < E),
+            other=0.0,
+        )  # (BE, BN)
         v = tl.load(
             V + n * svn + cols[:, None] * EV + evs[None, :],
-            mask=(cols[:, None] < S) & (evs[None, :] < EV), other=0.0,
-        )  # (BN, BEv)  # fmt: skip
+            mask=(cols[:, None] < S) & (evs[None, :] < EV),
+            other=0.0,
+        )  # (BN, BEv)
         s = tl.dot(q, kT, input_precision=PREC).to(ACC) * scale  # (BM, BN)
-        ok = (cols[None, :] < S) & (rows[:, None] >= 0)  # (BM, BN)
+        ok = cols[None, :] < S  # (1, BN) the key exists; broadcasts over rows
         if CAUSAL:
             ok = ok & (cols[None, :] <= rows[:, None])
-        if HAS_MASK:
-            ok = ok & (tl.load(
+        if HAS_MASK:  # the caller's mask, read tile by tile (stride 0 broadcasts)
+            allowed = tl.load(
                 M + n * smn + rows[:, None] * sml + cols[None, :] * sms,
-                mask=(rows[:, None] < L) & (cols[None, :] < S), other=0,
-            ) != 0)  # fmt: skip
+                mask=(rows[:, None] < L) & (cols[None, :] < S),
+                other=0,
+            )  # (BM, BN) uint8
+            ok = ok & (allowed != 0)
         s = tl.where(ok, s, float("-inf"))  # (BM, BN)
         m_new = tl.maximum(m, tl.max(s, 1))  # (BM,)
         ref = tl.where(m_new == float("-inf"), 0.0, m_new)  # (BM,) no -inf - -inf
@@ -101,12 +106,14 @@ def attention_backward_dkdv(
     es, evs = tl.arange(0, BLOCK_E), tl.arange(0, BLOCK_EV)
     k = tl.load(
         K + n * skn + cols[:, None] * E + es[None, :],
-        mask=(cols[:, None] < S) & (es[None, :] < E), other=0.0,
-    )  # (BN, BE)  # fmt: skip
+        mask=(cols[:, None] < S) & (es[None, :] < E),
+        other=0.0,
+    )  # (BN, BE)
     v = tl.load(
         V + n * svn + cols[:, None] * EV + evs[None, :],
-        mask=(cols[:, None] < S) & (evs[None, :] < EV), other=0.0,
-    )  # (BN, BEv)  # fmt: skip
+        mask=(cols[:, None] < S) & (evs[None, :] < EV),
+        other=0.0,
+    )  # (BN, BEv)
     dk = tl.zeros([BLOCK_N, BLOCK_E], ACC)  # (BN, BE)
     dv = tl.zeros([BLOCK_N, BLOCK_EV], ACC)  # (BN, BEv)
     lo = 0
@@ -116,23 +123,27 @@ def attention_backward_dkdv(
         rows = start + tl.arange(0, BLOCK_M)  # (BM,) query ids
         q = tl.load(
             Q + n * sqn + rows[:, None] * E + es[None, :],
-            mask=(rows[:, None] < L) & (es[None, :] < E), other=0.0,
-        )  # (BM, BE)  # fmt: skip
+            mask=(rows[:, None] < L) & (es[None, :] < E),
+            other=0.0,
+        )  # (BM, BE)
         do = tl.load(
             dO + n * son + rows[:, None] * EV + evs[None, :],
-            mask=(rows[:, None] < L) & (evs[None, :] < EV), other=0.0,
-        )  # (BM, BEv)  # fmt: skip
+            mask=(rows[:, None] < L) & (evs[None, :] < EV),
+            other=0.0,
+        )  # (BM, BEv)
         lse = tl.load(Lse + n * L + rows, mask=rows < L, other=float("inf"))  # (BM,)
         d = tl.load(Dl + n * L + rows, mask=rows < L, other=0.0)  # (BM,)
         s = tl.dot(q, tl.trans(k), input_precision=PREC).to(ACC) * scale  # (BM, BN)
-        ok = (cols[None, :] < S) & (rows[:, None] >= 0)  # (BM, BN)
+        ok = cols[None, :] < S  # (1, BN) the key exists; broadcasts over rows
         if CAUSAL:
             ok = ok & (cols[None, :] <= rows[:, None])
-        if HAS_MASK:
-            ok = ok & (tl.load(
+        if HAS_MASK:  # the caller's mask, read tile by tile (stride 0 broadcasts)
+            allowed = tl.load(
                 M + n * smn + rows[:, None] * sml + cols[None, :] * sms,
-                mask=(rows[:, None] < L) & (cols[None, :] < S), other=0,
-            ) != 0)  # fmt: skip
+                mask=(rows[:, None] < L) & (cols[None, :] < S),
+                other=0,
+            )  # (BM, BN) uint8
+            ok = ok & (allowed != 0)
         p = tl.where(ok, tl.exp(s - lse[:, None]), 0.0)  # (BM, BN) the weights
         dv += tl.dot(tl.trans(p).to(do.dtype), do, input_precision=PREC).to(ACC)
         dp = tl.dot(do, tl.trans(v), input_precision=PREC).to(ACC)  # (BM, BN)
@@ -164,12 +175,14 @@ def attention_backward_dq(
     es, evs = tl.arange(0, BLOCK_E), tl.arange(0, BLOCK_EV)
     q = tl.load(
         Q + n * sqn + rows[:, None] * E + es[None, :],
-        mask=(rows[:, None] < L) & (es[None, :] < E), other=0.0,
-    )  # (BM, BE)  # fmt: skip
+        mask=(rows[:, None] < L) & (es[None, :] < E),
+        other=0.0,
+    )  # (BM, BE)
     do = tl.load(
         dO + n * son + rows[:, None] * EV + evs[None, :],
-        mask=(rows[:, None] < L) & (evs[None, :] < EV), other=0.0,
-    )  # (BM, BEv)  # fmt: skip
+        mask=(rows[:, None] < L) & (evs[None, :] < EV),
+        other=0.0,
+    )  # (BM, BEv)
     lse = tl.load(Lse + n * L + rows, mask=rows < L, other=float("inf"))  # (BM,)
     d = tl.load(Dl + n * L + rows, mask=rows < L, other=0.0)  # (BM,)
     dq = tl.zeros([BLOCK_M, BLOCK_E], ACC)  # (BM, BE)
@@ -180,21 +193,25 @@ def attention_backward_dq(
         cols = start + tl.arange(0, BLOCK_N)  # (BN,) key ids
         k = tl.load(
             K + n * skn + cols[:, None] * E + es[None, :],
-            mask=(cols[:, None] < S) & (es[None, :] < E), other=0.0,
-        )  # (BN, BE)  # fmt: skip
+            mask=(cols[:, None] < S) & (es[None, :] < E),
+            other=0.0,
+        )  # (BN, BE)
         v = tl.load(
             V + n * svn + cols[:, None] * EV + evs[None, :],
-            mask=(cols[:, None] < S) & (evs[None, :] < EV), other=0.0,
-        )  # (BN, BEv)  # fmt: skip
+            mask=(cols[:, None] < S) & (evs[None, :] < EV),
+            other=0.0,
+        )  # (BN, BEv)
         s = tl.dot(q, tl.trans(k), input_precision=PREC).to(ACC) * scale  # (BM, BN)
-        ok = (cols[None, :] < S) & (rows[:, None] >= 0)  # (BM, BN)
+        ok = cols[None, :] < S  # (1, BN) the key exists; broadcasts over rows
         if CAUSAL:
             ok = ok & (cols[None, :] <= rows[:, None])
-        if HAS_MASK:
-            ok = ok & (tl.load(
+        if HAS_MASK:  # the caller's mask, read tile by tile (stride 0 broadcasts)
+            allowed = tl.load(
                 M + n * smn + rows[:, None] * sml + cols[None, :] * sms,
-                mask=(rows[:, None] < L) & (cols[None, :] < S), other=0,
-            ) != 0)  # fmt: skip
+                mask=(rows[:, None] < L) & (cols[None, :] < S),
+                other=0,
+            )  # (BM, BN) uint8
+            ok = ok & (allowed != 0)
         p = tl.where(ok, tl.exp(s - lse[:, None]), 0.0)  # (BM, BN)
         dp = tl.dot(do, tl.trans(v), input_precision=PREC).to(ACC)  # (BM, BN)
         ds = p * (dp - d[:, None])  # (BM, BN)

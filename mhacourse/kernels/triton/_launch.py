@@ -57,13 +57,20 @@ def precision(dtype: torch.dtype) -> str | None:
     return "ieee" if dtype == torch.float32 else None
 
 
-def check_device(device: torch.device) -> None:
-    """Raise a clear error when tensors on ``device`` cannot run in this process."""
+def check_device(device: torch.device, dtype: torch.dtype) -> None:
+    """Raise a clear error when q on ``device`` with ``dtype`` cannot run here."""
     if device.type == "cpu" and not INTERPRETED:
         raise RuntimeError(
             "kernel='triton' runs CPU tensors in Triton's interpreter, but triton was "
             "imported without it; set os.environ['TRITON_INTERPRET'] = '1' before "
-            "anything imports triton (torch.compile does), or move q, k, v to CUDA"
+            "anything imports triton (torch.compile and torch.profiler do), or move "
+            "q, k, v to CUDA"
+        )
+    if device.type == "cuda" and dtype == torch.float64 and not INTERPRETED:
+        raise TypeError(
+            "q has dtype torch.float64, which kernel='triton' runs only in the "
+            f"interpreter: triton {triton.__version__} cannot compile a float64 tl.dot "
+            "for this GPU; use float32"
         )
 
 
