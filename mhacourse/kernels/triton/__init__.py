@@ -113,7 +113,7 @@ class _FlashAttention(torch.autograd.Function):
         out, lse = _host().forward(q, k, v, mask, scale, causal, block)
         ctx.save_for_backward(q, k, v, out, lse, mask)
         ctx.scale, ctx.causal, ctx.block = scale, causal, block
-        return out
+        return out.to(q.dtype)
 
     @staticmethod
     def backward(ctx, dout):
