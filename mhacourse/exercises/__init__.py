@@ -20,7 +20,14 @@ from __future__ import annotations
 
 import importlib
 
-from .exercise import CheckResult, Exercise, Text
+from . import base, compare, exercise, failure, guard, inputs, mistakes, render
+from . import runner, sandbox, stub
+from .exercise import Exercise
+from .render import CheckResult, Text
+
+for _module in (base, compare, exercise, failure, guard, inputs, mistakes, render,
+                runner, sandbox, stub):
+    guard.protect(_module)
 
 __all__ = ["CHAPTERS", "CheckResult", "Exercise", "Text", "all_exercises", "chapter"]
 
@@ -38,7 +45,9 @@ def chapter(name: str):
         name = f"ch{name:02d}"
     if name not in CHAPTERS:
         raise ValueError(f"no exercises for chapter {name!r}; chapters are {CHAPTERS}")
-    return importlib.import_module(f"{__name__}.{name}")
+    module = importlib.import_module(f"{__name__}.{name}")
+    guard.protect(module)
+    return module
 
 
 def all_exercises() -> list[Exercise]:

@@ -134,17 +134,39 @@ def _kind(got) -> str:
     return f"a {type(got).__name__}"
 
 
-def _dtype_message(got: torch.dtype, exp: torch.dtype, what: str) -> str:
+def _dtype_message(got: torch.dtype, exp: torch.dtype, what: str, default=None) -> str:
+    """Say why ``got`` is not ``exp``: the likely cause, not always a missing dtype=."""
     if exp == torch.bool:
         return (
-            f"{what} has dtype {got}, but masks are bool tensors (True = may attend). Build it with a "
-            "comparison (e.g. positions < lengths) or tril() on a bool tensor, or convert with .bool()."
+            f"{what} has dtype {got}, but masks are bool tensors. Build it with a "
+            "comparison (e.g. positions < lengths) or tril() on a bool tensor, or "
+            "convert with .bool()."
         )
-    return (
-        f"{what} has dtype {got}, but {exp} (the dtype of the inputs) was expected. A tensor made without "
-        "dtype= (torch.zeros, torch.tensor, torch.arange) gets the default dtype: pass dtype=x.dtype or "
-        "use torch.zeros_like(x)."
-    )
+    head = f"{what} has dtype {got}, but {exp} (the dtype of the inputs) was expected."
+    if not got.is_floating_point:
+        why = (
+            " Integer or bool tensors come from argmax, arange, comparisons or integer "
+            "arithmetic: convert with .to(x.dtype) before mixing them in."
+        )
+    elif default is not None and got == default != torch.float32:
+        why = (
+            f" Your session's default dtype is {default} (torch.set_default_dtype was "
+            "called), and a tensor made without dtype= follows it: pass dtype=x.dtype "
+            "or use torch.zeros_like(x)."
+        )
+    elif got.itemsize < exp.itemsize:
+        why = (
+            " Precision was lost on the way: a .float() call, or a result written "
+            "into a tensor made without dtype= (float32 by default): pass "
+            "dtype=x.dtype or use torch.zeros_like(x)."
+        )
+    else:
+        why = (
+            f" A {got} tensor joined the computation: .double(), dtype={got}, or "
+            "torch.tensor / torch.from_numpy of a NumPy float64 array. Keep to the "
+            "inputs' dtype."
+        )
+    return head + why
 
 
 def _index(flat: int, shape) -> tuple:
@@ -212,11 +234,14 @@ def diagnose(
     atol: float = 1e-5,
     what: str = "Your output",
     names=None,
+    default_dtype=None,
 ) -> str | None:
     """None if ``got`` matches ``expected``, else a message saying how it differs.
 
     ``expected`` may be a tensor, an int, a float or a tuple of those;
-    ``names`` names the items of a tuple, e.g. ("out", "weights").
+    ``names`` names the items of a tuple, e.g. ("out", "weights");
+    ``default_dtype`` is the reader's default dtype, to explain a dtype mismatch.
+    On the ``meta`` device only shape, device and dtype are compared.
 
     >>> diagnose(12, 12) is None, diagnose(torch.ones(2), torch.ones(2)) is None
     (True, True)
@@ -239,7 +264,9 @@ def diagnose(
         if len(got) > 1 and shapes != wanted and shapes == wanted[::-1]:
             return f"The items of your tuple seem to be in the wrong order: return {listing}."
         for item, exp, name in zip(got, expected, names):
-            problem = diagnose(item, exp, sizes, rtol, atol, f"`{name}`")
+            problem = diagnose(
+                item, exp, sizes, rtol, atol, f"`{name}`", default_dtype=default_dtype
+            )
             if problem:
                 return problem
         return None
@@ -276,5 +303,7 @@ def diagnose(
             "device= lives on the CPU: pass device=x.device, or use torch.zeros_like(x) and friends."
         )
     if got.dtype != expected.dtype:
-        return _dtype_message(got.dtype, expected.dtype, what)
+        return _dtype_message(got.dtype, expected.dtype, what, default_dtype)
+    if expected.is_meta:
+        return None
     return _value_message(got, expected, what, rtol, atol)

@@ -1,7 +1,6 @@
 """Running the reader's code safely, and describing its inputs.
 
-The checker calls the reader's function with its prints swallowed and its
-warnings silenced; when it raises, :func:`reader_line` finds the reader's own
+When the reader's function raises, :func:`reader_line` finds the reader's own
 line in the traceback and :func:`tip_for` adds advice for well-known errors.
 :func:`same` tells whether an input was changed in place.
 
@@ -12,7 +11,6 @@ True
 from __future__ import annotations
 
 import inspect
-import io
 import os
 import sysconfig
 import traceback
@@ -20,7 +18,6 @@ import traceback
 import torch
 
 __all__ = [
-    "Sink",
     "describe",
     "is_stub_raise",
     "names",
@@ -68,21 +65,6 @@ _TIPS = (
 )
 
 
-class Sink(io.TextIOBase):
-    """A stdout replacement that swallows what the reader's code prints, counting lines.
-
-    >>> s = Sink(); s.write("a\\nb\\n"); s.lines
-    4
-    2
-    """
-
-    lines = 0
-
-    def write(self, s):
-        self.lines += s.count("\n")
-        return len(s)
-
-
 def tip_for(err: BaseException) -> str:
     """Advice for a well-known error message, or "".
 
@@ -118,31 +100,41 @@ def reader_line(tb) -> str:
     return f" It happened at line {f.lineno} of `{f.name}`:{code}."
 
 
-def is_stub_raise(err: BaseException) -> bool:
-    """True if ``err`` comes from a ``raise`` statement in the reader's code (like a stub's).
+def is_stub_raise(err: BaseException, fn=None) -> bool:
+    """True if ``err`` comes from a ``raise`` line of ``fn`` itself (a stub's).
 
     PyTorch also raises NotImplementedError (e.g. an operator missing on some
     device); that comes from a call, not from a ``raise`` line, and is an error.
+    So is a NotImplementedError raised by a helper that ``fn`` calls: ``fn`` is
+    real work, and the helper is what is left to do.
 
     >>> def stub(x):
     ...     raise NotImplementedError
-    >>> try:
-    ...     stub(1)
-    ... except NotImplementedError as err:
-    ...     is_stub_raise(err)
+    >>> def work(x):
+    ...     return stub(x) + 1
+    >>> for f in (stub, work, torch.nn.Module()):
+    ...     try:
+    ...         f(1)
+    ...     except NotImplementedError as err:
+    ...         print(is_stub_raise(err, f))
     True
-    >>> try:
-    ...     torch.nn.Module()(1)   # raised inside PyTorch: a module without forward()
-    ... except NotImplementedError as err:
-    ...     is_stub_raise(err)
+    False
     False
     """
-    frames = traceback.extract_tb(err.__traceback__)
-    line = (frames[-1].line or "").strip() if frames else ""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    frame = traceback.extract_tb(tb)[-1]
+    own = getattr(fn, "__code__", None)
+    if own is not None and tb.tb_frame.f_code is not own:
+        return False
+    line = (frame.line or "").strip()
     if not line:
         return not str(err)
     return line.startswith("raise") and not os.path.abspath(
-        frames[-1].filename
+        frame.filename
     ).startswith(SKIP_DIRS)
 
 

@@ -1,0 +1,60 @@
+"""The stub a reader starts from, made from the reference's own source.
+
+>>> def double(x):
+...     '''Return 2 * x.'''
+...     return 2 * x
+>>> print(make_stub(double))
+def double(x):
+    '''Return 2 * x.'''
+    # Your code here.
+    raise NotImplementedError
+<BLANKLINE>
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+
+__all__ = ["make_stub", "source"]
+
+
+def source(fn) -> str:
+    """The dedented source of ``fn``.
+
+    >>> source(source).splitlines()[0]
+    'def source(fn) -> str:'
+    """
+    return textwrap.dedent(inspect.getsource(fn))
+
+
+def _imports_for(text: str) -> str:
+    found = [
+        line
+        for name, line in (
+            ("math.", "import math"),
+            ("torch.", "import torch"),
+            ("F.", "import torch.nn.functional as F"),
+        )
+        if name in text
+    ]
+    return "\n".join(found) + "\n\n\n" if found else ""
+
+
+def make_stub(fn) -> str:
+    """The reference's signature and docstring, with a body that raises NotImplementedError."""
+    text = source(fn)
+    node = ast.parse(text).body[0]
+    if not isinstance(node, ast.FunctionDef):
+        raise TypeError(
+            f"a reference function must be written with def, got: {text.strip()[:60]}"
+        )
+    first = node.body[0]
+    has_doc = isinstance(first, ast.Expr) and isinstance(
+        getattr(first, "value", None), ast.Constant
+    )
+    head = text.splitlines()[: first.end_lineno if has_doc else first.lineno - 1]
+    pad = " " * first.col_offset
+    body = [f"{pad}# Your code here.", f"{pad}raise NotImplementedError"]
+    return _imports_for(text) + "\n".join(head + body) + "\n"
