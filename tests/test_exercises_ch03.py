@@ -4,17 +4,10 @@ import math
 
 import torch
 import torch.nn.functional as F
+from exercise_helpers import named
 from torch import nn
 
 from mhacourse.exercises import ch03 as ex
-
-
-def named(exercise, answer, mistake):
-    """The check fails, and its message is the catalogued message of ``mistake``."""
-    result = exercise.check(answer, device="cpu")
-    message = next(m.message for m in exercise.mistakes if m.name == mistake)
-    assert result.status == "incorrect", result
-    assert result.message.startswith(message), result.message
 
 
 def vector_view(swap=False, scale=True, project=True):

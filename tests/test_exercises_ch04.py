@@ -4,18 +4,11 @@ import math
 
 import torch
 import torch.nn.functional as F
+from exercise_helpers import named
 from torch import nn
 
 import mhacourse
 from mhacourse.exercises import ch04 as ex
-
-
-def named(exercise, answer, mistake):
-    """The check fails, and its message is the catalogued message of ``mistake``."""
-    result = exercise.check(answer, device="cpu")
-    message = next(m.message for m in exercise.mistakes if m.name == mistake)
-    assert result.status == "incorrect", result
-    assert result.message.startswith(message), result.message
 
 
 def test_split_heads(device):

@@ -44,7 +44,7 @@ def test_singleton_dims_missing_batch_dims_extra_dims_and_layouts():
 
 def test_device_and_dtype_are_explained():
     exp = torch.zeros(3)
-    assert "is on meta, but the inputs are on cpu" in diagnose(
+    assert "is on meta, but it should be on cpu" in diagnose(
         torch.zeros(3, device="meta"), exp
     )
     assert "torch.float64, but torch.float32" in diagnose(

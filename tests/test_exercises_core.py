@@ -65,7 +65,7 @@ def test_solution_is_the_tested_reference_source(ex):
 @pytest.mark.parametrize("ex", EXERCISES, ids=lambda e: e.id)
 def test_reference_passes_its_own_check(ex, device):
     result = ex.check(ex.reference, device=device)
-    assert (result.status, result.message[:60]) == ("correct", result.message[:60])
+    assert result.status == "correct", result.message
 
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=lambda e: e.id)
@@ -85,7 +85,7 @@ def test_catalogue_mistakes_are_told_apart(ex):
             continue
         result = ex.check(m.fn if ex.kind == "function" else m.fn(), device="cpu")
         assert result.status == "incorrect", m.name
-        assert result.message.startswith(m.message), (m.name, result.message)
+        assert result.message.startswith(ex.message(m)), (m.name, result.message)
 
 
 def test_check_does_not_touch_the_global_random_state():

@@ -34,7 +34,10 @@ class BaseExercise:
         self.id, self.title = id, title
         self.statement = textwrap.dedent(statement).strip()
         self.hints, self.mistakes = tuple(hints), tuple(mistakes)
-        self.polarity = polarity or "True means 'may attend'"
+        self.polarity = polarity or (
+            "True means 'may attend': block the positions where the mask is False, "
+            "e.g. scores.masked_fill(~mask, float('-inf'))"
+        )
         self._state = {"hints": 0, "failure": None}
 
     def _freeze(self):
@@ -54,7 +57,7 @@ class BaseExercise:
         built = vars(self).get("_built")
         if built:
             vars(self).clear()
-            vars(self).update(built)
+            vars(self).update(built, _built=built)
 
     name = property(lambda self: self.id.split(".")[-1], doc="'q1' for 'ch02.q1'.")
     label = property(

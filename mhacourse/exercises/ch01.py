@@ -73,6 +73,7 @@ q1 = Exercise(
     """,
     softmax,
     cases=_softmax_cases,
+    forbid=("softmax", "log_softmax"),
     hints=[
         "Use `x.amax(dim=dim, keepdim=True)` for the maximum and `.sum(dim=dim, keepdim=True)` for the sum.",
         "`keepdim=True` keeps the reduced dim with size 1, so the division broadcasts along the right axis.",
@@ -99,13 +100,13 @@ q1 = Exercise(
         ),
         mistake(
             "ignored_dim",
-            lambda x, dim=-1: torch.softmax(x, -1),
+            lambda x, dim=-1: softmax(x, -1),
             message="Your function ignores its `dim` argument and always uses the last dim. "
             "Use `dim=dim` in `amax` and `sum`.",
         ),
         mistake(
             "softmax_wrong_axis",
-            lambda x, dim=-1: torch.softmax(x, 0 if dim % x.dim() != 0 else -1),
+            lambda x, dim=-1: softmax(x, 0 if dim % x.dim() != 0 else -1),
             message="Your entries sum to 1 along another dim than `dim`. Reduce along `dim=dim`.",
         ),
         mistake(

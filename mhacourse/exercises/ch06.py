@@ -53,8 +53,13 @@ q1 = Exercise(
     """,
     causal_mask,
     cases=lambda gen, device: [
-        I.Case(a, {"device": device}, {"L": a[0], "S": a[-1]})
-        for a in ((5,), (5, 7), (7, 5))
+        I.Case(a, {"device": d}, {"L": a[0], "S": a[-1]}, note)
+        for a, d, note in (
+            ((5,), device, ""),
+            ((5, 7), device, ""),
+            ((7, 5), device, ""),
+            ((6, 4), torch.device("meta"), "device='meta': is device= honoured?"),
+        )
     ],
     hints=[
         "Start from `torch.ones(L, S, dtype=torch.bool, device=device)`.",

@@ -289,6 +289,8 @@ def tiled_attention(q, k, v, block_size):
 
 
 def _tiled_cases(gen, device):
+    q, k, v = I.qkv(gen, (2,), device)
+    k = torch.cat([k[..., :3, :], 40.0 * k[..., 3:, :]], dim=-2)  # (2, S, E)
     return [
         I.Case(
             I.qkv(gen, (), device),
@@ -300,10 +302,23 @@ def _tiled_cases(gen, device):
         I.Case(
             I.qkv(gen, (2, 3), device, I.wide_dtype(device)), {"block_size": 2}, SIZES
         ),
+        I.Case(
+            (30.0 * q, 30.0 * k, v),
+            {"block_size": 3},
+            SIZES,
+            "large scores, and the later blocks' keys are 40 times longer than the "
+            "first block's",
+        ),
     ]
 
 
-def _tiled(divide=True, drop_tail=False, scale=True, rescale_acc=True):
+def _full_scores(case):
+    """The (L, S) shape no tensor may have, when there is more than one block."""
+    L, S = case.args[0].shape[-2], case.args[1].shape[-2]
+    return (L, S) if case.kwargs["block_size"] < S else None
+
+
+def _tiled(divide=True, drop_tail=False, scale=True, rescale_acc=True, track=True):
     def wrong(q, k, v, block_size):
         S = k.shape[-2] - (k.shape[-2] % block_size if drop_tail else 0)
         m = torch.full(q.shape[:-1], float("-inf"), dtype=q.dtype, device=q.device)
@@ -317,7 +332,7 @@ def _tiled(divide=True, drop_tail=False, scale=True, rescale_acc=True):
                 @ k[..., start : start + block_size, :].transpose(-2, -1)
                 / (math.sqrt(q.shape[-1]) if scale else 1)
             )
-            m_new = torch.maximum(m, s.amax(-1))
+            m_new = torch.maximum(m, s.amax(-1)) if track or start == 0 else m
             r, p = torch.exp(m - m_new), torch.exp(s - m_new[..., None])
             l = r * l + p.sum(-1)
             acc = (r[..., None] * acc if rescale_acc else acc) + p @ v[
@@ -329,6 +344,28 @@ def _tiled(divide=True, drop_tail=False, scale=True, rescale_acc=True):
     return wrong
 
 
+_RUNNING_MAX = (
+    "exp overflowed: your max does not keep up with the scores. Without a running "
+    "max, or with the first block's max kept for every block, exp(score - m) is inf "
+    "(exp(89) already is, in float32) once a later block scores far above m, and "
+    "inf / inf is NaN. At every block take m_new = torch.maximum(m, "
+    "scores.amax(dim=-1)), subtract it before exp, and rescale l and acc by "
+    "exp(m - m_new)."
+)
+
+
+def _no_max(q, k, v, block_size):
+    """Tiled attention that exponentiates the raw scores (no running max)."""
+    l = q.new_zeros(q.shape[:-1])  # (..., L)
+    acc = q.new_zeros(*q.shape[:-1], v.shape[-1])  # (..., L, Ev)
+    for start in range(0, k.shape[-2], block_size):
+        s = q @ k[..., start : start + block_size, :].transpose(-2, -1)  # (..., L, Sb)
+        p = torch.exp(s / math.sqrt(q.shape[-1]))  # (..., L, Sb)
+        l = l + p.sum(-1)
+        acc = acc + p @ v[..., start : start + block_size, :]  # (..., L, Ev)
+    return acc / l[..., None]  # (..., L, Ev)
+
+
 q4 = Exercise(
     "ch07.q4",
     "Tiled attention",
@@ -336,11 +373,14 @@ q4 = Exercise(
     Now the whole loop. Write `tiled_attention(q, k, v, block_size)`, which computes ordinary scaled dot-product
     attention $\mathrm{softmax}(q k^\top / \sqrt{E})\, v$ without ever forming the full (..., L, S) scores: visit
     the keys and values in blocks of `block_size` (the last block may be shorter), fold each block into
-    $(m, \ell, \mathrm{acc})$ with the update of the previous exercise, and divide by $\ell$ at the end. Shapes:
+    $(m, \ell, \mathrm{acc})$ with the update of the previous exercise, and divide by $\ell$ at the end.
+    Do not call `torch.softmax` or `F.scaled_dot_product_attention`: the checker enforces both rules. Shapes:
     `q` (..., L, E), `k` (..., S, E), `v` (..., S, Ev); return (..., L, Ev).
     """,
     tiled_attention,
     cases=_tiled_cases,
+    forbid=("softmax", "log_softmax", "sdpa"),
+    watch_shape=_full_scores,
     hints=[
         "Start from m = -inf, l = 0, acc = 0, with shapes (..., L), (..., L) and (..., L, Ev).",
         "`for start in range(0, S, block_size)` with slices `start:start + block_size` also covers a shorter "
@@ -361,6 +401,16 @@ q4 = Exercise(
             "S is not a multiple of block_size, range(0, S, block_size) with slicing covers it.",
         ),
         mistake("no_scaling", _tiled(scale=False)),
+        mistake(
+            "block0_max",
+            _tiled(track=False),
+            message=_RUNNING_MAX,
+        ),
+        mistake(
+            "no_running_max",
+            lambda q, k, v, block_size: _no_max(q, k, v, block_size),
+            message=_RUNNING_MAX,
+        ),
         mistake(
             "no_rescale_acc",
             _tiled(rescale_acc=False),

@@ -299,8 +299,10 @@ def diagnose(
         return shape_message(got.shape, expected.shape, sizes, what)
     if got.device != expected.device:
         return (
-            f"{what} is on {got.device}, but the inputs are on {expected.device}. A tensor made without "
-            "device= lives on the CPU: pass device=x.device, or use torch.zeros_like(x) and friends."
+            f"{what} is on {got.device}, but it should be on {expected.device}: the "
+            "device of the inputs, or the device= your function was given. A tensor "
+            "made without device= lives on the CPU: pass device=x.device (or the "
+            "device argument), or use torch.zeros_like(x) and friends."
         )
     if got.dtype != expected.dtype:
         return _dtype_message(got.dtype, expected.dtype, what, default_dtype)

@@ -65,6 +65,16 @@ def _cast_like(got, expected):
     return got
 
 
+def _has_float(values) -> bool:
+    """True if an input is a floating tensor or a module (a dtype to follow)."""
+    return any(
+        isinstance(v, torch.nn.Module)
+        or (isinstance(v, torch.Tensor) and v.is_floating_point())
+        or (isinstance(v, (tuple, list)) and _has_float(v))
+        for v in values
+    )
+
+
 class Exercise(BaseExercise):
     """One function (or value) exercise: statement, reference, cases, hints, mistakes.
 
@@ -229,6 +239,8 @@ class Exercise(BaseExercise):
                     "like `.add_()`). Leave the inputs as they are and build new "
                     "tensors: the caller still needs the originals."
                 )
+        if default != torch.float32 and not _has_float(values):
+            got = _cast_like(got, expected)  # nothing to take a dtype from but the default
         problem = diagnose(got, expected, case.sizes, self.rtol, self.atol,
                            names=self.outputs, default_dtype=default)
         if problem is None:

@@ -46,8 +46,7 @@ MESSAGES = {
         "Each head's dot products have only E = D // H terms."
     ),
     "mask_polarity": (
-        "It looks like the mask polarity is reversed. Here True means 'may attend': block the "
-        "positions where the mask is False, e.g. scores.masked_fill(~mask, float('-inf'))."
+        "It looks like the mask polarity is reversed. In this exercise {polarity}."
     ),
     "mask_after_softmax": (
         "It looks like the mask is applied after the softmax: the blocked weights are zero, but "
