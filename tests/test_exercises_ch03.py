@@ -63,21 +63,6 @@ def rows(dim=-1, scale=None, kq=False):
     return answer
 
 
-def test_row_view(device):
-    sdpa = lambda x, Wq, Wk, Wv: F.scaled_dot_product_attention(
-        x @ Wq.T, x @ Wk.T, x @ Wv.T
-    )
-    assert ex.q3.check(sdpa, device=device).passed
-    named(ex.q3, rows(dim=-2), "softmax_wrong_axis")
-    named(ex.q3, rows(scale=1.0), "no_scaling")
-    named(
-        ex.q3,
-        lambda x, Wq, Wk, Wv: rows(scale=x.shape[-1])(x, Wq, Wk, Wv),
-        "scale_by_sqrt_r",
-    )
-    named(ex.q3, rows(kq=True), "transposed_scores")
-
-
 def test_parameter_count_matches_linear_layers():
     def count(r, dq, dv, bias=False):
         return sum(

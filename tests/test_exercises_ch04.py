@@ -33,18 +33,6 @@ def test_split_heads(device):
     )
 
 
-def test_merge_heads_is_a_concat_of_heads(device):
-    assert ex.q2.check(
-        lambda x: torch.cat([x[:, h] for h in range(x.shape[1])], dim=-1), device=device
-    ).passed
-    named(ex.q2, lambda x: x.reshape(x.shape[0], x.shape[2], -1), "merge_no_transpose")
-    named(
-        ex.q2,
-        lambda x: x.permute(0, 2, 3, 1).reshape(x.shape[0], x.shape[2], -1),
-        "interleaved_heads",
-    )
-
-
 def test_parameter_count_matches_torch():
     def count(D, H, bias=True):
         return D // H, sum(

@@ -19,14 +19,15 @@ reference function (or value, for the few exercises that ask for a value).
 from __future__ import annotations
 
 import importlib
+import sys
 
 from . import base, compare, exercise, failure, guard, inputs, mistakes, render
-from . import runner, sandbox, stub
+from . import kinds, runner, sandbox, stub
 from .exercise import Exercise
 from .render import CheckResult, Text
 
-for _module in (base, compare, exercise, failure, guard, inputs, mistakes, render,
-                runner, sandbox, stub):
+for _module in (base, compare, exercise, failure, guard, inputs, kinds, mistakes,
+                render, runner, sandbox, stub):
     guard.protect(_module)
 
 __all__ = ["CHAPTERS", "CheckResult", "Exercise", "Text", "all_exercises", "chapter"]
@@ -46,7 +47,8 @@ def chapter(name: str):
     if name not in CHAPTERS:
         raise ValueError(f"no exercises for chapter {name!r}; chapters are {CHAPTERS}")
     module = importlib.import_module(f"{__name__}.{name}")
-    guard.protect(module)
+    for loaded in [m for n, m in sys.modules.items() if n.startswith(__name__)]:
+        guard.protect(loaded)
     return module
 
 

@@ -1,11 +1,11 @@
 """Exercises for chapter 1, attention as a soft lookup.
 
-q1 softmax from scratch, q2 one lookup by hand, q3 soft lookup with a
-temperature, q4 hard lookup, q5 the entropy of the attention weights.
+q1 softmax from scratch, q2 one lookup by hand, q3 predict: cooling the
+lookup, q4 hard lookup, q5 the entropy of the weights, q6 read a heatmap.
 
 >>> from mhacourse.exercises import ch01
 >>> [ex.id for ex in ch01.EXERCISES]
-['ch01.q1', 'ch01.q2', 'ch01.q3', 'ch01.q4', 'ch01.q5']
+['ch01.q1', 'ch01.q2', 'ch01.q3', 'ch01.q4', 'ch01.q5', 'ch01.q6']
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import torch
 
 from . import inputs as I
 from .exercise import Exercise
-from .mistakes import attend, mistake
+from .mistakes import mistake
+from .questions.ch01 import q3, q6
 
 SIZES = {"B": 2, "L": 5, "S": 7, "E": 4, "Ev": 6}
 
@@ -224,57 +225,6 @@ def _lookup_cases(gen, device, temperatures=(1.0, 0.3, 3.0)):
     ]
 
 
-def _with_temperature(**kw):
-    return lambda q, k, v, temperature=1.0: attend(
-        q, k, v, **{k_: f(temperature, q) for k_, f in kw.items()}
-    )
-
-
-q3 = Exercise(
-    "ch01.q3",
-    "Soft lookup with a temperature",
-    r"""
-    Write `soft_lookup(q, k, v, temperature=1.0)` for a whole batch of queries at once. Query $i$ scores key
-    $j$ with $q_i \cdot k_j / T$, where $T$ is the temperature; the softmax of a query's scores over the keys
-    gives its weights, and its output is the weighted sum of the values. Return `(out, weights)`.
-
-    Shapes: `q` (..., L, E), `k` (..., S, E), `v` (..., S, Ev), with any number of leading batch dims; `out`
-    (..., L, Ev), `weights` (..., L, S). A low temperature makes the weights peaked, a high one makes them flat.
-    """,
-    soft_lookup,
-    cases=_lookup_cases,
-    outputs=("out", "weights"),
-    hints=[
-        "All scores at once: `q @ k.transpose(-2, -1)` has shape (..., L, S).",
-        "Divide the scores by the temperature, then softmax over the keys: `dim=-1`.",
-        "`weights @ v` has shape (..., L, Ev).",
-    ],
-    mistakes=[
-        mistake(
-            "softmax_wrong_axis",
-            _with_temperature(axis=lambda t, q: -2, scale=lambda t, q: 1 / t),
-        ),
-        mistake(
-            "temperature_multiplied",
-            _with_temperature(scale=lambda t, q: t),
-            message="You multiplied the scores by the temperature. Divide by it: a high temperature must "
-            "flatten the weights, a low one sharpen them.",
-        ),
-        mistake(
-            "sqrt_scaling",
-            _with_temperature(scale=lambda t, q: 1 / (t * math.sqrt(q.shape[-1]))),
-            message="This lookup has no 1/sqrt(E) factor (that comes in chapter 2): divide the scores by "
-            "the temperature only.",
-        ),
-        mistake(
-            "ignored_temperature",
-            _with_temperature(scale=lambda t, q: 1.0),
-            message="Your function ignores `temperature`: divide the scores by it before the softmax.",
-        ),
-    ],
-)
-
-
 # q4 -----------------------------------------------------------------------------------------------------------
 def hard_lookup(q, k, v):
     """Hard lookup: each query returns the value of its best-matching key.
@@ -303,7 +253,7 @@ q4 = Exercise(
     r"""
     A Python dictionary does a *hard* lookup: it returns exactly one value. Write `hard_lookup(q, k, v)`,
     which returns for each query the value of the key with the largest score $q_i \cdot k_j$, with the same
-    shapes as `soft_lookup`: `q` (..., L, E), `k` (..., S, E), `v` (..., S, Ev), output (..., L, Ev).
+    shapes as the chapter's soft lookup: `q` (..., L, E), `k` (..., S, E), `v` (..., S, Ev), output (..., L, Ev).
 
     This is the limit of the soft lookup as the temperature goes to 0. Unlike it, it has no useful gradient,
     which is why attention uses the soft version.
@@ -411,4 +361,4 @@ q5 = Exercise(
     ],
 )
 
-EXERCISES = [q1, q2, q3, q4, q5]
+EXERCISES = [q1, q2, q3, q4, q5, q6]

@@ -1,7 +1,8 @@
 """Exercises for chapter 2, scaled dot-product attention.
 
-q1 dot-product scores, q2 scaled dot-product attention with a mask (the
-core), q3 ReLU instead of softmax, q4 one query as a loop, q5 masking scores.
+q1 predict: how large raw scores are, q2 scaled dot-product attention with a
+mask (the core), q3 ReLU instead of softmax, q4 one query as a loop, q5 masking
+scores, q6 experiment: a softmax that saturates.
 
 >>> from mhacourse.exercises import ch02
 >>> ch02.q2.id, ch02.q2.reference.__name__
@@ -17,57 +18,16 @@ import torch
 from . import inputs as I
 from .exercise import Exercise
 from .mistakes import attend, mistake
+from .questions.ch02 import q1, q6
 
 SIZES = {"B": 2, "L": 5, "S": 7, "E": 4, "Ev": 6}
 
 
 # q1 -----------------------------------------------------------------------------------------------------------
-def dot_scores(q, k):
-    """Raw dot-product scores of every query against every key.
-
-    q: (..., L, E), k: (..., S, E). Returns (..., L, S), entry [i, j] = q_i . k_j.
-    """
-    return q @ k.transpose(-2, -1)  # (..., L, S)
-
-
 def _batched(gen, device, n=3):
     dtypes = [torch.float32, torch.float32, I.wide_dtype(device)]
     return [(b, dt) for b, dt in zip([(), (2,), (2, 3)], dtypes)][:n]
 
-
-q1 = Exercise(
-    "ch02.q1",
-    "Dot-product scores",
-    r"""
-    Write `dot_scores(q, k)`, the matrix of raw scores $q_i \cdot k_j$ of every query against every key, for
-    `q` of shape (..., L, E) and `k` of shape (..., S, E), with any number of leading batch dims. The result
-    has shape (..., L, S): one row per query, one column per key. No scaling yet.
-    """,
-    dot_scores,
-    cases=lambda gen, device: [
-        I.Case(I.qkv(gen, b, device, dt)[:2], sizes=SIZES)
-        for b, dt in _batched(gen, device)
-    ],
-    hints=[
-        "One matrix product does all the dot products: (L, E) @ (E, S) = (L, S).",
-        "Transpose only the last two dims of `k` with `k.transpose(-2, -1)`: `.T` would reverse the batch "
-        "dims too.",
-    ],
-    mistakes=[
-        mistake(
-            "transposed_scores",
-            lambda q, k: k @ q.transpose(-2, -1),
-            message="You computed k @ q^T, whose rows are keys. Queries index the rows of the scores: "
-            "q @ k.transpose(-2, -1).",
-        ),
-        mistake(
-            "scaled_too_early",
-            lambda q, k: q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]),
-            message="These should be the raw scores: leave out the 1/sqrt(E) for now (it comes in the "
-            "next exercise).",
-        ),
-    ],
-)
 
 
 # q2 -----------------------------------------------------------------------------------------------------------
@@ -395,4 +355,4 @@ q5 = Exercise(
     ],
 )
 
-EXERCISES = [q1, q2, q3, q4, q5]
+EXERCISES = [q1, q2, q3, q4, q5, q6]

@@ -1,12 +1,12 @@
 """Exercises for chapter 3, self-attention.
 
-q1 one output vector b^i from a^1..a^n, q2 the matrix view in the column
-convention (I is r x n), q3 the same in rows, q4 counting the parameters of
-W^q, W^k, W^v, q5 measuring permutation equivariance.
+q1 one output vector step by step, q2 the matrix view in columns, q3 read
+the picture: attention without projections, q4 counting parameters, q5
+permutation equivariance, q6 predict: doubling the values.
 
 >>> from mhacourse.exercises import ch03
 >>> len(ch03.EXERCISES)
-5
+6
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import torch
 from . import inputs as I
 from .exercise import Exercise
 from .mistakes import mistake
+from .questions.ch03 import q3, q6
 
 SIZES = {"B": 2, "n": 5, "r": 6, "dq": 4, "dv": 3}
 _N, _R, _DQ, _DV = 5, 6, 4, 3
@@ -213,65 +214,6 @@ def self_attention_rows(x, W_q, W_k, W_v):
     return weights @ v  # (..., n, dv) = O^T
 
 
-def _rows_cases(gen, device):
-    return [
-        I.Case(
-            (I.randn(gen, (*b, _N, _R), device, dt), *_weights(gen, device, dt)),
-            sizes=SIZES,
-        )
-        for b, dt in zip([(), (2,), (2,)], _dtypes(device))
-    ]
-
-
-def _rows(dim=-1, scale=None, kq=False):
-    def wrong(x, W_q, W_k, W_v):
-        q, k, v = x @ W_q.T, x @ W_k.T, x @ W_v.T
-        s = (k @ q.transpose(-2, -1) if kq else q @ k.transpose(-2, -1)) / (
-            scale or math.sqrt(W_q.shape[0])
-        )
-        return torch.softmax(s, dim=dim) @ v
-
-    return wrong
-
-
-q3 = Exercise(
-    "ch03.q3",
-    "The same, in rows",
-    r"""
-    PyTorch stores tokens as **rows**: $X = I^\top$ has shape (n, r). Transposing every formula of the previous
-    exercise gives $Q^\top = X (W^q)^\top$, scores $A^\top = Q^\top K / \sqrt{d_q}$ with one row per query, a
-    softmax along each **row**, and $O^\top = A'^\top V^\top$.
-
-    Write `self_attention_rows(x, W_q, W_k, W_v)` for `x` of shape (..., n, r) with any leading batch dims; the
-    weights have the same shapes as before (like `nn.Linear.weight`: (out, in)). Return (..., n, $d_v$).
-    """,
-    self_attention_rows,
-    cases=_rows_cases,
-    hints=[
-        "A projection of row vectors is `x @ W.T`.",
-        "Scores `q @ k.transpose(-2, -1)` are (..., n, n) with one row per query: softmax with dim=-1.",
-    ],
-    mistakes=[
-        mistake("softmax_wrong_axis", _rows(dim=-2)),
-        mistake(
-            "no_scaling", _rows(scale=1.0), message="Divide the scores by sqrt(d_q)."
-        ),
-        mistake(
-            "scale_by_sqrt_r",
-            _rows(scale=math.sqrt(_R)),
-            message="You scaled by sqrt(r), the input "
-            "dim. The dot products are between queries and keys of length d_q: divide by sqrt(d_q).",
-        ),
-        mistake(
-            "transposed_scores",
-            _rows(kq=True),
-            message="You computed k @ q^T, with one row per *key*. "
-            "In rows, the scores are q @ k^T: row i holds query i's scores.",
-        ),
-    ],
-)
-
-
 # q4 -----------------------------------------------------------------------------------------------------------
 def projection_parameters(r, dq, dv, bias=False):
     """Number of learned numbers in W^q, W^k (dq x r each) and W^v (dv x r).
@@ -423,4 +365,4 @@ q5 = Exercise(
     ],
 )
 
-EXERCISES = [q1, q2, q3, q4, q5]
+EXERCISES = [q1, q2, q3, q4, q5, q6]

@@ -1,7 +1,9 @@
 """Exercises for chapter 4, multi-head attention: splitting into heads.
 
-q1 split_heads, q2 merge_heads, q3 E = D / H and the parameter count, q4 one
-head's slice of a stacked projection, q5 a full multi-head attention forward.
+q1 split_heads, q2 read the picture: which split is right, q3 E = D / H and
+the parameter count, q4 one head's slice of a stacked projection, q5 a full
+multi-head attention forward, q6 predict: what more heads cost, q7 read the
+picture: which head looks back one token.
 
 >>> from mhacourse.exercises import ch04
 >>> ch04.q1.reference(torch.zeros(2, 5, 12), 3).shape
@@ -16,7 +18,8 @@ import torch
 
 from . import inputs as I
 from .exercise import Exercise
-from .mistakes import merge, mha, mistake, split
+from .mistakes import mha, mistake, split
+from .questions.ch04 import q2, q6, q7
 
 # (B, L, H, E) per case; D = H * E. All sizes within a case differ, to name dims in messages.
 _SHAPES = [(2, 5, 3, 4), (2, 5, 4, 3), (3, 7, 2, 5)]
@@ -75,35 +78,6 @@ def merge_heads(x):
     x = x.transpose(1, 2)  # (B, L, H, E)
     return x.reshape(B, L, H * E)  # (B, L, D): the heads concatenated per token
 
-
-q2 = Exercise(
-    "ch04.q2",
-    "Merge the heads",
-    r"""
-    Write `merge_heads(x)`, the inverse of `split_heads`: from (B, H, L, E) back to (B, L, D) with
-    $D = H E$, so that each token's output is the concatenation of its H head outputs, head 0 first.
-    `merge_heads(split_heads(x, H))` must give back `x`.
-    """,
-    merge_heads,
-    cases=lambda gen, device: [
-        I.Case((I.randn(gen, (B, H, L, E), device, dt),), sizes=_sizes(B, L, H, E))
-        for (B, L, H, E), dt in zip(_SHAPES, _dtypes(device))
-    ],
-    hints=[
-        "Undo the steps in reverse order: first transpose back to (B, L, H, E), then flatten (H, E) into D.",
-        "After a transpose the tensor is not contiguous, so use `.reshape(B, L, D)` (or `.contiguous().view`).",
-    ],
-    mistakes=[
-        mistake("merge_no_transpose", lambda x: merge(x, "no_transpose")),
-        mistake(
-            "interleaved_heads",
-            lambda x: merge(x, "interleaved"),
-            message="The heads' features are "
-            "interleaved: token features must be head 0's E features, then head 1's, and so on. "
-            "Transpose to (B, L, H, E) before flattening, not to (B, L, E, H).",
-        ),
-    ],
-)
 
 
 # q3 -----------------------------------------------------------------------------------------------------------
@@ -315,7 +289,7 @@ q5 = Exercise(
     multi_head_attention,
     cases=_mha_cases,
     hints=[
-        "Reuse your split_heads and merge_heads logic; each head's attention is ordinary scaled dot-product "
+        "Reuse your split_heads logic, and merge with a transpose and a reshape; each head's attention is ordinary scaled dot-product "
         "attention on (B, H, L, E) tensors.",
         "The scale uses the head dim E = D // H, not D.",
         "Finish with `concat @ W_o.T`.",
@@ -332,4 +306,4 @@ q5 = Exercise(
     ],
 )
 
-EXERCISES = [q1, q2, q3, q4, q5]
+EXERCISES = [q1, q2, q3, q4, q5, q6, q7]

@@ -40,7 +40,7 @@ from .failure import Failure, shrink
 from .guard import pristine
 from .render import Code
 from .runner import describe, is_stub_raise, names, reader_line, same, tip_for
-from .stub import make_stub, source
+from .stub import imports_for, make_stub, source
 
 __all__ = ["Exercise"]
 
@@ -130,6 +130,14 @@ class Exercise(BaseExercise):
     def solution(self) -> Code:
         """The source of the reference: exactly the code the checker trusts."""
         return Code(source(self._fn))
+
+    def notebook_solution(self) -> str:
+        """The solution cell's code: the reference, and for a value its value."""
+        code = imports_for(str(self.solution())) + str(self.solution()).rstrip()
+        if self.kind == "value":
+            answer = self.check_code.split("check(")[1].rstrip(")")
+            code += f"\n\n\n{answer} = {self._fn.__name__}()  # the value to check"
+        return code
 
     def inputs(self, seed: int, case: int, device="cpu"):
         """``(args, kwargs)`` of case number ``case`` of the check with ``seed``."""

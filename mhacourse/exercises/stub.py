@@ -17,7 +17,7 @@ import ast
 import inspect
 import textwrap
 
-__all__ = ["make_stub", "source"]
+__all__ = ["imports_for", "make_stub", "source"]
 
 
 def source(fn) -> str:
@@ -29,7 +29,12 @@ def source(fn) -> str:
     return textwrap.dedent(inspect.getsource(fn))
 
 
-def _imports_for(text: str) -> str:
+def imports_for(text: str) -> str:
+    """The import lines that ``text`` needs (math, torch, F), then two blank lines.
+
+    >>> imports_for("x = math.sqrt(torch.ones(1))")
+    'import math\\nimport torch\\n\\n\\n'
+    """
     found = [
         line
         for name, line in (
@@ -57,4 +62,4 @@ def make_stub(fn) -> str:
     head = text.splitlines()[: first.end_lineno if has_doc else first.lineno - 1]
     pad = " " * first.col_offset
     body = [f"{pad}# Your code here.", f"{pad}raise NotImplementedError"]
-    return _imports_for(text) + "\n".join(head + body) + "\n"
+    return imports_for(text) + "\n".join(head + body) + "\n"
