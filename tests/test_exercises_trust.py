@@ -10,9 +10,9 @@ import time
 
 import pytest
 import torch
+from exercise_helpers import named
 
 import mhacourse.exercises.compare as compare
-from exercise_helpers import named
 from mhacourse.exercises import all_exercises, ch01, ch02, ch06, ch07
 from mhacourse.exercises.exercise import Exercise
 from mhacourse.exercises.inputs import Case
@@ -106,7 +106,7 @@ def test_an_exercise_is_read_only():
         SDPA.cases = lambda gen, device: []
 
 
-# --- no time limit; exit() kills the kernel --------------------------------------------
+# --- no time limit; exit() kills the kernel -------------------------------------------
 def identity(x):
     """Return x."""
     return x
@@ -163,7 +163,7 @@ def test_ipython_exit_request_is_withdrawn(monkeypatch):
     assert shell.exit_now is False
 
 
-# --- failures cannot be reproduced; prints are swallowed --------------------------------
+# --- failures cannot be reproduced; prints are swallowed ------------------------------
 def test_last_failure_replays_the_failing_case():
     def wrong(q, k, v, mask=None):
         return _sdpa(q, k, v, mask, 0.495)
@@ -199,7 +199,7 @@ def test_prints_and_logs_are_shown_truncated_with_the_failure():
     assert "earlier lines]" in result.message and "line 0\n" not in result.message
 
 
-# --- wrong statuses and messages --------------------------------------------------------
+# --- wrong statuses and messages ------------------------------------------------------
 def test_a_helper_still_raising_is_an_error_not_not_attempted():
     def helper(scores):
         raise NotImplementedError
@@ -265,7 +265,7 @@ def test_markdown_is_rendered_in_the_html():
     assert "*best*" not in shown and "<code>argmin</code>" in shown
 
 
-# --- issue 10: the comparison tolerance is pinned ---------------------------------------
+# --- issue 10: the comparison tolerance is pinned -------------------------------------
 def test_a_slightly_wrong_scale_is_rejected():
     result = SDPA.check(
         lambda q, k, v, mask=None: _sdpa(q, k, v, mask, 0.495 * 2 / math.sqrt(4)),

@@ -21,13 +21,37 @@ from __future__ import annotations
 import importlib
 import sys
 
-from . import base, compare, exercise, failure, guard, inputs, mistakes, render
-from . import kinds, runner, sandbox, stub
+from . import (
+    base,
+    compare,
+    exercise,
+    failure,
+    guard,
+    inputs,
+    kinds,
+    mistakes,
+    render,
+    runner,
+    sandbox,
+    stub,
+)
 from .exercise import Exercise
 from .render import CheckResult, Text
 
-for _module in (base, compare, exercise, failure, guard, inputs, kinds, mistakes,
-                render, runner, sandbox, stub):
+for _module in (
+    base,
+    compare,
+    exercise,
+    failure,
+    guard,
+    inputs,
+    kinds,
+    mistakes,
+    render,
+    runner,
+    sandbox,
+    stub,
+):
     guard.protect(_module)
 
 __all__ = ["CHAPTERS", "CheckResult", "Exercise", "Text", "all_exercises", "chapter"]

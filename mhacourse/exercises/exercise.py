@@ -52,9 +52,9 @@ def _joiner(value) -> str:
 
 
 def _cast_like(got, expected):
-    """``got`` in ``expected``'s dtype and device, where that makes sense (for mistakes)."""
+    """``got`` in ``expected``'s dtype and device, where that fits."""
     if isinstance(expected, tuple) and isinstance(got, (tuple, list)):
-        return tuple(_cast_like(g, e) for g, e in zip(got, expected))
+        return tuple(_cast_like(g, e) for g, e in zip(got, expected, strict=False))
     if (
         isinstance(got, torch.Tensor)
         and isinstance(expected, torch.Tensor)
@@ -102,12 +102,29 @@ class Exercise(BaseExercise):
     ('correct', 'not attempted')
     """
 
-    def __init__(self, id, title, statement, reference, *, cases=None, hints=(),
-                 mistakes=(), outputs=None, stub=None, check_code=None, rtol=1e-4,
-                 atol=1e-5, forbid=(), watch_shape=None, time_limit=10.0,
-                 polarity=None):
-        super().__init__(id, title, statement, hints=hints, mistakes=mistakes,
-                         polarity=polarity)
+    def __init__(
+        self,
+        id,
+        title,
+        statement,
+        reference,
+        *,
+        cases=None,
+        hints=(),
+        mistakes=(),
+        outputs=None,
+        stub=None,
+        check_code=None,
+        rtol=1e-4,
+        atol=1e-5,
+        forbid=(),
+        watch_shape=None,
+        time_limit=10.0,
+        polarity=None,
+    ):
+        super().__init__(
+            id, title, statement, hints=hints, mistakes=mistakes, polarity=polarity
+        )
         self._fn, self.cases, self.outputs = reference, cases, outputs
         self.rtol, self.atol, self.forbid = rtol, atol, tuple(forbid)
         self.watch_shape, self.time_limit = watch_shape, time_limit
@@ -146,7 +163,7 @@ class Exercise(BaseExercise):
         return copy.deepcopy(found.args), copy.deepcopy(found.kwargs)
 
     def check(self, answer, device=None, seed=None):
-        """Check ``answer`` (a function, or a value) on ``device`` (default: get_device()).
+        """Check ``answer`` (a function or a value) on ``device`` (get_device()).
 
         ``seed`` replays an earlier check: the failure message shows its seed.
         """
@@ -184,14 +201,16 @@ class Exercise(BaseExercise):
             expected = self._fn()
             if isinstance(answer, torch.Tensor) and answer.is_floating_point():
                 answer = answer.detach().to("cpu", expected.dtype)
-            problem = diagnose(answer, expected, {}, self.rtol, self.atol,
-                               "Your answer", self.outputs)
+            problem = diagnose(
+                answer, expected, {}, self.rtol, self.atol, "Your answer", self.outputs
+            )
             if problem is None:
                 return self._result("correct", "Well done: your answer matches.")
             for m in self.mistakes:
-                if m.fn is not None and diagnose(
-                    answer, m.fn(), {}, self.rtol, self.atol
-                ) is None:
+                if (
+                    m.fn is not None
+                    and diagnose(answer, m.fn(), {}, self.rtol, self.atol) is None
+                ):
                     return self._result("incorrect", self.message(m))
         return self._result("incorrect", problem)
 
@@ -208,14 +227,22 @@ class Exercise(BaseExercise):
 
     def _call(self, fn, args, kwargs, case):
         watch = self.watch_shape(case) if self.watch_shape else None
-        return sandbox.call(fn, args, kwargs, time_limit=self.time_limit,
-                            forbid=self.forbid, watch_shape=watch)
+        return sandbox.call(
+            fn,
+            args,
+            kwargs,
+            time_limit=self.time_limit,
+            forbid=self.forbid,
+            watch_shape=watch,
+        )
 
     def _check_function(self, fn, device, seed):
         default = torch.get_default_dtype()
         cases, expected, copies = self._prepare(device, seed)
         printed = 0
-        for i, (case, exp, (args, kwargs)) in enumerate(zip(cases, expected, copies)):
+        for i, (case, exp, (args, kwargs)) in enumerate(
+            zip(cases, expected, copies, strict=False)
+        ):
             outcome = self._call(fn, args, kwargs, case)
             printed += outcome.output.count("\n")
             with pristine():
@@ -239,7 +266,7 @@ class Exercise(BaseExercise):
         arg_names = names(self._fn, len(case.args)) + list(case.kwargs)
         values = [*case.args, *case.kwargs.values()]
         after = [*called[0], *called[1].values()]
-        for name, before, now in zip(arg_names, values, after):
+        for name, before, now in zip(arg_names, values, after, strict=False):
             if not same(before, now):
                 return "incorrect", (
                     f"Your function changed its input `{name}` in place (e.g. with "
@@ -248,9 +275,18 @@ class Exercise(BaseExercise):
                     "tensors: the caller still needs the originals."
                 )
         if default != torch.float32 and not _has_float(values):
-            got = _cast_like(got, expected)  # nothing to take a dtype from but the default
-        problem = diagnose(got, expected, case.sizes, self.rtol, self.atol,
-                           names=self.outputs, default_dtype=default)
+            got = _cast_like(
+                got, expected
+            )  # nothing to take a dtype from but the default
+        problem = diagnose(
+            got,
+            expected,
+            case.sizes,
+            self.rtol,
+            self.atol,
+            names=self.outputs,
+            default_dtype=default,
+        )
         if problem is None:
             return None
         return "incorrect", self._match_mistake(got, expected, case) or problem
@@ -289,11 +325,16 @@ class Exercise(BaseExercise):
                 wrong = self._expect_with(m.fn, case)
             except Exception:  # a mistake that cannot apply to this case
                 continue
-            differs = diagnose(wrong, expected, case.sizes, self.rtol, self.atol,
-                               names=self.outputs)
-            if differs is not None and diagnose(
-                got, wrong, case.sizes, self.rtol, self.atol, names=self.outputs
-            ) is None:
+            differs = diagnose(
+                wrong, expected, case.sizes, self.rtol, self.atol, names=self.outputs
+            )
+            if (
+                differs is not None
+                and diagnose(
+                    got, wrong, case.sizes, self.rtol, self.atol, names=self.outputs
+                )
+                is None
+            ):
                 return self.message(m)
         return None
 
@@ -312,8 +353,18 @@ class Exercise(BaseExercise):
             + (f', device="{device.type}"' if device.type != "cpu" else "")
             + f"); {answer}(*args, **kwargs)"
         )
-        failure = Failure(self.id, seed, i, case.args, case.kwargs, expected,
-                          outcome.value, message, outcome.output, replay)
+        failure = Failure(
+            self.id,
+            seed,
+            i,
+            case.args,
+            case.kwargs,
+            expected,
+            outcome.value,
+            message,
+            outcome.output,
+            replay,
+        )
         if status == "incorrect":
             failure.small = self._shrink(fn, case)
         self._state["failure"] = failure
@@ -327,19 +378,34 @@ class Exercise(BaseExercise):
             except Exception:  # the reference does not accept this shape
                 break
             outcome = self._call(fn, *copy.deepcopy((args, kwargs)), case)
-            if outcome.error is not None or diagnose(
-                _cast_like(outcome.value, expected), expected, case.sizes,
-                self.rtol, self.atol, names=self.outputs
-            ) is None:
+            if (
+                outcome.error is not None
+                or diagnose(
+                    _cast_like(outcome.value, expected),
+                    expected,
+                    case.sizes,
+                    self.rtol,
+                    self.atol,
+                    names=self.outputs,
+                )
+                is None
+            ):
                 break
-            found = {"args": args, "kwargs": kwargs, "expected": expected,
-                     "actual": outcome.value}
+            found = {
+                "args": args,
+                "kwargs": kwargs,
+                "expected": expected,
+                "actual": outcome.value,
+            }
         return found
 
     def _shown(self, args, kwargs):
         arg_names = names(self._fn, len(args)) + list(kwargs)
         values = [*args, *kwargs.values()]
-        return ", ".join(f"{n}{_joiner(v)}{describe(v)}" for n, v in zip(arg_names, values))
+        return ", ".join(
+            f"{n}{_joiner(v)}{describe(v)}"
+            for n, v in zip(arg_names, values, strict=False)
+        )
 
     def _details(self, failure, case) -> str:
         note = f" ({case.note})" if case.note else ""
