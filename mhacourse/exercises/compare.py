@@ -7,6 +7,8 @@ wrong device, wrong dtype, NaN where the reference has numbers, or values
 that differ (with the largest difference and where it is).
 
 >>> import torch
+
+from .messages import dtype_message, type_message
 >>> sizes = {"B": 2, "H": 3, "L": 5, "E": 4}
 >>> message = diagnose(torch.zeros(2, 5, 3, 4), torch.zeros(2, 3, 5, 4), sizes)
 >>> message.split(". ")[1]
@@ -19,6 +21,8 @@ import numbers
 
 import numpy as np
 import torch
+
+from .messages import dtype_message, type_message
 
 __all__ = ["WORDS", "diagnose", "dim_names", "shape_message"]
 
@@ -111,24 +115,6 @@ def shape_message(got, expected, sizes: dict, what: str = "Your output") -> str:
     return msg
 
 
-def _type_message(got, what: str, wanted: str) -> str:
-    if got is None:
-        return f"{what} is None. Did you forget the `return` statement?"
-    if isinstance(got, np.ndarray):
-        return (
-            f"{what} is a NumPy array, but {wanted} was expected. Keep the computation "
-            f"in PyTorch: "
-            "NumPy arrays cannot live on the GPU and do not keep the input's device."
-        )
-    if isinstance(got, (list, tuple)):
-        return (
-            f"{what} is a Python {type(got).__name__}, but {wanted} was expected. "
-            f"Build a tensor with "
-            "torch.stack(...) (from tensors) or torch.tensor(...) (from numbers)."
-        )
-    return f"{what} is a {type(got).__name__}, but {wanted} was expected."
-
-
 def _kind(got) -> str:
     if got is None:
         return "None"
@@ -137,41 +123,6 @@ def _kind(got) -> str:
     if isinstance(got, np.ndarray):
         return "a NumPy array"
     return f"a {type(got).__name__}"
-
-
-def _dtype_message(got: torch.dtype, exp: torch.dtype, what: str, default=None) -> str:
-    """Say why ``got`` is not ``exp``: the likely cause, not always a missing dtype=."""
-    if exp == torch.bool:
-        return (
-            f"{what} has dtype {got}, but masks are bool tensors. Build it with a "
-            "comparison (e.g. positions < lengths) or tril() on a bool tensor, or "
-            "convert with .bool()."
-        )
-    head = f"{what} has dtype {got}, but {exp} (the dtype of the inputs) was expected."
-    if not got.is_floating_point:
-        why = (
-            " Integer or bool tensors come from argmax, arange, comparisons or integer "
-            "arithmetic: convert with .to(x.dtype) before mixing them in."
-        )
-    elif default is not None and got == default != torch.float32:
-        why = (
-            f" Your session's default dtype is {default} (torch.set_default_dtype was "
-            "called), and a tensor made without dtype= follows it: pass dtype=x.dtype "
-            "or use torch.zeros_like(x)."
-        )
-    elif got.itemsize < exp.itemsize:
-        why = (
-            " Precision was lost on the way: a .float() call, or a result written "
-            "into a tensor made without dtype= (float32 by default): pass "
-            "dtype=x.dtype or use torch.zeros_like(x)."
-        )
-    else:
-        why = (
-            f" A {got} tensor joined the computation: .double(), dtype={got}, or "
-            "torch.tensor / torch.from_numpy of a NumPy float64 array. Keep to the "
-            "inputs' dtype."
-        )
-    return head + why
 
 
 def _index(flat: int, shape) -> tuple:
@@ -259,59 +210,65 @@ def diagnose(
     Your output is None. Did you forget the `return` statement?
     """
     sizes = sizes or {}
+    context = (sizes, rtol, atol, what, names, default_dtype)
     if isinstance(expected, tuple):
-        names = names or [f"item {i}" for i in range(len(expected))]
-        listing = f"({', '.join(names)})"
-        if not isinstance(got, (tuple, list)):
-            return (
-                f"You should return a tuple {listing}, but {what.lower()} is "
-                f"{_kind(got)}. "
-                f"End with `return {', '.join(names)}`."
-            )
-        if len(got) != len(expected):
-            return (
-                f"You should return {len(expected)} things {listing}, but you returned "
-                f"{len(got)}."
-            )
-        shapes = [tuple(getattr(t, "shape", ())) for t in got]
-        wanted = [tuple(getattr(t, "shape", ())) for t in expected]
-        if len(got) > 1 and shapes != wanted and shapes == wanted[::-1]:
-            return (
-                f"The items of your tuple seem to be in the wrong order: return "
-                f"{listing}."
-            )
-        for item, exp, name in zip(got, expected, names, strict=False):
-            problem = diagnose(
-                item, exp, sizes, rtol, atol, f"`{name}`", default_dtype=default_dtype
-            )
-            if problem:
-                return problem
-        return None
+        return _diagnose_tuple(got, expected, context)
     if isinstance(expected, numbers.Number):
-        value = _as_number(got)
-        if value is None:
-            return _type_message(got, what, "a number")
-        if isinstance(expected, numbers.Integral):
-            return (
-                None
-                if value == expected
-                else f"{what} is {value}, which is not the right count."
-            )
-        ok = abs(value - expected) <= atol + rtol * abs(expected)
+        return _diagnose_number(got, expected, rtol, atol, what)
+    return _diagnose_tensor(got, expected, context)
+
+
+def _diagnose_tuple(got, expected, context):
+    sizes, rtol, atol, what, names, default_dtype = context
+    names = names or [f"item {i}" for i in range(len(expected))]
+    listing = f"({', '.join(names)})"
+    if not isinstance(got, (tuple, list)):
         return (
-            None
-            if ok
-            else f"{what} is {value:.6g}, which differs from the reference value."
+            f"You should return a tuple {listing}, but {what.lower()} is "
+            f"{_kind(got)}. End with `return {', '.join(names)}`."
         )
+    if len(got) != len(expected):
+        return (
+            f"You should return {len(expected)} things {listing}, but you returned "
+            f"{len(got)}."
+        )
+    shapes = [tuple(getattr(t, "shape", ())) for t in got]
+    wanted = [tuple(getattr(t, "shape", ())) for t in expected]
+    if len(got) > 1 and shapes != wanted and shapes == wanted[::-1]:
+        return (
+            f"The items of your tuple seem to be in the wrong order: return {listing}."
+        )
+    for item, exp, name in zip(got, expected, names, strict=False):
+        problem = diagnose(
+            item, exp, sizes, rtol, atol, f"`{name}`", default_dtype=default_dtype
+        )
+        if problem:
+            return problem
+    return None
+
+
+def _diagnose_number(got, expected, rtol, atol, what):
+    value = _as_number(got)
+    if value is None:
+        return type_message(got, what, "a number")
+    if isinstance(expected, numbers.Integral):
+        if value == expected:
+            return None
+        return f"{what} is {value}, which is not the right count."
+    if abs(value - expected) <= atol + rtol * abs(expected):
+        return None
+    return f"{what} is {value:.6g}, which differs from the reference value."
+
+
+def _diagnose_tensor(got, expected, context):
+    sizes, rtol, atol, what, _, default_dtype = context
     if not isinstance(got, torch.Tensor):
-        if expected.dim() == 0 and _as_number(got) is not None:
-            got = torch.tensor(
-                _as_number(got), dtype=expected.dtype, device=expected.device
-            )
-        else:
-            return _type_message(
-                got, what, f"a torch.Tensor of shape {tuple(expected.shape)}"
-            )
+        if expected.dim() != 0 or _as_number(got) is None:
+            wanted = f"a torch.Tensor of shape {tuple(expected.shape)}"
+            return type_message(got, what, wanted)
+        got = torch.tensor(
+            _as_number(got), dtype=expected.dtype, device=expected.device
+        )
     if got.shape != expected.shape:
         return shape_message(got.shape, expected.shape, sizes, what)
     if got.device != expected.device:
@@ -322,7 +279,7 @@ def diagnose(
             "device argument), or use torch.zeros_like(x) and friends."
         )
     if got.dtype != expected.dtype:
-        return _dtype_message(got.dtype, expected.dtype, what, default_dtype)
+        return dtype_message(got.dtype, expected.dtype, what, default_dtype)
     if expected.is_meta:
         return None
     return _value_message(got, expected, what, rtol, atol)

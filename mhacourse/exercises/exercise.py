@@ -36,33 +36,13 @@ from ..device import get_device
 from . import inputs, sandbox
 from .base import BaseExercise
 from .compare import diagnose
-from .failure import Failure, shrink
 from .guard import pristine
 from .render import Code
-from .runner import describe, is_stub_raise, names, reader_line, same, tip_for
+from .report import Reporting, cast_like
+from .runner import is_stub_raise, names, reader_line, same, tip_for
 from .stub import imports_for, make_stub, source
 
 __all__ = ["Exercise"]
-
-
-def _joiner(value) -> str:
-    if isinstance(value, torch.Tensor):
-        return " "
-    return "=" if isinstance(value, (int, float, bool, torch.dtype)) else ": "
-
-
-def _cast_like(got, expected):
-    """``got`` in ``expected``'s dtype and device, where that fits."""
-    if isinstance(expected, tuple) and isinstance(got, (tuple, list)):
-        return tuple(_cast_like(g, e) for g, e in zip(got, expected, strict=False))
-    if (
-        isinstance(got, torch.Tensor)
-        and isinstance(expected, torch.Tensor)
-        and got.shape == expected.shape
-        and not expected.is_meta
-    ):
-        return got.detach().to(expected.device, expected.dtype)
-    return got
 
 
 def _has_float(values) -> bool:
@@ -75,7 +55,7 @@ def _has_float(values) -> bool:
     )
 
 
-class Exercise(BaseExercise):
+class Exercise(Reporting, BaseExercise):
     """One function (or value) exercise: statement, reference, cases, hints, mistakes.
 
     Args:
@@ -275,7 +255,7 @@ class Exercise(BaseExercise):
                     "tensors: the caller still needs the originals."
                 )
         if default != torch.float32 and not _has_float(values):
-            got = _cast_like(
+            got = cast_like(
                 got, expected
             )  # nothing to take a dtype from but the default
         problem = diagnose(
@@ -315,7 +295,7 @@ class Exercise(BaseExercise):
         return "error", f"Your function raised `{text}`.{where} {tip}".rstrip()
 
     def _match_mistake(self, got, expected, case):
-        got = _cast_like(got, expected)
+        got = cast_like(got, expected)
         for m in self.mistakes:
             try:
                 if m.detect is not None:
@@ -341,86 +321,3 @@ class Exercise(BaseExercise):
     @staticmethod
     def _expect_with(fn, case):
         return fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
-
-    def _fail(self, fn, verdict, seed, i, case, expected, outcome, device):
-        status, message = verdict
-        if status == "not attempted":
-            return self._not_attempted()
-        answer = getattr(fn, "__name__", "answer")
-        answer = answer if answer.isidentifier() else "answer"
-        replay = (
-            f"args, kwargs = ex.{self.name}.inputs(seed={seed}, case={i}"
-            + (f', device="{device.type}"' if device.type != "cpu" else "")
-            + f"); {answer}(*args, **kwargs)"
-        )
-        failure = Failure(
-            self.id,
-            seed,
-            i,
-            case.args,
-            case.kwargs,
-            expected,
-            outcome.value,
-            message,
-            outcome.output,
-            replay,
-        )
-        if status == "incorrect":
-            failure.small = self._shrink(fn, case)
-        self._state["failure"] = failure
-        return self._result(status, message + self._details(failure, case))
-
-    def _shrink(self, fn, case):
-        found = {}
-        for args, kwargs in shrink(case.args, case.kwargs):
-            try:
-                expected = self._expect(args, kwargs)
-            except Exception:  # the reference does not accept this shape
-                break
-            outcome = self._call(fn, *copy.deepcopy((args, kwargs)), case)
-            if (
-                outcome.error is not None
-                or diagnose(
-                    _cast_like(outcome.value, expected),
-                    expected,
-                    case.sizes,
-                    self.rtol,
-                    self.atol,
-                    names=self.outputs,
-                )
-                is None
-            ):
-                break
-            found = {
-                "args": args,
-                "kwargs": kwargs,
-                "expected": expected,
-                "actual": outcome.value,
-            }
-        return found
-
-    def _shown(self, args, kwargs):
-        arg_names = names(self._fn, len(args)) + list(kwargs)
-        values = [*args, *kwargs.values()]
-        return ", ".join(
-            f"{n}{_joiner(v)}{describe(v)}"
-            for n, v in zip(arg_names, values, strict=False)
-        )
-
-    def _details(self, failure, case) -> str:
-        note = f" ({case.note})" if case.note else ""
-        text = f"\n\nInputs: {self._shown(case.args, case.kwargs)}{note}."
-        if failure.small:
-            small = self._shown(failure.small["args"], failure.small["kwargs"])
-            text += f" It also fails on the smaller input {small}."
-        text += (
-            f"\n\nReplay: `ex.{self.name}.check(..., seed={failure.seed})` repeats "
-            f"this check; `ex.{self.name}.last_failure()` holds the inputs, the "
-            "expected and your output."
-        )
-        if failure.output.strip():
-            text += (
-                "\n\nYour function printed:\n```text\n"
-                f"{sandbox.clip(failure.output)}\n```"
-            )
-        return text
