@@ -5,17 +5,10 @@ import math
 
 import torch
 import torch.nn.functional as F
+from exercise_helpers import named
 
 import mhacourse
 from mhacourse.exercises import ch05 as ex
-
-
-def named(exercise, answer, mistake):
-    """The check fails, and its message is the catalogued message of ``mistake``."""
-    result = exercise.check(answer, device="cpu")
-    message = next(m.message for m in exercise.mistakes if m.name == mistake)
-    assert result.status == "incorrect", result
-    assert result.message.startswith(message), result.message
 
 
 def test_identical_heads(device):
@@ -60,7 +53,7 @@ def test_head_similarity(device):
 
 
 def mha_parts(x, W_q, W_k, W_v, H):
-    B, L, D = x.shape
+    _B, _L, D = x.shape
     q, k, v = (mhacourse.split_heads(x @ W.T, H) for W in (W_q, W_k, W_v))
     return (
         torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(D // H), -1) @ v

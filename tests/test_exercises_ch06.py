@@ -2,18 +2,11 @@
 
 import torch
 import torch.nn.functional as F
+from exercise_helpers import named
 from torch import nn
 
 import mhacourse
 from mhacourse.exercises import ch06 as ex
-
-
-def named(exercise, answer, mistake):
-    """The check fails, and its message is the catalogued message of ``mistake``."""
-    result = exercise.check(answer, device="cpu")
-    message = next(m.message for m in exercise.mistakes if m.name == mistake)
-    assert result.status == "incorrect", result
-    assert result.message.startswith(message), result.message
 
 
 def test_causal_mask(device):
@@ -22,9 +15,10 @@ def test_causal_mask(device):
         torch.arange(L, device=device)[:, None] >= torch.arange(S or L, device=device)
     )
     assert ex.q1.check(by_positions, device=device).passed
-    ones = lambda L, S=None, device=None: torch.ones(
-        L, S or L, dtype=torch.bool, device=device
-    )
+
+    def ones(L, S=None, device=None):
+        return torch.ones(L, S or L, dtype=torch.bool, device=device)
+
     named(
         ex.q1,
         lambda L, S=None, device=None: ones(L, S, device).triu(1),
@@ -105,9 +99,9 @@ def test_attn_mask_agrees_with_nn_multihead_attention():
 
 
 def test_cross_attention(device):
-    via_package = lambda mha, x, mem, n: mha(
-        x, mem, mem, mask=mhacourse.padding_mask(n, mem.shape[1])
-    )[0]
+    def via_package(mha, x, mem, n):
+        return mha(x, mem, mem, mask=mhacourse.padding_mask(n, mem.shape[1]))[0]
+
     assert ex.q5.check(via_package, device=device).passed
 
     def reader(mask_fn, swap=False):

@@ -44,7 +44,7 @@ def test_singleton_dims_missing_batch_dims_extra_dims_and_layouts():
 
 def test_device_and_dtype_are_explained():
     exp = torch.zeros(3)
-    assert "is on meta, but the inputs are on cpu" in diagnose(
+    assert "is on meta, but it should be on cpu" in diagnose(
         torch.zeros(3, device="meta"), exp
     )
     assert "torch.float64, but torch.float32" in diagnose(
@@ -119,7 +119,7 @@ def test_a_copy_always_matches(shape):
 @settings(max_examples=40, deadline=None)
 @given(st.permutations(["B", "H", "L", "E"]), st.data())
 def test_any_two_swapped_dims_are_named(order, data):
-    sizes = dict(zip(["B", "H", "L", "E"], [2, 3, 5, 4]))
+    sizes = dict(zip(["B", "H", "L", "E"], [2, 3, 5, 4], strict=False))
     i, j = sorted(
         data.draw(st.lists(st.integers(0, 3), min_size=2, max_size=2, unique=True))
     )

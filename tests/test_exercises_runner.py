@@ -72,12 +72,6 @@ def test_same_spots_changes_in_place():
     assert runner.same([x, 3], [x.clone(), 3]) and not runner.same([x], [y])
 
 
-def test_sink_counts_lines():
-    sink = runner.Sink()
-    print("a\nb", file=sink)
-    assert sink.lines == 2
-
-
 def test_is_stub_raise():
     def stub():
         raise NotImplementedError

@@ -2,31 +2,42 @@
 """Generate each chapter notebook's exercise cells from ``mhacourse.exercises``.
 
 For every ``book/NN_*.ipynb`` it finds the markdown cell containing
-``<!-- exercises -->`` and replaces everything after that cell with, for each
-exercise of module ``chNN`` in order:
+``<!-- exercises -->`` and replaces everything after that cell with one code cell
+that imports the chapter's exercises as ``ex``, then, for each exercise of module
+``chNN`` in order:
 
 1. a markdown cell with the statement in a sphinx-exercise ``exercise``
-   directive (``:label: chNN-qK``),
-2. a code cell with the stub the reader fills in,
-3. a code cell that checks it (the first one also imports ``chNN as ex``),
-4. a markdown cell with the reference code in a ``solution`` directive,
-   ``:class: dropdown`` so that it is folded away on the website.
+   directive written with a colon fence (``:::{exercise}``, ``:label: chNN-qK``);
+2. a code cell with the stub the reader fills in (a picture's stub draws it);
+3. a code cell that checks it;
+4. a markdown cell with the solution in a ``solution`` directive.
 
-Running it twice gives the same notebook: a generated cell whose source has
-not changed keeps its stored outputs, so an executed notebook stays executed.
-Cells that changed are written unexecuted: run ``make execute`` afterwards.
+Why this form (issue 11): a colon fence is plain text to a Markdown renderer, so
+JupyterLab, VS Code and Colab render the statement as formatted text with its
+maths (a backtick fence made it a raw code block); only the directive's first
+line and closing ``:::`` show as text there. The solution cell carries
+``jupyter.source_hidden``, so JupyterLab (and VS Code) show it collapsed until the
+reader clicks it open; ``ex.qN.solution()`` shows the same code anywhere. On the
+website sphinx-exercise renders both boxes, the solution folded (``dropdown``).
+
+Code cells are formatted with ``ruff format``, so ``ruff format --check`` passes
+on the notebooks. Running the tool twice gives the same notebook: a generated
+cell whose source has not changed keeps its stored outputs. Cells that changed
+are written unexecuted: run ``make execute`` afterwards.
 
 Usage::
 
     python tools/insert_exercises.py                  # every book/NN_*.ipynb
     python tools/insert_exercises.py book/02_*.ipynb  # some notebooks
-    python tools/insert_exercises.py --check          # exit 1 if a notebook is out of date
+    python tools/insert_exercises.py --check          # exit 1 if one is out of date
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -35,6 +46,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = "<!-- exercises -->"
 NOTEBOOK = re.compile(r"^(\d\d)_.*\.ipynb$")
+HIDDEN = {"jupyter": {"source_hidden": True}, "tags": ["solution"]}
 
 
 def _chapter_module(number: str):
@@ -44,39 +56,68 @@ def _chapter_module(number: str):
     return chapter(f"ch{number}")
 
 
+def _ruff() -> str:
+    here = Path(sys.executable).with_name("ruff")
+    return str(here) if here.exists() else (shutil.which("ruff") or "ruff")
+
+
+def ruff_format(source: str) -> str:
+    """``source`` as ``ruff format`` writes it in a notebook cell (no final newline)."""
+    done = subprocess.run(
+        [_ruff(), "format", "--stdin-filename", str(ROOT / "cell.py"), "-"],
+        input=source,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    return done.stdout.rstrip("\n")
+
+
+def _cell(kind, source, cell_id, metadata=None):
+    new = (
+        nbformat.v4.new_markdown_cell
+        if kind == "markdown"
+        else nbformat.v4.new_code_cell
+    )
+    cell = new(source if kind == "markdown" else ruff_format(source))
+    cell["id"] = cell_id
+    cell.metadata.update(metadata or {})
+    return cell
+
+
+def statement_markdown(ex) -> str:
+    """The statement cell: an exercise directive in a colon fence."""
+    return f":::{{exercise}} {ex.title}\n:label: {ex.label}\n\n{ex.statement}\n:::"
+
+
+def solution_markdown(ex) -> str:
+    """The solution cell: a folded solution directive around the code."""
+    code = ex.notebook_solution()
+    return (
+        f":::{{solution}} {ex.label}\n:class: dropdown\n\n```python\n{code}\n```\n:::"
+    )
+
+
 def exercise_cells(module) -> list:
     """The generated cells for one chapter module (a list of nbformat cells)."""
     name = module.__name__.rsplit(".", 1)[-1]
-    cells = []
-    for i, ex in enumerate(module.EXERCISES):
-        statement = (
-            f"````{{exercise}} {ex.title}\n:label: {ex.label}\n\n{ex.statement}\n````"
+    cells = [
+        _cell(
+            "code",
+            f"from mhacourse.exercises import {name} as ex",
+            f"{name}-exercises-import",
         )
-        check = (
-            f"from mhacourse.exercises import {name} as ex\n\n" if i == 0 else ""
-        ) + ex.check_code
-        code = ex.solution().rstrip()
-        if (
-            ex.kind == "value"
-        ):  # the check cell wants the value, not the function that computes it
-            answer = re.search(r"check\((\w+)\)", ex.check_code).group(1)
-            function = re.match(r"def (\w+)", code).group(1)
-            code += f"\n\n\n{answer} = {function}()  # the value the check expects"
-        solution = f"````{{solution}} {ex.label}\n:class: dropdown\n\n```python\n{code}\n```\n````"
-        for kind, part, source in (
-            ("markdown", "statement", statement),
-            ("code", "stub", ex.stub.rstrip()),
-            ("code", "check", check),
-            ("markdown", "solution", solution),
-        ):
-            new = (
-                nbformat.v4.new_markdown_cell
-                if kind == "markdown"
-                else nbformat.v4.new_code_cell
-            )
-            cell = new(source)
-            cell["id"] = f"{ex.label}-{part}"
-            cells.append(cell)
+    ]
+    for ex in module.EXERCISES:
+        alt = getattr(ex, "alt", None)
+        figure = {"mystnb": {"image": {"alt": alt}}} if alt else None
+        cells += [
+            _cell("markdown", statement_markdown(ex), f"{ex.label}-statement"),
+            _cell("code", ex.stub, f"{ex.label}-stub", figure),
+            _cell("code", ex.check_code, f"{ex.label}-check"),
+            _cell("markdown", solution_markdown(ex), f"{ex.label}-solution", HIDDEN),
+        ]
     return cells
 
 
@@ -88,7 +129,7 @@ def _marker_index(nb) -> int | None:
 
 
 def _merge(old: list, new: list) -> list:
-    """Keep an old cell (and its outputs) where the new one has the same type, id and source."""
+    """Keep an old cell (and its outputs) where the new one has its type, id, source."""
     by_id = {c.get("id"): c for c in old}
     merged = []
     for cell in new:
@@ -98,16 +139,19 @@ def _merge(old: list, new: list) -> list:
             and prev.cell_type == cell.cell_type
             and prev.source == cell.source
         )
+        if same:
+            prev.metadata = cell.metadata
         merged.append(prev if same else cell)
     return merged
 
 
 def update_notebook(path: Path, write: bool = True) -> bool:
-    """Regenerate the exercises of one notebook; return True if it changed (or would change)."""
+    """Regenerate the exercises of one notebook; True if it changed (or would)."""
     match = NOTEBOOK.match(path.name)
     if not match:
         raise ValueError(
-            f"{path}: notebook names must start with a two-digit chapter number, like 02_name.ipynb"
+            f"{path}: notebook names must start with a two-digit chapter number, "
+            "like 02_name.ipynb"
         )
     nb = nbformat.read(path, as_version=4)
     at = _marker_index(nb)
@@ -135,10 +179,7 @@ def main(argv=None) -> int:
         "notebooks", nargs="*", type=Path, help="default: every book/NN_*.ipynb"
     )
     parser.add_argument(
-        "--book",
-        type=Path,
-        default=ROOT / "book",
-        help="folder of the chapter notebooks",
+        "--book", type=Path, default=ROOT / "book", help="folder of the chapters"
     )
     parser.add_argument(
         "--check",

@@ -19,8 +19,31 @@ reference function (or value, for the few exercises that ask for a value).
 from __future__ import annotations
 
 import importlib
+import sys
 
-from .exercise import CheckResult, Exercise, Text
+from . import guard
+from .exercise import Exercise
+from .render import CheckResult, Text
+
+#: The checker's own modules: every check puts them back as they were imported.
+CHECKER = (
+    "base",
+    "compare",
+    "exercise",
+    "failure",
+    "guard",
+    "inputs",
+    "kinds",
+    "messages",
+    "mistakes",
+    "render",
+    "report",
+    "runner",
+    "sandbox",
+    "stub",
+)
+for _name in CHECKER:
+    guard.protect(importlib.import_module(f"{__name__}.{_name}"))
 
 __all__ = ["CHAPTERS", "CheckResult", "Exercise", "Text", "all_exercises", "chapter"]
 
@@ -38,7 +61,10 @@ def chapter(name: str):
         name = f"ch{name:02d}"
     if name not in CHAPTERS:
         raise ValueError(f"no exercises for chapter {name!r}; chapters are {CHAPTERS}")
-    return importlib.import_module(f"{__name__}.{name}")
+    module = importlib.import_module(f"{__name__}.{name}")
+    for loaded in [m for n, m in sys.modules.items() if n.startswith(__name__)]:
+        guard.protect(loaded)
+    return module
 
 
 def all_exercises() -> list[Exercise]:

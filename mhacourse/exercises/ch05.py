@@ -24,7 +24,7 @@ def _dtypes(device):
     return [torch.float32, torch.float32, I.wide_dtype(device)]
 
 
-# q1 -----------------------------------------------------------------------------------------------------------
+# q1 -----------------------------------------------------------------------------------
 def identical_heads(w_head, num_heads):
     """A stacked (H*E, D) projection where all H heads share one (E, D) weight."""
     return w_head.repeat(num_heads, 1)  # (H*E, D): every head's rows = w_head
@@ -34,15 +34,21 @@ q1 = Exercise(
     "ch05.q1",
     "Identical heads",
     r"""
-    If every head starts with the *same* weights, every head computes the same output and receives the same
-    gradient, so the heads stay identical forever: that is why heads are initialised at random. Build such a
-    symmetric start: write `identical_heads(w_head, num_heads)` that stacks H copies of one head's weight
-    `w_head` (E, D) into the (H*E, D) layout of a stacked projection, where rows `h*E:(h+1)*E` belong to head h.
+    If every head starts with the *same* weights, every head computes the same output
+    and receives the same
+    gradient, so the heads stay identical forever: that is why heads are initialised at
+    random. Build such a
+    symmetric start: write `identical_heads(w_head, num_heads)` that stacks H copies of
+    one head's weight
+    `w_head` (E, D) into the (H*E, D) layout of a stacked projection, where rows
+    `h*E:(h+1)*E` belong to head h.
     """,
     identical_heads,
     cases=lambda gen, device: [
         I.Case((I.randn(gen, (E, D), device, dt), H), sizes={"E": E, "D": D, "H": H})
-        for (E, D, H), dt in zip([(4, 12, 3), (3, 12, 4), (5, 10, 2)], _dtypes(device))
+        for (E, D, H), dt in zip(
+            [(4, 12, 3), (3, 12, 4), (5, 10, 2)], _dtypes(device), strict=False
+        )
     ],
     hints=[
         "Tile the whole (E, D) block H times along dim 0.",
@@ -54,7 +60,8 @@ q1 = Exercise(
             "not_flattened",
             lambda w, H: w.expand(H, *w.shape),
             message="You returned (H, E, D). Flatten "
-            "the first two dims into H*E rows, e.g. with reshape(H * E, D), or tile with repeat.",
+            "the first two dims into H*E rows, e.g. with reshape(H * E, D), or tile "
+            "with repeat.",
         ),
         mistake(
             "tiled_columns",
@@ -66,7 +73,7 @@ q1 = Exercise(
 )
 
 
-# q2 -----------------------------------------------------------------------------------------------------------
+# q2 -----------------------------------------------------------------------------------
 def head_similarity(weights):
     """Mean pairwise cosine similarity of the heads' attention maps.
 
@@ -84,7 +91,7 @@ def head_similarity(weights):
 
 def _similarity_cases(gen, device):
     cases = []
-    for b, dt in zip([(), (2,), (2,)], _dtypes(device)):
+    for b, dt in zip([(), (2,), (2,)], _dtypes(device), strict=False):
         w = torch.softmax(
             I.randn(gen, (*b, 3, 5, 7), device, dt, 2.0), dim=-1
         )  # (..., H, L, S)
@@ -114,15 +121,19 @@ q2 = Exercise(
     "How similar are the heads?",
     r"""
     To see whether heads learned different things, compare their attention maps. Write
-    `head_similarity(weights)` for `weights` of shape (..., H, L, S): flatten each head's (L, S) map into one
-    vector, compute the cosine similarity $\frac{u \cdot w}{\lVert u \rVert \lVert w \rVert}$ of every pair of
-    *different* heads, and return the mean over the $H(H-1)/2$ pairs, shape (...). It is 1 when all heads attend
+    `head_similarity(weights)` for `weights` of shape (..., H, L, S): flatten each
+    head's (L, S) map into one
+    vector, compute the cosine similarity
+    $\frac{u \cdot w}{\lVert u \rVert \lVert w \rVert}$ of every pair of
+    *different* heads, and return the mean over the $H(H-1)/2$ pairs, shape (...). It
+    is 1 when all heads attend
     alike and smaller for diverse heads.
     """,
     head_similarity,
     cases=_similarity_cases,
     hints=[
-        "`weights.flatten(-2)` gives (..., H, L*S). Normalise each row to unit length, then one matmul gives "
+        "`weights.flatten(-2)` gives (..., H, L*S). Normalise each row to unit length, "
+        "then one matmul gives "
         "every pair's cosine, shape (..., H, H).",
         "Keep only the pairs h < h': `torch.triu_indices(H, H, offset=1)` lists them.",
     ],
@@ -143,7 +154,7 @@ q2 = Exercise(
 )
 
 
-# q3 -----------------------------------------------------------------------------------------------------------
+# q3 -----------------------------------------------------------------------------------
 def ablate_head(x, W_q, W_k, W_v, W_o, num_heads, h):
     """Self-attention output (B, L, D) with head h switched off.
 
@@ -169,7 +180,10 @@ def ablate_head(x, W_q, W_k, W_v, W_o, num_heads, h):
 def _ablate_cases(gen, device):
     cases = []
     for (B, L, H, E), dt, h in zip(
-        [(2, 5, 3, 4), (2, 5, 4, 3), (3, 7, 2, 5)], _dtypes(device), (1, 0, 1)
+        [(2, 5, 3, 4), (2, 5, 4, 3), (3, 7, 2, 5)],
+        _dtypes(device),
+        (1, 0, 1),
+        strict=False,
     ):
         D = H * E
         W = [I.randn(gen, (D, D), device, dt, 1 / math.sqrt(D)) for _ in range(4)]
@@ -215,8 +229,10 @@ q3 = Exercise(
     "Ablating a head",
     r"""
     One way to learn what a head does: switch it off and see what changes. Write
-    `ablate_head(x, W_q, W_k, W_v, W_o, num_heads, h)`, a multi-head self-attention forward (no biases, as in
-    chapter 4) in which head $h$'s output is replaced by zeros *before* the output projection $W^o$, so that it
+    `ablate_head(x, W_q, W_k, W_v, W_o, num_heads, h)`, a multi-head self-attention
+    forward (no biases, as in
+    chapter 4) in which head $h$'s output is replaced by zeros *before* the output
+    projection $W^o$, so that it
     contributes nothing. `x` is (B, L, D), each `W` is (D, D); return (B, L, D).
     """,
     ablate_head,
@@ -230,14 +246,16 @@ q3 = Exercise(
             "zeroed_w_q",
             _ablate("W_q"),
             message="Zeroing head h's rows of W^q does not switch the head "
-            "off: its scores all become 0, so it attends uniformly and still adds the mean of its values. "
+            "off: its scores all become 0, so it attends uniformly and still adds the "
+            "mean of its values. "
             "Zero the head's *output*.",
         ),
         mistake(
             "zeroed_after_w_o",
             _ablate("output"),
             message="You zeroed features of the final output. W^o "
-            "mixes all heads into every output feature, so zero head h's output *before* W^o.",
+            "mixes all heads into every output feature, so zero head h's output "
+            "*before* W^o.",
         ),
         mistake(
             "interleaved_heads",
@@ -250,7 +268,7 @@ q3 = Exercise(
 )
 
 
-# q4 -----------------------------------------------------------------------------------------------------------
+# q4 -----------------------------------------------------------------------------------
 def subspace_heads(x, idx):
     """Give each head its own subset of the feature dims.
 
@@ -280,10 +298,14 @@ q4 = Exercise(
     "ch05.q4",
     "Heads on random, overlapping subspaces",
     r"""
-    The usual split gives head $h$ the contiguous features `h*E:(h+1)*E`. A variant: let each head read $E$
-    feature dims chosen at random, possibly overlapping with other heads' dims, so that $E$ need not divide $D$.
-    Write `subspace_heads(x, idx)` for `x` of shape (B, L, D) and an int64 `idx` of shape (H, E), where
-    `idx[h]` lists head h's dims. Return (B, H, L, E) with `out[b, h, l, e] = x[b, l, idx[h, e]]`.
+    The usual split gives head $h$ the contiguous features `h*E:(h+1)*E`. A variant:
+    let each head read $E$
+    feature dims chosen at random, possibly overlapping with other heads' dims, so that
+    $E$ need not divide $D$.
+    Write `subspace_heads(x, idx)` for `x` of shape (B, L, D) and an int64 `idx` of
+    shape (H, E), where
+    `idx[h]` lists head h's dims. Return (B, H, L, E) with
+    `out[b, h, l, e] = x[b, l, idx[h, e]]`.
     """,
     subspace_heads,
     cases=lambda gen, device: [
@@ -291,10 +313,11 @@ q4 = Exercise(
             (I.randn(gen, (B, L, D), device, dt), _subsets(gen, D, H, E, device)),
             sizes={"B": B, "L": L, "D": D, "H": H, "E": E},
         )
-        for (B, L, D, H, E), dt in zip(_SUBSPACES, _dtypes(device))
+        for (B, L, D, H, E), dt in zip(_SUBSPACES, _dtypes(device), strict=False)
     ],
     hints=[
-        "Indexing the last dim with a (H, E) tensor, `x[..., idx]`, gives shape (B, L, H, E).",
+        "Indexing the last dim with a (H, E) tensor, `x[..., idx]`, gives shape (B, L, "
+        "H, E).",
         "Then move the heads next to the batch dim.",
     ],
     mistakes=[
@@ -309,7 +332,7 @@ q4 = Exercise(
 )
 
 
-# q5 -----------------------------------------------------------------------------------------------------------
+# q5 -----------------------------------------------------------------------------------
 def subspace_overlap(idx, D):
     """Overlap of the heads' feature subsets, a float32 (H, H) matrix.
 
@@ -327,9 +350,12 @@ q5 = Exercise(
     "ch05.q5",
     "How much do the subspaces overlap?",
     r"""
-    With random subsets, two heads may read some of the same dims. Write `subspace_overlap(idx, D)` for an
-    `idx` like in the previous exercise (each row lists E *distinct* dims out of D) and return a float32 (H, H)
-    tensor whose entry [h, g] is the fraction of head h's E dims that head g reads too. The diagonal is 1; for
+    With random subsets, two heads may read some of the same dims. Write
+    `subspace_overlap(idx, D)` for an
+    `idx` like in the previous exercise (each row lists E *distinct* dims out of D) and
+    return a float32 (H, H)
+    tensor whose entry [h, g] is the fraction of head h's E dims that head g reads too.
+    The diagonal is 1; for
     the usual contiguous split every off-diagonal entry is 0.
     """,
     subspace_overlap,
@@ -339,13 +365,15 @@ q5 = Exercise(
     ],
     hints=[
         "Build a 0/1 membership matrix (H, D): row h has ones at idx[h].",
-        "The number of dims heads h and g share is the dot product of their membership rows.",
+        "The number of dims heads h and g share is the dot product of their membership "
+        "rows.",
     ],
     mistakes=[
         mistake(
             "divided_by_d",
             lambda idx, D: subspace_overlap(idx, D) * idx.shape[1] / D,
-            message="Divide the number of shared dims by E (the size of each head's subset), not by D.",
+            message="Divide the number of shared dims by E (the size of each head's "
+            "subset), not by D.",
         ),
         mistake(
             "counts",

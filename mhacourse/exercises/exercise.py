@@ -1,11 +1,13 @@
-"""An auto-checked exercise and the result of checking an answer.
+"""An auto-checked "write this function" (or "give this value") exercise.
 
-An :class:`Exercise` is data: a statement, a reference answer, hints, and a
-catalogue of common mistakes. ``check(answer)`` runs the reader's function
-on fresh random inputs of several shapes on the current device, compares it
-with the reference, and returns a :class:`CheckResult` that shows nicely in a
-notebook. Nothing the reader's code does (raise, print, return junk, mutate
-its inputs) escapes the check.
+``check(answer)`` first draws a seed, builds the cases and computes the
+reference's outputs in a pristine PyTorch (see :mod:`.guard`), so nothing the
+reader has patched or set can change what is expected. Then it runs the reader's
+function on each case in the sandbox (:mod:`.sandbox`: time limit, captured
+output, no ``exit()``, the statement's rules enforced) and compares. A failure
+names the catalogued mistake when one matches, shows the seed, the inputs, a
+smaller failing input when it finds one, and what the function printed; the
+details stay in ``last_failure()``.
 
 >>> import torch
 >>> def double(x):
@@ -16,182 +18,68 @@ its inputs) escapes the check.
 ...               cases=lambda gen, device: [Case((torch.ones(3, device=device),))])
 >>> ex.check(lambda x: x + x).status
 'correct'
->>> ex.check(lambda x: x * 3).status
-'incorrect'
+>>> result = ex.check(lambda x: x * 3, seed=7)
+>>> result.status, "seed=7" in result.message
+('incorrect', True)
+>>> ex.last_failure().replay
+'args, kwargs = ex.q1.inputs(seed=7, case=0); answer(*args, **kwargs)'
 """
 
 from __future__ import annotations
 
-import ast
-import contextlib
 import copy
-import html
-import inspect
-import re
-import textwrap
-import warnings
+import secrets
 
 import torch
 
 from ..device import get_device
-from . import inputs
+from . import inputs, sandbox
+from .base import BaseExercise
 from .compare import diagnose
-from .runner import (
-    Sink,
-    describe,
-    is_stub_raise,
-    reader_line,
-    same,
-    tip_for,
-)
-from .runner import (
-    names as arg_names,
-)
+from .guard import pristine
+from .render import Code
+from .report import Reporting, cast_like
+from .runner import is_stub_raise, names, reader_line, same, tip_for
+from .stub import imports_for, make_stub, source
 
-__all__ = ["CheckResult", "Exercise", "Text"]
-
-_HEADLINES = {
-    "correct": "Correct",
-    "incorrect": "Not quite",
-    "not attempted": "Not attempted yet",
-    "error": "Your code raised an error",
-}
-_COLOURS = {
-    "correct": "#2e7d32",
-    "incorrect": "#c62828",
-    "not attempted": "#757575",
-    "error": "#ef6c00",
-}
+__all__ = ["Exercise"]
 
 
-class Text(str):
-    """A string that shows as Markdown in a notebook (and without quotes in a console).
-
-    >>> Text("**hi**")
-    **hi**
-    """
-
-    def _repr_markdown_(self):
-        return str(self)
-
-    def __repr__(self):
-        return str(self)
-
-
-class Code(Text):
-    """Python source that shows as a highlighted code block in a notebook.
-
-    >>> Code("x = 1\\n")._repr_markdown_()
-    '```python\\nx = 1\\n```'
-    """
-
-    def _repr_markdown_(self):
-        return f"```python\n{self}```"
-
-
-class CheckResult:
-    """What ``check`` found: ``status`` ("correct", "incorrect", "not attempted", "error") and ``message``.
-
-    >>> r = CheckResult("ch00.q1", "incorrect", "Use `dim=-1`.")
-    >>> r
-    Not quite (ch00.q1): Use `dim=-1`.
-    >>> r.passed
-    False
-    """
-
-    def __init__(self, exercise_id: str, status: str, message: str):
-        if status not in _HEADLINES:
-            raise ValueError(
-                f"status must be one of {list(_HEADLINES)}, got {status!r}"
-            )
-        self.exercise_id, self.status, self.message = exercise_id, status, message
-
-    @property
-    def passed(self) -> bool:
-        return self.status == "correct"
-
-    def __repr__(self):
-        return f"{_HEADLINES[self.status]} ({self.exercise_id}): {self.message}"
-
-    def _repr_markdown_(self):
-        return f"**{_HEADLINES[self.status]}** ({self.exercise_id})\n\n{self.message}"
-
-    def _repr_html_(self):
-        body = re.sub(
-            r"`([^`]+)`", r"<code>\1</code>", html.escape(self.message, quote=False)
-        )
-        colour = _COLOURS[self.status]
-        return (
-            f'<div class="mhacourse-check mhacourse-{self.status.replace(" ", "-")}" style="border-left: '
-            f'4px solid {colour}; padding: 0.4em 0.8em; margin: 0.2em 0; white-space: pre-wrap;">'
-            f'<strong style="color: {colour};">{_HEADLINES[self.status]}</strong> ({self.exercise_id})<br>'
-            f"{body}</div>"
-        )
-
-
-def _joiner(value) -> str:
-    if isinstance(value, torch.Tensor):
-        return " "
-    return "=" if isinstance(value, (int, float, bool, torch.dtype)) else ": "
-
-
-def _imports_for(source: str) -> str:
-    found = [
-        line
-        for name, line in (
-            ("math.", "import math"),
-            ("torch.", "import torch"),
-            ("F.", "import torch.nn.functional as F"),
-        )
-        if name in source
-    ]
-    return "\n".join(found) + "\n\n\n" if found else ""
-
-
-def _make_stub(fn) -> str:
-    """The reference's signature and docstring, with a body that raises NotImplementedError."""
-    source = textwrap.dedent(inspect.getsource(fn))
-    node = ast.parse(source).body[0]
-    if not isinstance(node, ast.FunctionDef):
-        raise TypeError(
-            f"a reference function must be written with def, got: {source.strip()[:60]}"
-        )
-    first = node.body[0]
-    has_doc = isinstance(first, ast.Expr) and isinstance(
-        getattr(first, "value", None), ast.Constant
+def _has_float(values) -> bool:
+    """True if an input is a floating tensor or a module (a dtype to follow)."""
+    return any(
+        isinstance(v, torch.nn.Module)
+        or (isinstance(v, torch.Tensor) and v.is_floating_point())
+        or (isinstance(v, (tuple, list)) and _has_float(v))
+        for v in values
     )
-    head = source.splitlines()[: first.end_lineno if has_doc else first.lineno - 1]
-    pad = " " * first.col_offset
-    body = [f"{pad}# Your code here.", f"{pad}raise NotImplementedError"]
-    return _imports_for(source) + "\n".join(head + body) + "\n"
 
 
-class Exercise:
-    """One exercise: statement, reference, input cases, hints and mistakes.
+class Exercise(Reporting, BaseExercise):
+    """One function (or value) exercise: statement, reference, cases, hints, mistakes.
 
     Args:
-        id: stable id "chNN.qK".
-        title: short title for the exercise box.
-        statement: MyST Markdown shown in the book.
+        id: stable id "chNN.qK". title: short title. statement: MyST Markdown.
         reference: the reference function. Without ``cases`` it takes no
             arguments and returns the expected *value* (the answer is a value).
         cases: ``cases(gen, device) -> list[Case]``, fresh inputs per check.
-        hints: Markdown hints, from gentle to specific.
-        mistakes: list of :class:`~mhacourse.exercises.mistakes.Mistake`.
+        hints, mistakes: Markdown hints (gentle first) and :class:`Mistake` s.
         outputs: names of the items when the answer returns a tuple.
         stub, check_code: notebook code; derived from the reference if omitted.
-        rtol, atol: tolerances of the comparison.
+        rtol, atol: tolerances of the comparison (pinned: see the tests).
+        forbid: names of functions the statement forbids (see :mod:`.sandbox`).
+        watch_shape: ``watch_shape(case) -> (rows, cols)``, a shape no tensor
+            made by the answer may end with (e.g. the full (L, S) scores).
+        time_limit: seconds per call. polarity: how this exercise's masks read.
 
     A value exercise (no ``cases``: the reference takes no arguments):
 
-    >>> ex = Exercise("demo.q2", "Two plus two", "What is `2 + 2`?", lambda: torch.tensor(4.0),
-    ...               hints=["Add them."])
+    >>> ex = Exercise("demo.q2", "Two plus two", "What is `2 + 2`?",
+    ...               lambda: torch.tensor(4.0), hints=["Add them."])
     >>> ex, ex.kind, ex.name, ex.label, ex.stub
     (<Exercise demo.q2: Two plus two>, 'value', 'q2', 'demo-q2', 'answer = ...\\n')
     >>> ex.check(torch.tensor(4.0)).status, ex.check(...).status
     ('correct', 'not attempted')
-    >>> ex.hint()
-    Hint 1 of 1 (last hint; `ex.q2.solution()` shows a solution): Add them.
     """
 
     def __init__(
@@ -209,69 +97,58 @@ class Exercise:
         check_code=None,
         rtol=1e-4,
         atol=1e-5,
+        forbid=(),
+        watch_shape=None,
+        time_limit=10.0,
+        polarity=None,
     ):
-        self.id, self.title, self.statement = (
-            id,
-            title,
-            textwrap.dedent(statement).strip(),
+        super().__init__(
+            id, title, statement, hints=hints, mistakes=mistakes, polarity=polarity
         )
-        self._fn, self.cases, self.hints, self.mistakes = (
-            reference,
-            cases,
-            list(hints),
-            list(mistakes),
-        )
-        self.outputs, self.rtol, self.atol = outputs, rtol, atol
+        self._fn, self.cases, self.outputs = reference, cases, outputs
+        self.rtol, self.atol, self.forbid = rtol, atol, tuple(forbid)
+        self.watch_shape, self.time_limit = watch_shape, time_limit
         self.kind = "function" if cases is not None else "value"
         answer = reference.__name__ if self.kind == "function" else "answer"
         self.stub = stub or (
-            _make_stub(reference) if self.kind == "function" else "answer = ...\n"
+            make_stub(reference) if self.kind == "function" else "answer = ...\n"
         )
         self.check_code = check_code or f"ex.{self.name}.check({answer})"
-        self._hints_shown = 0
-
-    name = property(lambda self: self.id.split(".")[-1], doc="'q1' for 'ch02.q1'.")
-    label = property(
-        lambda self: self.id.replace(".", "-"), doc="'ch02-q1', the sphinx label."
-    )
+        self._freeze()
 
     @property
     def reference(self):
         """The reference function, or for a value exercise the reference value."""
-        return self._fn if self.kind == "function" else self._fn()
-
-    def __repr__(self):
-        return f"<Exercise {self.id}: {self.title}>"
-
-    def _repr_markdown_(self):
-        return f"**{self.title}** ({self.id})\n\n{self.statement}"
-
-    def hint(self, level: int | None = None) -> Text:
-        """The next hint (or hint number ``level``, from 1), as Markdown text."""
-        if not self.hints:
-            return Text(
-                "There is no hint for this one: try the solution with `.solution()`."
-            )
-        if level is None:
-            self._hints_shown = min(self._hints_shown + 1, len(self.hints))
-            level = self._hints_shown
-        level = max(1, min(level, len(self.hints)))
-        more = (
-            ""
-            if level < len(self.hints)
-            else f" (last hint; `ex.{self.name}.solution()` shows a solution)"
-        )
-        return Text(f"Hint {level} of {len(self.hints)}{more}: {self.hints[level - 1]}")
+        if self.kind == "function":
+            return self._fn
+        with pristine():
+            return self._fn()
 
     def solution(self) -> Code:
         """The source of the reference: exactly the code the checker trusts."""
-        return Code(textwrap.dedent(inspect.getsource(self._fn)))
+        return Code(source(self._fn))
 
-    def _result(self, status, message):
-        return CheckResult(self.id, status, message)
+    def notebook_solution(self) -> str:
+        """The solution cell's code: the reference, and for a value its value."""
+        code = imports_for(str(self.solution())) + str(self.solution()).rstrip()
+        if self.kind == "value":
+            answer = self.check_code.split("check(")[1].rstrip(")")
+            code += f"\n\n\n{answer} = {self._fn.__name__}()  # the value to check"
+        return code
 
-    def check(self, answer, device=None) -> CheckResult:
-        """Check ``answer`` (a function, or a value for value exercises) on ``device`` (default: get_device())."""
+    def inputs(self, seed: int, case: int, device="cpu"):
+        """``(args, kwargs)`` of case number ``case`` of the check with ``seed``."""
+        with pristine():
+            found = self.cases(inputs.generator(seed), torch.device(device))[case]
+        return copy.deepcopy(found.args), copy.deepcopy(found.kwargs)
+
+    def check(self, answer, device=None, seed=None):
+        """Check ``answer`` (a function or a value) on ``device`` (get_device()).
+
+        ``seed`` replays an earlier check: the failure message shows its seed.
+        """
+        self._restore()
+        self._state["failure"] = None
         if answer is Ellipsis or (self.kind == "value" and answer is None):
             return self._not_attempted()
         if self.kind == "value":
@@ -282,15 +159,16 @@ class Exercise:
                 f"Pass your function itself, without calling it: "
                 f"`{self.check_code}`. You passed a {type(answer).__name__}.",
             )
-        return self._check_function(
-            answer, torch.device(device) if device is not None else get_device()
-        )
+        device = torch.device(device) if device is not None else get_device()
+        seed = secrets.randbelow(10**6) if seed is None else seed
+        return self._check_function(answer, device, seed)
 
     def _not_attempted(self):
         what = (
             "the `...` in the cell above with your answer"
             if self.kind == "value"
-            else "`raise NotImplementedError` in the stub above with your code, run that cell"
+            else "`raise NotImplementedError` in the stub above with your code, "
+            "run that cell"
         )
         return self._result(
             "not attempted",
@@ -299,120 +177,147 @@ class Exercise:
         )
 
     def _check_value(self, answer):
-        expected = self.reference
-        if (
-            isinstance(answer, torch.Tensor) and answer.is_floating_point()
-        ):  # any float dtype, any device
-            answer = answer.detach().to("cpu", expected.dtype)
-        problem = diagnose(
-            answer, expected, {}, self.rtol, self.atol, "Your answer", self.outputs
-        )
-        if problem is None:
-            return self._result("correct", "Well done: your answer matches.")
-        for m in self.mistakes:
-            if (
-                m.fn is not None
-                and diagnose(answer, m.fn(), {}, self.rtol, self.atol) is None
-            ):
-                return self._result("incorrect", m.message)
+        with pristine():
+            expected = self._fn()
+            if isinstance(answer, torch.Tensor) and answer.is_floating_point():
+                answer = answer.detach().to("cpu", expected.dtype)
+            problem = diagnose(
+                answer, expected, {}, self.rtol, self.atol, "Your answer", self.outputs
+            )
+            if problem is None:
+                return self._result("correct", "Well done: your answer matches.")
+            for m in self.mistakes:
+                if (
+                    m.fn is not None
+                    and diagnose(answer, m.fn(), {}, self.rtol, self.atol) is None
+                ):
+                    return self._result("incorrect", self.message(m))
         return self._result("incorrect", problem)
 
-    def _check_function(self, fn, device):
-        cases = self.cases(inputs.generator(), device)
-        printed = 0
-        for case in cases:
-            names = arg_names(self._fn, len(case.args)) + list(case.kwargs)
-            values = [*case.args, *case.kwargs.values()]
-            shown = ", ".join(
-                f"{n}{_joiner(v)}{describe(v)}" for n, v in zip(names, values)
-            )
-            where = (
-                f"\n\nInputs: {shown}" + (f" ({case.note})" if case.note else "") + "."
-            )
-            expected = self._fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
-            args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
-            sink = Sink()
-            try:
-                with (
-                    contextlib.redirect_stdout(sink),
-                    warnings.catch_warnings(),
-                    torch.no_grad(),
-                ):
-                    warnings.simplefilter("ignore")
-                    got = fn(*args, **kwargs)
-            except NotImplementedError as err:
-                if is_stub_raise(err):
-                    return self._not_attempted()
-                return self._error(err, where)
-            except (
-                Exception,
-                SystemExit,
-            ) as err:  # the reader's bug must not crash the notebook
-                return self._error(err, where)
-            printed += sink.lines
-            if got is Ellipsis:
-                return self._not_attempted()
-            for name, before, after in zip(names, values, [*args, *kwargs.values()]):
-                if not same(before, after):
-                    return self._result(
-                        "incorrect",
-                        (
-                            f"Your function changed its input `{name}` in place (e.g. with `{name} *= ...`, "
-                            f"`{name}[...] = ...` or a method ending in `_` like `.add_()`). Leave the inputs as "
-                            "they are and build new tensors: the caller still needs the originals."
-                        )
-                        + where,
-                    )
-            problem = diagnose(
-                got, expected, case.sizes, self.rtol, self.atol, names=self.outputs
-            )
-            if problem is not None:
-                return self._result(
-                    "incorrect",
-                    (self._match_mistake(got, expected, case) or problem) + where,
-                )
-        note = (
-            f" (It printed {printed} lines, which the checker hid.)" if printed else ""
+    def _prepare(self, device, seed):
+        """The cases, their pristine copies for the reader, and the expected outputs."""
+        with pristine():
+            cases = self.cases(inputs.generator(seed), device)
+            expected = [self._expect(c.args, c.kwargs) for c in cases]
+            copies = [copy.deepcopy((c.args, c.kwargs)) for c in cases]
+        return cases, expected, copies
+
+    def _expect(self, args, kwargs):
+        return self._fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+
+    def _call(self, fn, args, kwargs, case):
+        watch = self.watch_shape(case) if self.watch_shape else None
+        return sandbox.call(
+            fn,
+            args,
+            kwargs,
+            time_limit=self.time_limit,
+            forbid=self.forbid,
+            watch_shape=watch,
         )
+
+    def _check_function(self, fn, device, seed):
+        default = torch.get_default_dtype()
+        cases, expected, copies = self._prepare(device, seed)
+        printed = 0
+        for i, (case, exp, (args, kwargs)) in enumerate(
+            zip(cases, expected, copies, strict=False)
+        ):
+            outcome = self._call(fn, args, kwargs, case)
+            printed += outcome.output.count("\n")
+            with pristine():
+                verdict = self._judge(fn, case, exp, (args, kwargs), outcome, default)
+                if verdict is not None:
+                    return self._fail(fn, verdict, seed, i, case, exp, outcome, device)
+        note = f" (It printed {printed} lines, which the checker hid.)" * bool(printed)
         return self._result(
             "correct",
             f"Your function matches the reference on {len(cases)} sets of random "
             f"inputs on {device.type}.{note}",
         )
 
-    def _error(self, err, where):
-        text = f"{type(err).__name__}: {err}".strip().rstrip(":").splitlines()[0]
-        return self._result(
-            "error",
-            f"Your function raised `{text}`.{reader_line(err.__traceback__)} "
-            f"{tip_for(err)}".rstrip()
-            + where,
+    def _judge(self, fn, case, expected, called, outcome, default):
+        """None if the call is right, else ``(status, message)``."""
+        if outcome.error is not None:
+            return self._error_verdict(fn, outcome.error)
+        got = outcome.value
+        if got is Ellipsis:
+            return "not attempted", None
+        arg_names = names(self._fn, len(case.args)) + list(case.kwargs)
+        values = [*case.args, *case.kwargs.values()]
+        after = [*called[0], *called[1].values()]
+        for name, before, now in zip(arg_names, values, after, strict=False):
+            if not same(before, now):
+                return "incorrect", (
+                    f"Your function changed its input `{name}` in place (e.g. with "
+                    f"`{name} *= ...`, `{name}[...] = ...` or a method ending in `_` "
+                    "like `.add_()`). Leave the inputs as they are and build new "
+                    "tensors: the caller still needs the originals."
+                )
+        if default != torch.float32 and not _has_float(values):
+            got = cast_like(
+                got, expected
+            )  # nothing to take a dtype from but the default
+        problem = diagnose(
+            got,
+            expected,
+            case.sizes,
+            self.rtol,
+            self.atol,
+            names=self.outputs,
+            default_dtype=default,
         )
+        if problem is None:
+            return None
+        return "incorrect", self._match_mistake(got, expected, case) or problem
+
+    def _error_verdict(self, fn, err):
+        if isinstance(err, NotImplementedError) and is_stub_raise(err, fn):
+            return "not attempted", None
+        if isinstance(err, sandbox.RuleBroken):
+            return "incorrect", f"Not allowed here: {err}."
+        if isinstance(err, sandbox.TimeLimit):
+            return "error", (
+                f"Your function did not finish: {err} (the limit is "
+                f"{self.time_limit:g} s per call). Look for a loop that never ends."
+            )
+        if isinstance(err, SystemExit):
+            return "error", (
+                "Your function called `exit()`, `quit()` or `sys.exit()`. The checker "
+                "caught it, so your kernel is still running; return a value instead."
+            )
+        text = f"{type(err).__name__}: {err}".strip().rstrip(":").splitlines()[0]
+        if isinstance(err, NotImplementedError):
+            tip = "A function you call still raises it: finish that one too."
+        else:
+            tip = tip_for(err)
+        where = reader_line(err.__traceback__)
+        return "error", f"Your function raised `{text}`.{where} {tip}".rstrip()
 
     def _match_mistake(self, got, expected, case):
+        got = cast_like(got, expected)
         for m in self.mistakes:
             try:
                 if m.detect is not None:
                     if m.detect(got, expected, case):
-                        return m.message
+                        return self.message(m)
                     continue
-                wrong = m.fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+                wrong = self._expect_with(m.fn, case)
             except Exception:  # a mistake that cannot apply to this case
                 continue
+            differs = diagnose(
+                wrong, expected, case.sizes, self.rtol, self.atol, names=self.outputs
+            )
             if (
-                diagnose(
-                    wrong,
-                    expected,
-                    case.sizes,
-                    self.rtol,
-                    self.atol,
-                    names=self.outputs,
-                )
-                is not None
+                differs is not None
                 and diagnose(
                     got, wrong, case.sizes, self.rtol, self.atol, names=self.outputs
                 )
                 is None
             ):
-                return m.message
+                return self.message(m)
         return None
+
+    @staticmethod
+    def _expect_with(fn, case):
+        return fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))

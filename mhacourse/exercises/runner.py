@@ -1,18 +1,17 @@
 """Running the reader's code safely, and describing its inputs.
 
-The checker calls the reader's function with its prints swallowed and its
-warnings silenced; when it raises, :func:`reader_line` finds the reader's own
+When the reader's function raises, :func:`reader_line` finds the reader's own
 line in the traceback and :func:`tip_for` adds advice for well-known errors.
 :func:`same` tells whether an input was changed in place.
 
->>> tip_for(RuntimeError("mat1 and mat2 shapes cannot be multiplied (5x4 and 6x4)")).startswith("That is a shape")
+>>> err = RuntimeError("mat1 and mat2 shapes cannot be multiplied (5x4 and 6x4)")
+>>> tip_for(err).startswith("That is a shape")
 True
 """
 
 from __future__ import annotations
 
 import inspect
-import io
 import os
 import sysconfig
 import traceback
@@ -20,7 +19,6 @@ import traceback
 import torch
 
 __all__ = [
-    "Sink",
     "describe",
     "is_stub_raise",
     "names",
@@ -46,16 +44,20 @@ _TIPS = (
             "size mismatch",
             "Expected size",
         ),
-        "That is a shape mismatch: print the shapes (e.g. q.shape, k.shape) and check your transposes. "
-        "k^T is k.transpose(-2, -1), which keeps the batch dims; weights stored like nn.Linear's need x @ W.T.",
+        "That is a shape mismatch: print the shapes (e.g. q.shape, k.shape) and check "
+        "your transposes. "
+        "k^T is k.transpose(-2, -1), which keeps the batch dims; weights stored like "
+        "nn.Linear's need x @ W.T.",
     ),
     (
         ("same device",),
-        "A tensor you created is on another device than the inputs: create it with device=x.device.",
+        "A tensor you created is on another device than the inputs: create it with "
+        "device=x.device.",
     ),
     (
         ("view size is not compatible",),
-        "view() needs contiguous memory, and a transposed tensor is not: use .reshape(...) instead.",
+        "view() needs contiguous memory, and a transposed tensor is not: use "
+        ".reshape(...) instead.",
     ),
     (
         ("expected scalar type", "same dtype", "expected m1 and m2"),
@@ -63,24 +65,10 @@ _TIPS = (
     ),
     (
         ("'tuple'",),
-        "Something returns a tuple: MultiHeadAttention returns (out, weights), so take [0].",
+        "Something returns a tuple: MultiHeadAttention returns (out, weights), so take "
+        "[0].",
     ),
 )
-
-
-class Sink(io.TextIOBase):
-    """A stdout replacement that swallows what the reader's code prints, counting lines.
-
-    >>> s = Sink(); s.write("a\\nb\\n"); s.lines
-    4
-    2
-    """
-
-    lines = 0
-
-    def write(self, s):
-        self.lines += s.count("\n")
-        return len(s)
 
 
 def tip_for(err: BaseException) -> str:
@@ -93,7 +81,7 @@ def tip_for(err: BaseException) -> str:
 
 
 def reader_line(tb) -> str:
-    """ " It happened at line N of `f`: `code`." for the deepest frame of the reader's own code, or "".
+    """ " It happened at line N of `f`: `code`." for the reader's deepest frame, or "".
 
     Frames inside PyTorch, mhacourse and the standard library are skipped, so
     an error deep inside ``torch`` points at the reader's line that called it.
@@ -118,32 +106,42 @@ def reader_line(tb) -> str:
     return f" It happened at line {f.lineno} of `{f.name}`:{code}."
 
 
-def is_stub_raise(err: BaseException) -> bool:
-    """True if ``err`` comes from a ``raise`` statement in the reader's code (like a stub's).
+def is_stub_raise(err: BaseException, fn=None) -> bool:
+    """True if ``err`` comes from a ``raise`` line of ``fn`` itself (a stub's).
 
     PyTorch also raises NotImplementedError (e.g. an operator missing on some
     device); that comes from a call, not from a ``raise`` line, and is an error.
+    So is a NotImplementedError raised by a helper that ``fn`` calls: ``fn`` is
+    real work, and the helper is what is left to do.
 
     >>> def stub(x):
     ...     raise NotImplementedError
-    >>> try:
-    ...     stub(1)
-    ... except NotImplementedError as err:
-    ...     is_stub_raise(err)
+    >>> def work(x):
+    ...     return stub(x) + 1
+    >>> for f in (stub, work, torch.nn.Module()):
+    ...     try:
+    ...         f(1)
+    ...     except NotImplementedError as err:
+    ...         print(is_stub_raise(err, f))
     True
-    >>> try:
-    ...     torch.nn.Module()(1)   # raised inside PyTorch: a module without forward()
-    ... except NotImplementedError as err:
-    ...     is_stub_raise(err)
+    False
     False
     """
-    frames = traceback.extract_tb(err.__traceback__)
-    line = (frames[-1].line or "").strip() if frames else ""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    frame = traceback.extract_tb(tb)[-1]
+    own = getattr(fn, "__code__", None)
+    if own is not None and tb.tb_frame.f_code is not own:
+        return False
+    line = (frame.line or "").strip()
     if not line:
         return not str(err)
-    return line.startswith("raise") and not os.path.abspath(
-        frames[-1].filename
-    ).startswith(SKIP_DIRS)
+    return line.startswith("raise") and not os.path.abspath(frame.filename).startswith(
+        SKIP_DIRS
+    )
 
 
 def names(fn, n: int) -> list:
@@ -196,6 +194,6 @@ def same(a, b) -> bool:
         return (
             isinstance(b, (list, tuple))
             and len(a) == len(b)
-            and all(same(x, y) for x, y in zip(a, b))
+            and all(same(x, y) for x, y in zip(a, b, strict=False))
         )
     return True

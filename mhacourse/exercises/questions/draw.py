@@ -1,0 +1,43 @@
+"""Small figures for the "read the picture" exercises, and a helper to pick a choice.
+
+Figures are made with ``matplotlib.figure.Figure`` (not pyplot), so ``show()``
+returns one figure that a notebook displays once.
+
+>>> nearest(7.9, {"a": 1.0, "b": 8.0, "c": 64.0})
+'b'
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from matplotlib.figure import Figure
+
+__all__ = ["heatmaps", "nearest"]
+
+
+def nearest(value: float, options: dict) -> str:
+    """The key of ``options`` closest to ``value`` (log scale if all > 0)."""
+    positive = value > 0 and all(v > 0 for v in options.values())
+
+    def gap(v):
+        return abs(math.log(v / value)) if positive else abs(v - value)
+
+    return min(options, key=lambda k: gap(options[k]))
+
+
+def heatmaps(maps, titles, xlabels, ylabels, label="weight", cols=2, cmap="viridis"):
+    """One figure: a heatmap with a colour bar per tensor of ``maps``."""
+    rows = math.ceil(len(maps) / cols)
+    fig = Figure(figsize=(3.6 * cols, 3.0 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax, data, title in zip(axes, maps, titles, strict=False):
+        image = ax.imshow(torch.as_tensor(data).float().numpy(), cmap=cmap, vmin=0)
+        ax.set_title(title, fontsize=11)
+        ax.set_xticks(range(len(xlabels)), xlabels, fontsize=10)
+        ax.set_yticks(range(len(ylabels)), ylabels, fontsize=10)
+        fig.colorbar(image, ax=ax, label=label, shrink=0.8)
+    for ax in axes[len(maps) :]:
+        ax.set_visible(False)
+    return fig
