@@ -121,3 +121,101 @@ def visit(driver, url, origin):
         driver.get_log("performance"), origin
     )
     return report
+
+
+AXE_DIR = pathlib.Path(__file__).with_name("axe")
+VENDOR_AXE = pathlib.Path(__file__).resolve().parents[2] / "tools" / "vendor_axe.sh"
+# Runs axe-core on the page in one theme, with transitions off so colours are final.
+AXE_RUN = """
+const mode = arguments[0], done = arguments[arguments.length - 1];
+let still = document.getElementById("mhacourse-still");
+if (!still) {
+  still = document.createElement("style");
+  still.id = "mhacourse-still";
+  still.textContent = "*, *::before, *::after { transition: none !important; animation: none !important; }";
+  document.head.appendChild(still);
+}
+document.documentElement.dataset.theme = mode;
+requestAnimationFrame(() => requestAnimationFrame(() => {
+  axe.run(document, {resultTypes: ["violations"]}).then(r => done(r.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help, count: v.nodes.length,
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " :: " + (n.failureSummary || "").slice(0, 160)),
+  }))), e => done([{id: "axe-error", impact: "critical", help: String(e), count: 1, nodes: []}]));
+}));
+"""
+# How far the page scrolls sideways, and the elements that stick out to the right.
+OVERFLOW = """
+const done = arguments[arguments.length - 1];
+const mj = window.MathJax && window.MathJax.startup && window.MathJax.startup.promise;
+Promise.resolve(mj).then(() => {
+  const de = document.documentElement, width = de.clientWidth;
+  window.scrollTo(100000, 0);
+  const scrolled = window.scrollX;
+  window.scrollTo(0, 0);
+  const culprits = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const r = el.getBoundingClientRect();
+    if (r.width && r.right > width + 1 && !el.closest("pre, .highlight, .table-wrapper, mjx-container, .MathJax, [style*='overflow']")) {
+      const cs = getComputedStyle(el.parentElement || el);
+      if (cs.overflowX === "auto" || cs.overflowX === "scroll" || cs.overflowX === "hidden") continue;
+      culprits.push(el.tagName.toLowerCase() + "." + Array.from(el.classList).join(".") + " right=" + Math.round(r.right));
+    }
+  }
+  done({scrollWidth: de.scrollWidth, clientWidth: width, scrolled: scrolled, culprits: culprits.slice(0, 8)});
+});
+"""
+
+
+def axe_source():
+    """axe-core's source, vendored by tools/vendor_axe.sh (run here when it is missing)."""
+    js = AXE_DIR / "axe.min.js"
+    if not js.is_file():
+        import subprocess
+
+        subprocess.run(["bash", str(VENDOR_AXE)], check=True)
+    return js.read_text()
+
+
+def axe(driver, mode):
+    """axe-core's violations on the open page in the given theme ("light" or "dark")."""
+    if not driver.execute_script("return !!window.axe"):
+        driver.execute_script(axe_source())
+    return driver.execute_async_script(AXE_RUN, mode)
+
+
+def emulate_width(driver, width):
+    """Lay pages out as on a screen ``width`` CSS px wide (None: back to the window)."""
+    if width is None:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    else:
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {
+                "width": width,
+                "height": 844,
+                "deviceScaleFactor": 1,
+                "mobile": width < 600,
+            },
+        )
+
+
+def overflow(driver):
+    """How the open page behaves sideways: scroll width, client width, how far it scrolls."""
+    return driver.execute_async_script(OVERFLOW)
+
+
+def element_screenshot(driver, element, path):
+    """Save a PNG of one element, whole even when it is taller than the window."""
+    import base64
+
+    rect = driver.execute_script(
+        "const r = arguments[0].getBoundingClientRect();"
+        "return {x: r.left + window.scrollX, y: r.top + window.scrollY,"
+        " width: r.width, height: r.height};",
+        element,
+    )
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {"format": "png", "captureBeyondViewport": True, "clip": {**rect, "scale": 1}},
+    )
+    pathlib.Path(path).write_bytes(base64.b64decode(shot["data"]))
