@@ -511,7 +511,7 @@ def test_screenshots_of_every_diagram(visit):
 
 
 def test_theme_buttons_are_overridden():
-    """book/_templates/components: accessible names for the search and colour buttons."""
+    """book/_templates: accessible names for the search and colour buttons."""
     for doc in PAGES:
         page = (SITE / f"{doc}.html").read_text()
         theme = re.findall(
