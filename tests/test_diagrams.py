@@ -159,6 +159,12 @@ def test_head_subspaces_shows_each_heads_query_and_keys():
         np.testing.assert_allclose(keys.get_offsets(), k[h].numpy(), rtol=1e-6)
         arrow = next(a for a in ax.texts if a.get_gid() == f"query-{h}")
         np.testing.assert_allclose(arrow.xy, q[h].numpy(), rtol=1e-6)
+    b = torch.randn(16, generator=g).double()
+    _, wb = diagrams.head_subspaces(x, Wq, Wk, H=8, query=2, b_q=b, b_k=-b)
+    qb, kb = (x[2] @ Wq + b).view(8, 2), (x @ Wk - b).view(5, 8, 2).transpose(0, 1)
+    torch.testing.assert_close(
+        wb, torch.softmax(torch.einsum("hse,he->hs", kb, qb) / math.sqrt(2), -1)
+    )
     with pytest.raises(ValueError, match="D // H must be 2"):
         diagrams.head_subspaces(x, Wq, Wk, H=4)
 

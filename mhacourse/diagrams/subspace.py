@@ -33,7 +33,7 @@ def _check(x, W_q, W_k, H, query, tokens):
         )
 
 
-def head_subspaces(x, W_q, W_k, H, query=0, tokens=None):
+def head_subspaces(x, W_q, W_k, H, query=0, tokens=None, b_q=None, b_k=None):
     """Draw one token's query and every token's key in each head's 2-D plane.
 
     Head h sees only coordinates 2h and 2h+1 of ``q = x[query] @ W_q`` and
@@ -43,6 +43,8 @@ def head_subspaces(x, W_q, W_k, H, query=0, tokens=None):
     Args:
         x: (S, D) token vectors; W_q, W_k: (D, D); H: heads with D // H == 2.
         query: index of the query token; tokens: S labels.
+        b_q, b_k: optional (D,) biases, e.g. ``mha.q_proj.bias`` with
+            ``W_q = mha.q_proj.weight.T`` for an ``nn.Linear`` projection.
 
     Returns:
         ``(fig, weights)`` with weights of shape (H, S). Panel h carries the gid
@@ -57,10 +59,15 @@ def head_subspaces(x, W_q, W_k, H, query=0, tokens=None):
     """
     x, W_q, W_k = (torch.as_tensor(t).detach().double().cpu() for t in (x, W_q, W_k))
     _check(x, W_q, W_k, H, query, tokens)
-    S, _D = x.shape
+    S, D = x.shape
     tokens = list(tokens) if tokens is not None else [f"t{j}" for j in range(S)]
-    q = (x[query] @ W_q).view(H, 2)  # (H, 2)
-    k = (x @ W_k).view(S, H, 2).transpose(0, 1)  # (H, S, 2)
+    zero = torch.zeros(D, dtype=x.dtype)
+    b_q, b_k = (
+        zero if b is None else torch.as_tensor(b).detach().double().cpu().reshape(D)
+        for b in (b_q, b_k)
+    )
+    q = (x[query] @ W_q + b_q).view(H, 2)  # (H, 2)
+    k = (x @ W_k + b_k).view(S, H, 2).transpose(0, 1)  # (H, S, 2)
     weights = torch.softmax(
         (k @ q[:, :, None])[..., 0] / math.sqrt(2), dim=-1
     )  # (H, S)
