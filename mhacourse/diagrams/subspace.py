@@ -37,8 +37,8 @@ def head_subspaces(x, W_q, W_k, H, query=0, tokens=None, b_q=None, b_k=None):
     """Draw one token's query and every token's key in each head's 2-D plane.
 
     Head h sees only coordinates 2h and 2h+1 of ``q = x[query] @ W_q`` and
-    ``K = x @ W_k``; its softmax weights (scaled by 1/sqrt(2)) are written next
-    to the keys. Panels are laid out at most 4 per row.
+    ``K = x @ W_k``; the area of each key's dot grows with its softmax weight
+    (scores scaled by 1/sqrt(2)). Panels are laid out at most 4 per row.
 
     Args:
         x: (S, D) token vectors; W_q, W_k: (D, D); H: heads with D // H == 2.
@@ -101,7 +101,7 @@ def head_subspaces(x, W_q, W_k, H, query=0, tokens=None, b_q=None, b_k=None):
         pts.set_gid(f"keys-{h}")
         for j in range(S):
             ax.annotate(
-                f"{tokens[j]} {float(weights[h, j]):.2f}",
+                tokens[j],
                 (float(k[h, j, 0]), float(k[h, j, 1])),
                 xytext=(4, 4),
                 textcoords="offset points",
