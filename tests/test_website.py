@@ -406,7 +406,7 @@ def test_repository_url_switches_on_the_buttons(tmp_path):
         "format: jb-book\nroot: book/intro\nchapters:\n  - file: book/nb\n"
     )
     (tmp_path / "book").mkdir()
-    for sub in ("_static", "_ext"):
+    for sub in ("_static", "_ext", "_templates", "references.bib"):
         (tmp_path / "book" / sub).symlink_to(ROOT / "book" / sub)
     (tmp_path / "book" / "intro.md").write_text("# Intro\n\nText.\n")
     (tmp_path / "book" / "nb.ipynb").write_text(
