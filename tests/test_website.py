@@ -1,9 +1,11 @@
 """The website, checked in a real browser (headless Debian Chromium driven by Selenium).
 
-`make test-browser` (part of `make test`) builds the site strictly, serves _build/html on
+`make test-browser` (part of `make test`) builds the site strictly, serves _build/html
+on
 127.0.0.1 and opens every page: no uncaught JavaScript error or console error, no failed
 request for a local resource and no request to any other host, every image loaded, no
-traceback in an output, math typeset by the site's own MathJax, the sidebar reaching every
+traceback in an output, math typeset by the site's own MathJax, the sidebar reaching
+every
 page, numbered chapters, internal links and anchors that resolve, the .ipynb download,
 search, folded solutions that open on click, readable light and dark themes, axe-core
 (vendored by tools/vendor_axe.sh) with no serious or critical violation in either theme,
@@ -37,7 +39,7 @@ CHAPTERS = [doc for doc, numbered in TOC if numbered]
 NOTEBOOK_PAGES = [
     doc for doc in DOCNAMES if site.source_of(ROOT, doc).suffix == ".ipynb"
 ]
-PAGES = DOCNAMES + ["genindex", "search"]
+PAGES = [*DOCNAMES, "genindex", "search"]
 TITLE = yaml.safe_load((ROOT / "_config.yml").read_text())["title"]
 SCREENSHOTS = SITE.parent / "screenshots"
 MIN_CONTRAST = 4.5  # WCAG AA for body text
@@ -95,7 +97,8 @@ class Visits:
                 self.driver.execute_script(
                     "document.documentElement.dataset.theme = arguments[0]", mode
                 )
-                name = f"{doc.replace('/', '_')}.diagram{k}{'' if mode == 'light' else '.dark'}.png"
+                suffix = "" if mode == "light" else ".dark"
+                name = f"{doc.replace('/', '_')}.diagram{k}{suffix}.png"
                 # the figure's card: the image with its frame, as the reader sees it
                 card = self.driver.execute_script(
                     "return arguments[0].closest('.cell_output') || arguments[0]", img
@@ -220,7 +223,7 @@ def test_sidebar_reaches_every_page(visit, server, doc):
     }
     missing = {f"/{d}.html" for d in DOCNAMES[1:]} - reached
     assert not missing, f"pages the sidebar does not link to: {missing}"
-    # The first page is reached through the logo and book title at the top of the sidebar.
+    # The first page is reached through the logo and book title atop the sidebar.
     assert r["brand"]["text"] == TITLE
     assert urllib.parse.urlsplit(r["brand"]["href"]).path == f"/{DOCNAMES[0]}.html"
     assert TITLE in r["title"]
@@ -340,7 +343,9 @@ def test_solutions_are_folded_and_open_on_click(visit, driver, server):
                 "arguments[0].scrollIntoView({block: 'center'})", toggle
             )
             toggle.click()
-            wait_for(driver, lambda: any(el.is_displayed() for el in body), seconds=5)
+            wait_for(
+                driver, lambda b=body: any(el.is_displayed() for el in b), seconds=5
+            )
 
 
 def test_search_finds_multi_head(driver, server):
@@ -398,7 +403,7 @@ def test_sidebar_link_and_theme_button_work(driver, server):
 
 
 def test_repository_url_switches_on_the_buttons(tmp_path):
-    """Setting repository.url alone turns on the repository and Binder / Colab buttons."""
+    """Setting repository.url alone turns on the repository and Binder/Colab buttons."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     config["repository"]["url"] = "https://github.com/example-org/mhacourse"
     (tmp_path / "_config.yml").write_text(yaml.safe_dump(config))

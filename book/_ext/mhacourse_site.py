@@ -1,4 +1,4 @@
-"""Site switches for the mhacourse book (a local Sphinx extension loaded from _config.yml).
+"""Site switches for the mhacourse book (a local Sphinx extension, see _config.yml).
 
 1. One switch for the repository: setting ``repository.url`` in _config.yml turns on the
    repository, issues and edit-this-page buttons and the Binder / Colab launch buttons.

@@ -28,19 +28,7 @@ FLAGS = [
 ]
 PROBE_JS = (pathlib.Path(__file__).with_name("probe.js")).read_text()
 # Installed before any page script runs, so errors thrown during loading are caught too.
-ERROR_HOOK = """
-window.__mhacourseErrors = [];
-window.addEventListener("error", e => {
-  const t = e.target;
-  if (t && t !== window && (t.src || t.href))
-    window.__mhacourseErrors.push("failed to load " + (t.src || t.href));
-  else
-    window.__mhacourseErrors.push(String(e.message) + " at " + e.filename + ":" + e.lineno);
-}, true);
-window.addEventListener("unhandledrejection", e => {
-  window.__mhacourseErrors.push("unhandled rejection: " + String(e.reason && (e.reason.stack || e.reason)));
-});
-"""
+ERROR_HOOK = (pathlib.Path(__file__).with_name("error_hook.js")).read_text()
 
 
 def missing():
@@ -49,7 +37,8 @@ def missing():
     if absent:
         return (
             f"Chromium is not installed ({', '.join(absent)} missing): run "
-            "`bash tools/ensure_chromium.sh` as root, or `apt-get install chromium chromium-driver`"
+            "`bash tools/ensure_chromium.sh` as root, or "
+            "`apt-get install chromium chromium-driver`"
         )
     return None
 
@@ -61,7 +50,7 @@ def start(user_data_dir):
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in FLAGS + [f"--user-data-dir={user_data_dir}"]:
+    for flag in [*FLAGS, f"--user-data-dir={user_data_dir}"]:
         options.add_argument(flag)
     options.set_capability(
         "goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"}
@@ -78,7 +67,7 @@ def start(user_data_dir):
 
 
 def network(perf_entries, origin):
-    """(requests to other hosts, failed requests) read from Chromium's performance log."""
+    """(requests to other hosts, failed requests), from Chromium's performance log."""
     urls, status, failed = {}, {}, {}
     for entry in perf_entries:
         msg = json.loads(entry["message"])["message"]
@@ -107,7 +96,7 @@ def network(perf_entries, origin):
 
 
 def visit(driver, url, origin):
-    """Load a page, wait for math and images, and return the probe's report plus the logs."""
+    """Load a page, wait for math and images; return the probe's report and the logs."""
     driver.get_log("browser")
     driver.get_log("performance")
     driver.get(url)
@@ -126,48 +115,13 @@ def visit(driver, url, origin):
 AXE_DIR = pathlib.Path(__file__).with_name("axe")
 VENDOR_AXE = pathlib.Path(__file__).resolve().parents[2] / "tools" / "vendor_axe.sh"
 # Runs axe-core on the page in one theme, with transitions off so colours are final.
-AXE_RUN = """
-const mode = arguments[0], done = arguments[arguments.length - 1];
-let still = document.getElementById("mhacourse-still");
-if (!still) {
-  still = document.createElement("style");
-  still.id = "mhacourse-still";
-  still.textContent = "*, *::before, *::after { transition: none !important; animation: none !important; }";
-  document.head.appendChild(still);
-}
-document.documentElement.dataset.theme = mode;
-requestAnimationFrame(() => requestAnimationFrame(() => {
-  axe.run(document, {resultTypes: ["violations"]}).then(r => done(r.violations.map(v => ({
-    id: v.id, impact: v.impact, help: v.help, count: v.nodes.length,
-    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " :: " + (n.failureSummary || "").slice(0, 160)),
-  }))), e => done([{id: "axe-error", impact: "critical", help: String(e), count: 1, nodes: []}]));
-}));
-"""
+AXE_RUN = (pathlib.Path(__file__).with_name("axe_run.js")).read_text()
 # How far the page scrolls sideways, and the elements that stick out to the right.
-OVERFLOW = """
-const done = arguments[arguments.length - 1];
-const mj = window.MathJax && window.MathJax.startup && window.MathJax.startup.promise;
-Promise.resolve(mj).then(() => {
-  const de = document.documentElement, width = de.clientWidth;
-  window.scrollTo(100000, 0);
-  const scrolled = window.scrollX;
-  window.scrollTo(0, 0);
-  const culprits = [];
-  for (const el of document.querySelectorAll("body *")) {
-    const r = el.getBoundingClientRect();
-    if (r.width && r.right > width + 1 && !el.closest("pre, .highlight, .table-wrapper, mjx-container, .MathJax, [style*='overflow']")) {
-      const cs = getComputedStyle(el.parentElement || el);
-      if (cs.overflowX === "auto" || cs.overflowX === "scroll" || cs.overflowX === "hidden") continue;
-      culprits.push(el.tagName.toLowerCase() + "." + Array.from(el.classList).join(".") + " right=" + Math.round(r.right));
-    }
-  }
-  done({scrollWidth: de.scrollWidth, clientWidth: width, scrolled: scrolled, culprits: culprits.slice(0, 8)});
-});
-"""
+OVERFLOW = (pathlib.Path(__file__).with_name("overflow.js")).read_text()
 
 
 def axe_source():
-    """axe-core's source, vendored by tools/vendor_axe.sh (run here when it is missing)."""
+    """axe-core's source, vendored by tools/vendor_axe.sh (run here when missing)."""
     js = AXE_DIR / "axe.min.js"
     if not js.is_file():
         import subprocess
@@ -200,7 +154,7 @@ def emulate_width(driver, width):
 
 
 def overflow(driver):
-    """How the open page behaves sideways: scroll width, client width, how far it scrolls."""
+    """How the open page behaves sideways: scroll width, client width, scroll offset."""
     return driver.execute_async_script(OVERFLOW)
 
 
