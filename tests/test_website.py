@@ -45,6 +45,10 @@ SCREENSHOTS = SITE.parent / "screenshots"
 MIN_CONTRAST = 4.5  # WCAG AA for body text
 MODES = ("light", "dark")
 WIDTHS = (390, 1280)  # a phone and a desktop, in CSS px
+# Figures are made with mhacourse.plot.use_style(): labels of at least 10 pt, 13.9 px at
+# the figure's own width. Shown at no less than 72 % of it, they stay >= 10 px.
+MIN_FIGURE_SCALE = 10 / (10 * 100 / 72)
+STYLED_CHAPTERS = CHAPTERS[:4]  # chapters 1-4 use the course's figure style
 
 
 class Visits:
@@ -538,3 +542,16 @@ def test_landing_page_links_to_every_chapter(visit):
     }
     missing = {f"/{doc}.html" for doc in CHAPTERS} - article
     assert not missing, f"chapters the landing page's map does not link to: {missing}"
+
+
+@pytest.mark.parametrize("doc", STYLED_CHAPTERS)
+def test_figure_labels_stay_readable_on_a_desktop(visit, doc):
+    """At 1280 px no figure is shrunk so far that a 10 pt label falls under 10 px."""
+    small = [
+        (img["src"].rsplit("/", 1)[-1], img["shownWidth"], img["cssWidth"])
+        for img in visit(doc)["images"]
+        if img["inArticle"]
+        and img["cssWidth"]
+        and img["shownWidth"] / img["cssWidth"] < MIN_FIGURE_SCALE
+    ]
+    assert not small, f"figures shrunk below {MIN_FIGURE_SCALE:.2f}x: {small}"

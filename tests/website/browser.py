@@ -59,7 +59,7 @@ def start(user_data_dir):
         service=Service(executable_path=str(CHROMEDRIVER)), options=options
     )
     driver.set_page_load_timeout(60)
-    driver.set_script_timeout(60)
+    driver.set_script_timeout(180)  # axe on a long chapter, on a busy machine
     driver.execute_cdp_cmd(
         "Page.addScriptToEvaluateOnNewDocument", {"source": ERROR_HOOK}
     )
@@ -160,16 +160,18 @@ def overflow(driver):
 
 def element_screenshot(driver, element, path):
     """Save a PNG of one element, whole even when it is taller than the window."""
-    import base64
-
-    rect = driver.execute_script(
-        "const r = arguments[0].getBoundingClientRect();"
-        "return {x: r.left + window.scrollX, y: r.top + window.scrollY,"
-        " width: r.width, height: r.height};",
-        element,
+    height = driver.execute_script(
+        "return Math.ceil(arguments[0].getBoundingClientRect().height)", element
     )
-    shot = driver.execute_cdp_cmd(
-        "Page.captureScreenshot",
-        {"format": "png", "captureBeyondViewport": True, "clip": {**rect, "scale": 1}},
-    )
-    pathlib.Path(path).write_bytes(base64.b64decode(shot["data"]))
+    width = driver.execute_script("return window.innerWidth")
+    # A window tall enough for the whole element, then Chromium's element screenshot.
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": max(900, height + 120), "deviceScaleFactor": 1,
+         "mobile": False},
+    )  # fmt: skip
+    try:
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        element.screenshot(str(path))
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

@@ -123,6 +123,8 @@ Promise.all([waitForMathJax(), waitForImages()]).then(([mathjax]) => {
     images: Array.from(document.images).map(img => ({
       src: img.currentSrc || img.src, complete: img.complete, naturalWidth: img.naturalWidth,
       alt: img.getAttribute("alt"), diagram: /^Diagram\b/.test(img.getAttribute("alt") || ""),
+      // CSS px it is drawn at, and its intended width (retina PNGs carry width="...")
+      shownWidth: img.clientWidth, cssWidth: Number(img.getAttribute("width")) || img.naturalWidth,
       inArticle: !!img.closest("article")})),
     mathjax: mathjax,
     math: {
