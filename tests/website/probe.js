@@ -123,8 +123,10 @@ Promise.all([waitForMathJax(), waitForImages()]).then(([mathjax]) => {
     images: Array.from(document.images).map(img => ({
       src: img.currentSrc || img.src, complete: img.complete, naturalWidth: img.naturalWidth,
       alt: img.getAttribute("alt"), diagram: /^Diagram\b/.test(img.getAttribute("alt") || ""),
-      // CSS px it is drawn at, and its intended width (retina PNGs carry width="...")
-      shownWidth: img.clientWidth, cssWidth: Number(img.getAttribute("width")) || img.naturalWidth,
+      // CSS px it is drawn at, and its intended width (myst-nb gives a retina PNG
+      // style="width: <half its pixels>px")
+      shownWidth: img.clientWidth,
+      cssWidth: parseFloat(img.style.width) || Number(img.getAttribute("width")) || img.naturalWidth,
       inArticle: !!img.closest("article")})),
     mathjax: mathjax,
     math: {
