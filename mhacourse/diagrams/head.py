@@ -81,7 +81,7 @@ def _panel(ax, y0, tag, r, n, q, v):
         "$A = K^\\top Q$" if col else "$A = QK^\\top$",
         colour=MUTED,
     )
-    xs = xa + n * CELL + 3.6
+    xs = xa + n * CELL + 4.6
     _matrix(ax, xs, ya, n, n, "A'", "n\\times n", "#b9b9ee", tag)
     arrow(
         ax,
@@ -151,8 +151,8 @@ def self_attention_head(r=6, n=4, q=3, v=5, conventions=("column", "row")):
             f"conventions must be 'column' and/or 'row', got {conventions!r}"
         )
     heights = [_panel_size(c, r, n, q, v) for c in conventions]
-    width = 2.6 + CELL * (2 * n + 2 * max(n, r, q, v)) + 16
-    fig, ax = canvas(width, sum(heights) + 0.4, inches_per_unit=0.27)
+    width = 2.6 + CELL * (2 * n + 2 * max(n, r, q, v)) + 17
+    fig, ax = canvas(width, sum(heights) + 0.4, inches_per_unit=0.26)
     y = 0.2
     for c, h in zip(conventions, heights, strict=False):
         _panel(ax, y, c, r, n, q, v)
