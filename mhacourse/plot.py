@@ -10,7 +10,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-__all__ = ["attention_heatmap", "head_grid", "use_style"]
+__all__ = ["attention_heatmap", "head_grid", "plain_log_ticks", "use_style"]
+
+#: Widest figure in inches: at 100 px per inch it fits the book's text column, so a
+#: 10 pt label stays at least 10 px wide on a desktop.
+MAX_WIDTH = 8.0
+#: Most panels per row, so that a grid stays readable on a phone.
+MAX_COLUMNS = 4
 
 #: The course's figure style: labels of at least 10 pt (about 13 px at 100 dpi),
 #: no offset or "6x10^1" style tick labels, and tight layouts.
@@ -22,6 +28,7 @@ STYLE = {
     "ytick.labelsize": 10,
     "legend.fontsize": 10,
     "figure.dpi": 100,
+    "figure.figsize": (6.4, 4.0),
     "savefig.dpi": 200,
     "figure.constrained_layout.use": True,
     "axes.formatter.useoffset": False,
@@ -78,7 +85,8 @@ def attention_heatmap(
     Returns:
         ``(fig, ax)``.
 
-    >>> fig, ax = attention_heatmap(torch.full((2, 3), 1 / 3), ["a", "b"], ["x", "y", "z"])
+    >>> w = torch.full((2, 3), 1 / 3)
+    >>> fig, ax = attention_heatmap(w, ["a", "b"], ["x", "y", "z"])
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('key', 'query')
     >>> plt.close(fig)
@@ -93,7 +101,8 @@ def attention_heatmap(
     ):
         if tokens is not None and len(tokens) != n:
             raise ValueError(
-                f"{name} has {len(tokens)} labels but weights has shape {w.shape} ({axis}={n})"
+                f"{name} has {len(tokens)} labels but weights has shape "
+                f"{w.shape} ({axis}={n})"
             )
     if ax is None:
         fig, ax = plt.subplots(figsize=(1.0 + 0.55 * S, 0.8 + 0.5 * L))
@@ -140,14 +149,17 @@ def head_grid(
     row_labels=None,
     title="Attention per head",
     cmap="viridis",
-    cell_size=1.9,
+    cell_size=1.7,
 ):
-    """Draw a grid of attention maps: rows are batch items (or layers), columns are heads.
+    """Draw a grid of attention maps: rows are batch items (or layers), columns heads.
 
     Args:
         weights: (R, H, L, S) or (H, L, S) tensor or array.
         query_tokens, key_tokens: labels for the L queries and S keys.
         row_labels: a label per row, e.g. "layer 1" or the sentence.
+
+    A single row of more than 4 heads is wrapped into rows of 4 (2 x 4 for 8 heads),
+    so that the grid stays readable on a phone; one colour bar serves every map.
 
     Returns:
         ``(fig, axes)`` with axes of shape (R, H).
@@ -164,20 +176,26 @@ def head_grid(
         raise ValueError(
             f"weights must have shape (R, H, L, S) or (H, L, S), got {w.shape}"
         )
-    R, H, L, S = w.shape
+    R, H = w.shape[:2]
     if row_labels is not None and len(row_labels) != R:
         raise ValueError(
-            f"row_labels has {len(row_labels)} labels but weights has shape {w.shape} (R={R})"
+            f"row_labels has {len(row_labels)} labels but weights has shape "
+            f"{w.shape} (R={R})"
         )
-    fig, axes = plt.subplots(
-        R,
-        H,
-        figsize=(cell_size * H + 0.8, cell_size * R + 0.6),
+    wrap = R == 1 and H > MAX_COLUMNS  # one row of many heads: wrap it, e.g. 2 x 4
+    rows, cols = (-(-H // MAX_COLUMNS), MAX_COLUMNS) if wrap else (R, H)
+    fig, grid = plt.subplots(
+        rows,
+        cols,
+        figsize=(min(cell_size * cols + 1.2, MAX_WIDTH), cell_size * rows + 0.6),
         squeeze=False,
         sharex=True,
         sharey=True,
         constrained_layout=True,
     )
+    axes = grid.reshape(1, -1)[:, :H] if wrap else grid
+    for ax in grid.flat[H:] if wrap else ():
+        ax.remove()
     for r in range(R):
         for h in range(H):
             ax = axes[r, h]
@@ -193,10 +211,34 @@ def head_grid(
                 vmax=1.0,
             )
             ax.label_outer()
+            if wrap and h % cols == 0:
+                ax.yaxis.set_tick_params(labelleft=True)
             if r == 0:
                 ax.set_title(f"head {h}")
             if h == 0 and row_labels is not None:
                 ax.set_ylabel(f"{row_labels[r]}\nquery")
     if title:
         fig.suptitle(title)
+    fig.colorbar(axes[0, 0].images[0], ax=grid, label="weight", fraction=0.03)
     return fig, axes
+
+
+def plain_log_ticks(ax, axis="both"):
+    """Label a log axis with plain numbers (``2``, ``50``, ``1000``), never ``6x10^1``.
+
+    Minor ticks keep their marks but lose their labels.
+
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.loglog([2, 50], [1, 1000])
+    >>> plain_log_ticks(ax)
+    >>> fig.canvas.draw()
+    >>> [t.get_text() for t in ax.get_xticklabels() if t.get_text()][:2]
+    ['1', '10']
+    >>> plt.close(fig)
+    """
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    axes = {"x": [ax.xaxis], "y": [ax.yaxis], "both": [ax.xaxis, ax.yaxis]}[axis]
+    for a in axes:
+        a.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        a.set_minor_formatter(NullFormatter())

@@ -1,4 +1,4 @@
-"""Attention heatmaps: returned objects, labels, token ticks, shape errors, never plt.show()."""
+"""Attention heatmaps: returned objects, labels, ticks, shape errors, no plt.show()."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -122,7 +122,7 @@ def test_head_grid_layout_titles_and_tokens(device):
 
 def test_head_grid_with_three_dims():
     fig, axes = head_grid(_weights(4, 2, 2))
-    assert axes.shape == (1, 4) and len(fig.axes) == 4
+    assert axes.shape == (1, 4) and len(fig.axes) == 5  # 4 maps, one colour bar
 
 
 @pytest.mark.parametrize("shape", [(2, 3), (1, 2, 3, 4, 5)])
@@ -139,3 +139,33 @@ def test_head_grid_rejects_row_label_mismatch():
         match=r"row_labels has 1 labels but weights has shape \(2, 1, 2, 2\) \(R=2\)",
     ):
         head_grid(torch.zeros(2, 1, 2, 2), row_labels=["only one"])
+
+
+def test_head_grid_wraps_eight_heads_into_two_rows_of_four():
+    fig, axes = head_grid(_weights(8, 3, 3), list("abc"), list("xyz"))
+    assert axes.shape == (1, 8)
+    rows = sorted({round(ax.get_position().y0, 3) for ax in axes[0]})
+    assert len(rows) == 2  # 2 x 4, not 1 x 8
+    assert fig.get_figwidth() <= 8.0
+    assert len(fig.axes) == 9  # 8 maps and one colour bar
+    assert [t.get_text() for t in axes[0, 4].get_yticklabels()] == list("abc")
+
+
+def test_use_style_sets_readable_labels():
+    from mhacourse.plot import use_style
+
+    use_style()
+    assert plt.rcParams["xtick.labelsize"] >= 10 and plt.rcParams["font.size"] >= 10
+    assert plt.rcParams["savefig.dpi"] >= 200
+
+
+def test_plain_log_ticks_never_writes_powers():
+    from mhacourse.plot import plain_log_ticks
+
+    fig, ax = plt.subplots()
+    ax.loglog([20, 90], [30, 80])  # less than a decade: minor labels like 6x10^1
+    plain_log_ticks(ax)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels(minor=True)]
+    labels += [t.get_text() for t in ax.get_xticklabels()]
+    assert not [t for t in labels if "times" in t or "^" in t], labels

@@ -1,17 +1,23 @@
 """The website, checked in a real browser (headless Debian Chromium driven by Selenium).
 
-`make test-browser` (part of `make test`) builds the site strictly, serves _build/html on
+`make test-browser` (part of `make test`) builds the site strictly, serves _build/html
+on
 127.0.0.1 and opens every page: no uncaught JavaScript error or console error, no failed
 request for a local resource and no request to any other host, every image loaded, no
-traceback in an output, math typeset by the site's own MathJax, the sidebar reaching every
+traceback in an output, math typeset by the site's own MathJax, the sidebar reaching
+every
 page, numbered chapters, internal links and anchors that resolve, the .ipynb download,
-search, folded solutions that open on click, and readable light and dark themes. A
-screenshot of each page's first screen (light and dark) is saved under _build/screenshots/.
+search, folded solutions that open on click, readable light and dark themes, axe-core
+(vendored by tools/vendor_axe.sh) with no serious or critical violation in either theme,
+meaningful alt text on every image, and no sideways scrolling at 390 px or 1280 px. A
+screenshot of each page's first screen and of every diagram (light and dark) is saved
+under _build/screenshots/.
 Set MHACOURSE_SITE to check a private build (<root>/_build/html) instead.
 """
 
 import json
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -33,10 +39,16 @@ CHAPTERS = [doc for doc, numbered in TOC if numbered]
 NOTEBOOK_PAGES = [
     doc for doc in DOCNAMES if site.source_of(ROOT, doc).suffix == ".ipynb"
 ]
-PAGES = DOCNAMES + ["genindex", "search"]
+PAGES = [*DOCNAMES, "genindex", "search"]
 TITLE = yaml.safe_load((ROOT / "_config.yml").read_text())["title"]
 SCREENSHOTS = SITE.parent / "screenshots"
 MIN_CONTRAST = 4.5  # WCAG AA for body text
+MODES = ("light", "dark")
+WIDTHS = (390, 1280)  # a phone and a desktop, in CSS px
+# Figures are made with mhacourse.plot.use_style(): labels of at least 10 pt, 13.9 px at
+# the figure's own width. Shown at no less than 72 % of it, they stay >= 10 px.
+MIN_FIGURE_SCALE = 10 / (10 * 100 / 72)
+STYLED_CHAPTERS = CHAPTERS[:4]  # chapters 1-4 use the course's figure style
 
 
 class Visits:
@@ -56,8 +68,13 @@ class Visits:
             report["server_errors"] = [
                 r for r in self.server.take_requests() if r[1] >= 400
             ]
+            report["axe"] = {mode: browser.axe(self.driver, mode) for mode in MODES}
+            self.driver.execute_script(
+                "document.documentElement.dataset.theme = 'light'"
+            )
             if doc in DOCNAMES:
                 self.screenshot(doc)
+                report["diagram_shots"] = self.diagrams(doc)
             self.reports[doc] = report
         return self.reports[doc]
 
@@ -72,6 +89,28 @@ class Visits:
                 str(SCREENSHOTS / f"{name}{'' if mode == 'light' else '.dark'}.png")
             )
         self.driver.execute_script("document.documentElement.dataset.theme = 'light'")
+
+    def diagrams(self, doc):
+        """Save every diagram of the page (alt text "Diagram ...") in both themes."""
+        saved = []
+        images = self.driver.find_elements(
+            "css selector", "article img[alt^='Diagram']"
+        )
+        for k, img in enumerate(images, start=1):
+            for mode in MODES:
+                self.driver.execute_script(
+                    "document.documentElement.dataset.theme = arguments[0]", mode
+                )
+                suffix = "" if mode == "light" else ".dark"
+                name = f"{doc.replace('/', '_')}.diagram{k}{suffix}.png"
+                # the figure's card: the image with its frame, as the reader sees it
+                card = self.driver.execute_script(
+                    "return arguments[0].closest('.cell_output') || arguments[0]", img
+                )
+                browser.element_screenshot(self.driver, card, SCREENSHOTS / name)
+                saved.append(name)
+        self.driver.execute_script("document.documentElement.dataset.theme = 'light'")
+        return saved
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +227,7 @@ def test_sidebar_reaches_every_page(visit, server, doc):
     }
     missing = {f"/{d}.html" for d in DOCNAMES[1:]} - reached
     assert not missing, f"pages the sidebar does not link to: {missing}"
-    # The first page is reached through the logo and book title at the top of the sidebar.
+    # The first page is reached through the logo and book title atop the sidebar.
     assert r["brand"]["text"] == TITLE
     assert urllib.parse.urlsplit(r["brand"]["href"]).path == f"/{DOCNAMES[0]}.html"
     assert TITLE in r["title"]
@@ -308,7 +347,9 @@ def test_solutions_are_folded_and_open_on_click(visit, driver, server):
                 "arguments[0].scrollIntoView({block: 'center'})", toggle
             )
             toggle.click()
-            wait_for(driver, lambda: any(el.is_displayed() for el in body), seconds=5)
+            wait_for(
+                driver, lambda b=body: any(el.is_displayed() for el in b), seconds=5
+            )
 
 
 def test_search_finds_multi_head(driver, server):
@@ -366,7 +407,7 @@ def test_sidebar_link_and_theme_button_work(driver, server):
 
 
 def test_repository_url_switches_on_the_buttons(tmp_path):
-    """Setting repository.url alone turns on the repository and Binder / Colab buttons."""
+    """Setting repository.url alone turns on the repository and Binder/Colab buttons."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     config["repository"]["url"] = "https://github.com/example-org/mhacourse"
     (tmp_path / "_config.yml").write_text(yaml.safe_dump(config))
@@ -374,7 +415,7 @@ def test_repository_url_switches_on_the_buttons(tmp_path):
         "format: jb-book\nroot: book/intro\nchapters:\n  - file: book/nb\n"
     )
     (tmp_path / "book").mkdir()
-    for sub in ("_static", "_ext"):
+    for sub in ("_static", "_ext", "_templates", "references.bib"):
         (tmp_path / "book" / sub).symlink_to(ROOT / "book" / sub)
     (tmp_path / "book" / "intro.md").write_text("# Intro\n\nText.\n")
     (tmp_path / "book" / "nb.ipynb").write_text(
@@ -418,3 +459,99 @@ def test_repository_url_switches_on_the_buttons(tmp_path):
     )
     assert 'href="https://github.com/example-org/mhacourse"' in page
     assert "btn-source-issues-button" in page
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("doc", PAGES)
+def test_axe_finds_no_serious_violation(visit, doc, mode):
+    bad = [v for v in visit(doc)["axe"][mode] if v["impact"] in ("serious", "critical")]
+    assert not bad, "\n".join(
+        f"{v['impact']} {v['id']} ({v['count']}x): {v['help']}; {v['nodes']}"
+        for v in bad
+    )
+
+
+def _meaningful_alt(alt, src):
+    """Alt text that says something: words, not a file name or a hash."""
+    if not alt or len(alt.split()) < 3:
+        return False
+    name = urllib.parse.unquote(src.rsplit("/", 1)[-1])
+    return alt.strip() != name and not re.search(
+        r"\.(png|svg|jpe?g|gif|webp)$|^[0-9a-f]{16,}", alt.strip(), re.I
+    )
+
+
+@pytest.mark.parametrize("doc", PAGES)
+def test_every_image_has_meaningful_alt_text(visit, doc):
+    bad = [
+        (img["src"].rsplit("/", 1)[-1], img["alt"])
+        for img in visit(doc)["images"]
+        if img["inArticle"] and not _meaningful_alt(img["alt"], img["src"])
+    ]
+    assert not bad, f"{len(bad)} image(s) without meaningful alt text: {bad}"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_page_scrolls_sideways(driver, server, width):
+    wide = {}
+    browser.emulate_width(driver, width)
+    try:
+        for doc in PAGES:
+            open_page(driver, server, doc)
+            r = browser.overflow(driver)
+            if r["scrolled"] > 0 or r["scrollWidth"] > r["clientWidth"]:
+                wide[doc] = r
+    finally:
+        browser.emulate_width(driver, None)
+    assert not wide, f"pages that scroll sideways at {width} px: {wide}"
+
+
+def test_screenshots_of_every_diagram(visit):
+    shots = []
+    for doc in DOCNAMES:
+        r = visit(doc)
+        diagrams = [img for img in r["images"] if img["diagram"]]
+        assert len(r["diagram_shots"]) == 2 * len(diagrams), doc
+        shots += r["diagram_shots"]
+    assert len(shots) >= 2 * 4, shots  # chapters 1, 3 and 4 have at least 4 diagrams
+    for name in shots:
+        png = (SCREENSHOTS / name).read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000, name
+
+
+def test_theme_buttons_are_overridden():
+    """book/_templates: accessible names for the search and colour buttons."""
+    for doc in PAGES:
+        page = (SITE / f"{doc}.html").read_text()
+        theme = re.findall(
+            r"<button[^>]*theme-switch-button[^>]*>(.*?)</button>", page, re.S
+        )
+        search = re.findall(r"<button[^>]*search-button-field[^>]*>", page)
+        assert theme and search, doc
+        assert all('data-mhacourse-override="theme"' in page for _ in theme)
+        assert not [b for b in theme if "title=" in b], f"{doc}: icons with titles"
+        assert all(
+            "aria-label" not in b and "data-mhacourse-override" in b for b in search
+        ), doc
+
+
+def test_landing_page_links_to_every_chapter(visit):
+    article = {
+        urllib.parse.urlsplit(a["href"]).path
+        for a in visit(DOCNAMES[0])["article_links"]
+    }
+    missing = {f"/{doc}.html" for doc in CHAPTERS} - article
+    assert not missing, f"chapters the landing page's map does not link to: {missing}"
+
+
+@pytest.mark.parametrize("doc", STYLED_CHAPTERS)
+def test_figure_labels_stay_readable_on_a_desktop(visit, doc):
+    """At 1280 px no figure is shrunk so far that a 10 pt label falls under 10 px."""
+    small = [
+        (img["src"].rsplit("/", 1)[-1], img["shownWidth"], img["cssWidth"])
+        for img in visit(doc)["images"]
+        if img["inArticle"]
+        and img["cssWidth"]
+        and img["shownWidth"] / img["cssWidth"] < MIN_FIGURE_SCALE
+    ]
+    assert not small, f"figures shrunk below {MIN_FIGURE_SCALE:.2f}x: {small}"

@@ -1,4 +1,4 @@
-"""Site switches for the mhacourse book (a local Sphinx extension loaded from _config.yml).
+"""Site switches for the mhacourse book (a local Sphinx extension, see _config.yml).
 
 1. One switch for the repository: setting ``repository.url`` in _config.yml turns on the
    repository, issues and edit-this-page buttons and the Binder / Colab launch buttons.
@@ -7,14 +7,22 @@
 2. MathJax is served from the site itself (tools/vendor_mathjax.sh puts it in
    book/_static/mathjax); a build without it warns, so ``-W`` builds fail loudly instead
    of shipping pages whose math never typesets.
+3. The bibliography's entries get the ARIA role ``listitem``: docutils marks them
+   ``doc-biblioentry`` inside a ``role="list"``, which axe reports as a list without
+   items (aria-required-children, critical).
 """
+
 from pathlib import Path
 
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
 
-REPOSITORY_BUTTONS = ("use_repository_button", "use_issues_button", "use_edit_page_button")
+REPOSITORY_BUTTONS = (
+    "use_repository_button",
+    "use_issues_button",
+    "use_edit_page_button",
+)
 
 
 def _repository_switch(app, config):
@@ -41,10 +49,19 @@ def _check_mathjax(app):
             return
     logger.warning(
         "MathJax is not vendored: %s is missing from html_static_path; run "
-        "`bash tools/vendor_mathjax.sh` (make book / make test do it)", path)
+        "`bash tools/vendor_mathjax.sh` (make book / make test do it)",
+        path,
+    )
+
+
+def _bibliography_roles(app, pagename, templatename, context, doctree):
+    body = context.get("body")
+    if body and 'role="doc-biblioentry"' in body:
+        context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
 
 
 def setup(app):
+    app.connect("html-page-context", _bibliography_roles)
     app.connect("config-inited", _repository_switch)
     app.connect("builder-inited", _check_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,1 +1,1 @@
-"""Helpers for tests/test_website.py: serve the built site and drive headless Chromium."""
+"""Helpers for tests/test_website.py: serve the built site, drive headless Chromium."""

@@ -28,19 +28,7 @@ FLAGS = [
 ]
 PROBE_JS = (pathlib.Path(__file__).with_name("probe.js")).read_text()
 # Installed before any page script runs, so errors thrown during loading are caught too.
-ERROR_HOOK = """
-window.__mhacourseErrors = [];
-window.addEventListener("error", e => {
-  const t = e.target;
-  if (t && t !== window && (t.src || t.href))
-    window.__mhacourseErrors.push("failed to load " + (t.src || t.href));
-  else
-    window.__mhacourseErrors.push(String(e.message) + " at " + e.filename + ":" + e.lineno);
-}, true);
-window.addEventListener("unhandledrejection", e => {
-  window.__mhacourseErrors.push("unhandled rejection: " + String(e.reason && (e.reason.stack || e.reason)));
-});
-"""
+ERROR_HOOK = (pathlib.Path(__file__).with_name("error_hook.js")).read_text()
 
 
 def missing():
@@ -49,7 +37,8 @@ def missing():
     if absent:
         return (
             f"Chromium is not installed ({', '.join(absent)} missing): run "
-            "`bash tools/ensure_chromium.sh` as root, or `apt-get install chromium chromium-driver`"
+            "`bash tools/ensure_chromium.sh` as root, or "
+            "`apt-get install chromium chromium-driver`"
         )
     return None
 
@@ -61,7 +50,7 @@ def start(user_data_dir):
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in FLAGS + [f"--user-data-dir={user_data_dir}"]:
+    for flag in [*FLAGS, f"--user-data-dir={user_data_dir}"]:
         options.add_argument(flag)
     options.set_capability(
         "goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"}
@@ -70,7 +59,7 @@ def start(user_data_dir):
         service=Service(executable_path=str(CHROMEDRIVER)), options=options
     )
     driver.set_page_load_timeout(60)
-    driver.set_script_timeout(60)
+    driver.set_script_timeout(180)  # axe on a long chapter, on a busy machine
     driver.execute_cdp_cmd(
         "Page.addScriptToEvaluateOnNewDocument", {"source": ERROR_HOOK}
     )
@@ -78,7 +67,7 @@ def start(user_data_dir):
 
 
 def network(perf_entries, origin):
-    """(requests to other hosts, failed requests) read from Chromium's performance log."""
+    """(requests to other hosts, failed requests), from Chromium's performance log."""
     urls, status, failed = {}, {}, {}
     for entry in perf_entries:
         msg = json.loads(entry["message"])["message"]
@@ -107,7 +96,7 @@ def network(perf_entries, origin):
 
 
 def visit(driver, url, origin):
-    """Load a page, wait for math and images, and return the probe's report plus the logs."""
+    """Load a page, wait for math and images; return the probe's report and the logs."""
     driver.get_log("browser")
     driver.get_log("performance")
     driver.get(url)
@@ -121,3 +110,68 @@ def visit(driver, url, origin):
         driver.get_log("performance"), origin
     )
     return report
+
+
+AXE_DIR = pathlib.Path(__file__).with_name("axe")
+VENDOR_AXE = pathlib.Path(__file__).resolve().parents[2] / "tools" / "vendor_axe.sh"
+# Runs axe-core on the page in one theme, with transitions off so colours are final.
+AXE_RUN = (pathlib.Path(__file__).with_name("axe_run.js")).read_text()
+# How far the page scrolls sideways, and the elements that stick out to the right.
+OVERFLOW = (pathlib.Path(__file__).with_name("overflow.js")).read_text()
+
+
+def axe_source():
+    """axe-core's source, vendored by tools/vendor_axe.sh (run here when missing)."""
+    js = AXE_DIR / "axe.min.js"
+    if not js.is_file():
+        import subprocess
+
+        subprocess.run(["bash", str(VENDOR_AXE)], check=True)
+    return js.read_text()
+
+
+def axe(driver, mode):
+    """axe-core's violations on the open page in the given theme ("light" or "dark")."""
+    if not driver.execute_script("return !!window.axe"):
+        driver.execute_script(axe_source())
+    return driver.execute_async_script(AXE_RUN, mode)
+
+
+def emulate_width(driver, width):
+    """Lay pages out as on a screen ``width`` CSS px wide (None: back to the window)."""
+    if width is None:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    else:
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {
+                "width": width,
+                "height": 844,
+                "deviceScaleFactor": 1,
+                "mobile": width < 600,
+            },
+        )
+
+
+def overflow(driver):
+    """How the open page behaves sideways: scroll width, client width, scroll offset."""
+    return driver.execute_async_script(OVERFLOW)
+
+
+def element_screenshot(driver, element, path):
+    """Save a PNG of one element, whole even when it is taller than the window."""
+    height = driver.execute_script(
+        "return Math.ceil(arguments[0].getBoundingClientRect().height)", element
+    )
+    width = driver.execute_script("return window.innerWidth")
+    # A window tall enough for the whole element, then Chromium's element screenshot.
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": max(900, height + 120), "deviceScaleFactor": 1,
+         "mobile": False},
+    )  # fmt: skip
+    try:
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        element.screenshot(str(path))
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

@@ -59,7 +59,8 @@ const CONTRAST_GROUPS = {
 function contrasts() {
   const worst = {};
   for (const [group, sel] of Object.entries(CONTRAST_GROUPS)) {
-    for (const el of Array.from(document.querySelectorAll(sel)).slice(0, 400)) {
+    // Every element, not a sample: the exercise boxes at the end of a chapter count too.
+    for (const el of document.querySelectorAll(sel)) {
       if (!visible(el) || !text(el)) continue;
       const ratio = contrast(el);
       if (!(group in worst) || ratio < worst[group].ratio)
@@ -121,6 +122,11 @@ Promise.all([waitForMathJax(), waitForImages()]).then(([mathjax]) => {
     uncaught: window.__mhacourseErrors || [],
     images: Array.from(document.images).map(img => ({
       src: img.currentSrc || img.src, complete: img.complete, naturalWidth: img.naturalWidth,
+      alt: img.getAttribute("alt"), diagram: /^Diagram\b/.test(img.getAttribute("alt") || ""),
+      // CSS px it is drawn at, and its intended width (myst-nb gives a retina PNG
+      // style="width: <half its pixels>px")
+      shownWidth: img.clientWidth,
+      cssWidth: parseFloat(img.style.width) || Number(img.getAttribute("width")) || img.naturalWidth,
       inArticle: !!img.closest("article")})),
     mathjax: mathjax,
     math: {
@@ -134,6 +140,7 @@ Promise.all([waitForMathJax(), waitForImages()]).then(([mathjax]) => {
     links: links(document),
     ids: Array.from(document.querySelectorAll("[id]")).map(el => el.id)
       .concat(Array.from(document.querySelectorAll("a[name]")).map(a => a.name)),
+    article_links: links(document.querySelector("article")),
     sidebar: links(document.querySelector(".bd-sidebar-primary nav.bd-links, .bd-sidebar-primary nav")),
     brand: brand ? {href: brand.href, text: text(brand)} : null,
     favicon: (document.querySelector('link[rel~="icon"]') || {}).href || null,

@@ -1,4 +1,4 @@
-"""The built website: where it is, which pages the toc promises, and a local server for it."""
+"""The built website: where it is, the pages the toc promises, a local server for it."""
 
 import functools
 import html
@@ -13,25 +13,25 @@ import threading
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-# Pages every Sphinx HTML build adds beside the toc's: the redirect, the index and search.
+# Pages every Sphinx HTML build adds beside the toc's: the redirect, index and search.
 EXTRA_PAGES = ("index", "genindex", "search")
 
 
 def site_dir():
-    """The built HTML: $MHACOURSE_SITE if set (for a private build), else _build/html."""
+    """The built HTML: $MHACOURSE_SITE if set (a private build), else _build/html."""
     return pathlib.Path(
         os.environ.get("MHACOURSE_SITE", ROOT / "_build" / "html")
     ).resolve()
 
 
 def book_root(site):
-    """The book's source folder: the one the site was built from when it is <root>/_build/html."""
+    """The book's source folder: the site's own when the site is <root>/_build/html."""
     root = site.parents[1]
     return root if (root / "_toc.yml").is_file() else ROOT
 
 
 def build_site(root, site):
-    """Build the site strictly, the way `make build-strict` does, when it is not built yet."""
+    """Build the site strictly, as `make build-strict` does, unless it is built."""
     if (site / "index.html").is_file():
         return
     if site != (root / "_build" / "html").resolve():
@@ -43,7 +43,7 @@ def build_site(root, site):
 
 
 def toc_pages(root):
-    """[(docname, numbered)] for every file in _toc.yml, the root first, in reading order."""
+    """[(docname, numbered)] for every file in _toc.yml, root first, reading order."""
     toc = yaml.safe_load((root / "_toc.yml").read_text())
     pages = [(toc["root"], False)]
 
@@ -74,7 +74,7 @@ def source_of(root, docname):
 
 
 def built_pages(site):
-    """Docnames of every HTML page in the build (not the theme's templates under _static)."""
+    """Docnames of every HTML page built (not the theme's templates under _static)."""
     skip = {"_static", "_sources", "_images", "jupyter_execute"}
     return sorted(
         str(p.relative_to(site).with_suffix(""))
@@ -84,7 +84,7 @@ def built_pages(site):
 
 
 def ids_in(page):
-    """Every id (and <a name>) in an HTML file, for anchors on pages the browser did not open."""
+    """Every id (and <a name>) in an HTML file: anchors on pages the browser skipped."""
     text = page.read_text(errors="replace")
     return [html.unescape(m) for m in re.findall(r'\s(?:id|name)="([^"]*)"', text)]
 
@@ -100,7 +100,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 
 class SiteServer:
-    """Serves a folder on 127.0.0.1 (a free port) from a thread; remembers every request."""
+    """Serves a folder on 127.0.0.1 (a free port) from a thread; keeps every request."""
 
     def __init__(self, folder):
         handler = functools.partial(_Handler, directory=str(folder))
