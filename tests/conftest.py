@@ -142,5 +142,8 @@ def _reference(q, k, v, mask=None, scale=None, is_causal=False):
 
 @pytest.fixture(scope="session")
 def reference():
-    """``reference(q, k, v, mask=None, scale=None, is_causal=False) -> (out, weights)`` from PyTorch."""
+    """PyTorch: ``reference(q, k, v, mask, scale, is_causal) -> (out, weights)``.
+
+    ``mask``, ``scale`` and ``is_causal`` are optional (None, None, False).
+    """
     return _reference
