@@ -9,13 +9,21 @@ SANITIZE := book/nbval_sanitize.cfg
 MATHJAX := book/_static/mathjax/.version
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv book test test-py test-nb build-strict test-browser execute lab bench clean
+PORT ?= 8000
+# Root (as in containers) must say so, or JupyterLab refuses to start.
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: help venv book serve test lint test-py test-nb test-exercises build-strict \
+	test-browser test-bundle bundle execute lab bench clean
 
 help:
 	@echo "make book     create .venv, install everything, build the website into _build/html"
-	@echo "make test     unit tests + doctests, notebooks under strict nbval, strict website build,"
-	@echo "              then every page checked in headless Chromium (make test-browser)"
+	@echo "make serve    serve the built website on http://localhost:$(PORT)/"
+	@echo "make test     ruff, unit tests + doctests, exercise cells up to date, notebooks"
+	@echo "              under strict nbval on 2 CPU capabilities x 1 and 2 threads, strict"
+	@echo "              website build, every page in headless Chromium, course bundle"
 	@echo "make lab      open the chapter notebooks in JupyterLab"
+	@echo "make bundle   the course download (notebooks, wheel, pins) into _build/bundle"
 	@echo "make execute  re-execute every notebook in place (after changing mhacourse)"
 	@echo "make bench    python -m mhacourse.bench"
 
@@ -33,16 +41,41 @@ $(MATHJAX): tools/vendor_mathjax.sh
 
 book: $(STAMP) $(MATHJAX)
 	$(BIN)/jupyter-book build . --keep-going
-	@echo "Open the course: file://$(CURDIR)/_build/html/index.html"
+	@echo "Serve the course with 'make serve', then open http://localhost:$(PORT)/"
 
-test: test-py test-nb build-strict test-browser
+# Search needs the site served over http (a file:// page loses its snippets).
+serve:
+	@test -f _build/html/index.html || { echo "no site yet: run make book"; exit 1; }
+	@echo "Serving the course on http://localhost:$(PORT)/ (Ctrl-C stops it)"
+	$(PYTHON) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+test: lint test-py test-exercises test-nb build-strict test-browser test-bundle
+
+LINTED := mhacourse tests tools book
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 test-py: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules -m "not browser" mhacourse tests
 
+test-exercises: $(STAMP)
+	$(BIN)/python tools/insert_exercises.py --check
+
+# Strict nbval under ATEN_CPU_CAPABILITY=default and this CPU's best one, each with
+# OMP_NUM_THREADS=1 and 2: the printed numbers must not depend on the machine.
 test-nb: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider --nbval --nbval-sanitize-with $(SANITIZE) \
-		--nbval-current-env $(NOTEBOOKS)
+	$(BIN)/python tools/nb_matrix.py $(NOTEBOOKS)
+
+# The download the site offers on its landing page (book/_ext/mhacourse_bundle.py puts
+# it next to index.html); make bundle builds it alone.
+bundle: $(STAMP)
+	$(BIN)/python tools/make_bundle.py _build/bundle
+
+# The site's zip, installed offline into a fresh venv (pip download fills .whl/ first,
+# kept between runs), then chapter 1 run to the end.
+test-bundle: build-strict
+	$(BIN)/python tools/try_bundle.py _build/html/mhacourse-course.zip --wheelhouse .whl
 
 # From scratch, so no page left over from an earlier build is checked (or shipped).
 build-strict: $(STAMP) $(MATHJAX)
@@ -60,7 +93,7 @@ execute: $(STAMP)
 		--ExecutePreprocessor.timeout=600 $(NOTEBOOKS)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab book/
+	$(BIN)/jupyter lab $(LAB_ROOT) book/
 
 bench: $(STAMP)
 	$(BIN)/python -m mhacourse.bench

@@ -29,7 +29,8 @@ def check_qkv(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
             raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
         if t.dim() < 2:
             raise ValueError(
-                f"{name} must have at least 2 dims (..., length, dim), got shape {_shape(t)}"
+                f"{name} must have at least 2 dims (..., length, dim), got shape "
+                f"{_shape(t)}"
             )
         if not t.is_floating_point():
             raise TypeError(
@@ -37,7 +38,8 @@ def check_qkv(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
             )
     if not (q.device == k.device == v.device):
         raise ValueError(
-            f"q, k and v must be on one device, got q on {q.device}, k on {k.device}, v on {v.device}"
+            f"q, k and v must be on one device, got q on {q.device}, k on {k.device}, "
+            f"v on {v.device}"
         )
     if not (q.dtype == k.dtype == v.dtype):
         raise TypeError(
@@ -45,17 +47,20 @@ def check_qkv(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
         )
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(
-            f"q and k must have the same head dim E: q has shape {_shape(q)} (E={q.shape[-1]}), "
+            "q and k must have the same head dim E: q has shape "
+            f"{_shape(q)} (E={q.shape[-1]}), "
             f"k has shape {_shape(k)} (E={k.shape[-1]})"
         )
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(
-            f"k and v must have the same length S: k has shape {_shape(k)} (S={k.shape[-2]}), "
+            "k and v must have the same length S: k has shape "
+            f"{_shape(k)} (S={k.shape[-2]}), "
             f"v has shape {_shape(v)} (S={v.shape[-2]})"
         )
     if not (q.shape[:-2] == k.shape[:-2] == v.shape[:-2]):
         raise ValueError(
-            f"q, k and v must have the same leading batch dims, got q {_shape(q)}, k {_shape(k)}, v {_shape(v)}"
+            "q, k and v must have the same leading batch dims, got "
+            f"q {_shape(q)}, k {_shape(k)}, v {_shape(v)}"
         )
 
 
@@ -81,7 +86,8 @@ def check_mask(
         )
     if mask.dtype != torch.bool:
         raise TypeError(
-            f"mask must have dtype torch.bool (True = may attend), got {mask.dtype} with shape {_shape(mask)}; "
+            "mask must have dtype torch.bool (True = may attend), got "
+            f"{mask.dtype} with shape {_shape(mask)}; "
             "for an additive float mask, convert with mask == 0"
         )
     if mask.device != device:
@@ -94,7 +100,8 @@ def check_mask(
             ok = False
     if not ok:
         raise ValueError(
-            f"mask with shape {_shape(mask)} cannot broadcast to the scores' shape {what} = {tuple(target)}"
+            f"mask with shape {_shape(mask)} cannot broadcast to the scores' shape "
+            f"{what} = {tuple(target)}"
         )
 
 

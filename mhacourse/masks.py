@@ -48,7 +48,8 @@ def padding_mask(lengths, S: int) -> torch.Tensor:
     lengths = torch.as_tensor(lengths)
     if lengths.dim() != 1 or lengths.is_floating_point():
         raise ValueError(
-            f"lengths must be a 1-D integer sequence (B,), got shape {tuple(lengths.shape)} dtype {lengths.dtype}"
+            "lengths must be a 1-D integer sequence (B,), got shape "
+            f"{tuple(lengths.shape)} dtype {lengths.dtype}"
         )
     if len(lengths) and (lengths.min() < 0 or lengths.max() > S):
         raise ValueError(f"lengths must lie in [0, S={S}], got {lengths.tolist()}")
@@ -57,22 +58,27 @@ def padding_mask(lengths, S: int) -> torch.Tensor:
 
 
 def to_torch_attn_mask(mask: torch.Tensor) -> torch.Tensor:
-    """Our (L, S) or (B*H, L, S) "may attend" mask -> ``nn.MultiheadAttention``'s bool ``attn_mask`` (True = blocked).
+    """Our (L, S) or (B*H, L, S) "may attend" mask -> PyTorch's (True = blocked).
+
+    The result is the bool ``attn_mask`` of ``nn.MultiheadAttention``. The mask
+    must be bool: ``~`` on a 0/1 integer mask flips bits (254/255), not polarity.
 
     >>> to_torch_attn_mask(causal_mask(2)).int()
     tensor([[0, 1],
             [0, 0]], dtype=torch.int32)
     """
+    _require_bool(mask, "mask")
     return ~mask
 
 
 def to_torch_key_padding_mask(mask: torch.Tensor) -> torch.Tensor:
-    """Our (B, 1, 1, S) padding mask -> ``key_padding_mask`` of shape (B, S), True = padding.
+    """Our (B, 1, 1, S) padding mask -> ``key_padding_mask`` (B, S), True = padding.
 
     >>> to_torch_key_padding_mask(padding_mask([1, 2], 2)).int()
     tensor([[0, 1],
             [0, 0]], dtype=torch.int32)
     """
+    _require_bool(mask, "mask")
     if mask.dim() != 4 or mask.shape[1] != 1 or mask.shape[2] != 1:
         raise ValueError(
             f"expected a padding mask of shape (B, 1, 1, S), got {tuple(mask.shape)}"
@@ -105,8 +111,9 @@ def from_torch_masks(
         if allowed.dim() == 3:
             if num_heads is None or num_heads < 1 or allowed.shape[0] % num_heads:
                 raise ValueError(
-                    f"a 3-D attn_mask has shape (B*H, L, S) = {tuple(allowed.shape)}: pass num_heads "
-                    f"H that divides {allowed.shape[0]}, got num_heads={num_heads}"
+                    "a 3-D attn_mask has shape (B*H, L, S) = "
+                    f"{tuple(allowed.shape)}: pass num_heads H that divides "
+                    f"{allowed.shape[0]}, got num_heads={num_heads}"
                 )
             allowed = allowed.unflatten(0, (-1, num_heads))  # (B, H, L, S)
         mask = allowed
@@ -118,21 +125,36 @@ def from_torch_masks(
     return mask
 
 
+def _require_bool(mask: torch.Tensor, name: str) -> None:
+    """Refuse a non-bool mask, whose ``~`` would not flip its polarity."""
+    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
+        what = getattr(mask, "dtype", type(mask).__name__)
+        shape = tuple(getattr(mask, "shape", ()))
+        raise TypeError(
+            f"{name} must be a bool tensor (True = may attend), got {what} with "
+            f"shape {shape}; convert a 0/1 mask with .bool()"
+        )
+
+
 def _allowed(mask: torch.Tensor, name: str) -> torch.Tensor:
-    """A PyTorch-style mask (bool True = blocked, or float 0 / -inf) -> ours (True = may attend)."""
+    """A PyTorch-style mask (bool True = blocked, or float 0 / -inf) -> ours.
+
+    Ours is a bool mask, True = may attend.
+    """
     if mask.dtype == torch.bool:
         return ~mask
     if (
         not mask.is_floating_point()
     ):  # ~ on an integer mask flips bits (~1 == -2), not polarity
         raise TypeError(
-            f"{name} must be bool (True = blocked) or float (0 / -inf), got dtype {mask.dtype} "
-            f"with shape {tuple(mask.shape)}; convert a 0/1 mask with .bool()"
+            f"{name} must be bool (True = blocked) or float (0 / -inf), got dtype "
+            f"{mask.dtype} with shape {tuple(mask.shape)}; convert a 0/1 mask with "
+            ".bool()"
         )
     allowed = mask != float("-inf")
     if (mask[allowed] != 0).any():  # a bias such as ALiBi: no bool mask can carry it
         raise ValueError(
-            f"a float {name} of shape {tuple(mask.shape)} may only hold 0 (attend) and -inf (blocked); "
-            "other additive values cannot become a bool mask"
+            f"a float {name} of shape {tuple(mask.shape)} may only hold 0 (attend) "
+            "and -inf (blocked); other additive values cannot become a bool mask"
         )
     return allowed

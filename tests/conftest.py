@@ -37,6 +37,27 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "mhacourse"))
 
 
+def _on_ci() -> bool:
+    """True under CI=true (or 1/yes), as CI services set it."""
+    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI, a browser test that skips (no Chromium, say) fails instead.
+
+    On a learner's machine a missing browser is a fair reason to skip; on CI it
+    would silently drop every website check.
+    """
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and "browser" in item.keywords and _on_ci():
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else ""
+        reason = reason.removeprefix("Skipped: ")
+        report.outcome = "failed"
+        report.longrepr = f"CI is set, so a browser test may not skip: {reason}"
+
+
 def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason="needs a CUDA GPU")
     for item in items:
@@ -142,5 +163,8 @@ def _reference(q, k, v, mask=None, scale=None, is_causal=False):
 
 @pytest.fixture(scope="session")
 def reference():
-    """``reference(q, k, v, mask=None, scale=None, is_causal=False) -> (out, weights)`` from PyTorch."""
+    """PyTorch: ``reference(q, k, v, mask, scale, is_causal) -> (out, weights)``.
+
+    ``mask``, ``scale`` and ``is_causal`` are optional (None, None, False).
+    """
     return _reference

@@ -1,4 +1,7 @@
-"""Seeded random inputs shared by the kernel tests (drawn on the CPU, then moved, so every device sees the same numbers)."""
+"""Seeded random inputs shared by the kernel tests.
+
+They are drawn on the CPU, then moved, so every device sees the same numbers.
+"""
 
 import torch
 

@@ -1,4 +1,4 @@
-"""get_device picks the best accelerator; seed makes random, NumPy and torch repeatable."""
+"""get_device picks the best accelerator; seed makes random, NumPy, torch repeatable."""
 
 import random
 
@@ -64,7 +64,7 @@ def test_seed_is_reproducible(device):
     assert _draw(device) == first
     mhacourse.seed(124)
     other = _draw(device)
-    assert all(a != b for a, b in zip(other, first)), (
+    assert all(a != b for a, b in zip(other, first, strict=True)), (
         "another seed should change every generator"
     )
 

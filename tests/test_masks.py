@@ -43,7 +43,7 @@ def test_causal_mask_is_aligned_like_is_causal(device, L, S):
         atol=1e-12,
         rtol=0,
     )
-    # Bottom-right alignment, the other common convention, gives a different answer when L != S.
+    # Bottom-right alignment, the other common convention, differs when L != S.
     if L != S:
         bottom_right = torch.ones(L, S, dtype=torch.bool, device=device).tril(
             diagonal=S - L
@@ -182,7 +182,9 @@ def test_from_torch_masks_needs_a_dividing_num_heads_for_3d(num_heads):
 
 @pytest.mark.parametrize("dtype", [torch.uint8, torch.int64])
 def test_from_torch_masks_rejects_integer_masks(dtype):
-    """~ on an integer 0/1 mask gives 255/254 or -1/-2, all truthy: refuse it instead of blocking nothing."""
+    """~ on an integer 0/1 mask gives 255/254 or -1/-2, all truthy.
+
+    Refuse it instead of blocking nothing."""
     with pytest.raises(
         TypeError,
         match=rf"key_padding_mask must be bool.*got dtype {dtype} with shape \(1, 2\)",
@@ -190,3 +192,13 @@ def test_from_torch_masks_rejects_integer_masks(dtype):
         from_torch_masks(key_padding_mask=torch.tensor([[0, 1]], dtype=dtype))
     with pytest.raises(TypeError, match=r"attn_mask must be bool"):
         from_torch_masks(attn_mask=torch.zeros(2, 2, dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.int64, torch.float32])
+def test_to_torch_converters_refuse_non_bool_masks(dtype):
+    """~ on a uint8 0/1 mask gives 255/254, all truthy: it must not pass as flipped."""
+    ours = torch.ones(2, 1, 1, 3, dtype=dtype)
+    with pytest.raises(TypeError, match=rf"mask must be a bool tensor.*{dtype}"):
+        to_torch_attn_mask(ours[:, 0])
+    with pytest.raises(TypeError, match=r"shape \(2, 1, 1, 3\); convert.*\.bool\(\)"):
+        to_torch_key_padding_mask(ours)

@@ -11,32 +11,33 @@ NOTEBOOKS = sorted(
 )
 
 
+def code_cells(path):
+    """(index, cell) for every code cell of the notebook at `path`."""
+    cells = json.loads(path.read_text())["cells"]
+    return [(i, c) for i, c in enumerate(cells) if c["cell_type"] == "code"]
+
+
 def test_there_are_notebooks():
     assert len(NOTEBOOKS) >= 7, [p.name for p in NOTEBOOKS]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_code_cell_is_executed(path):
-    cells = json.loads(path.read_text())["cells"]
     unexecuted = [
         i
-        for i, c in enumerate(cells)
-        if c["cell_type"] == "code"
-        and "".join(c["source"]).strip()
-        and c.get("execution_count") is None
+        for i, c in code_cells(path)
+        if "".join(c["source"]).strip() and c.get("execution_count") is None
     ]
     assert not unexecuted, (
-        f"{path.name}: code cells {unexecuted} are stored unexecuted; run `make execute`"
+        f"{path.name}: code cells {unexecuted} are stored unexecuted: `make execute`"
     )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_stored_errors(path):
-    cells = json.loads(path.read_text())["cells"]
     errors = [
         i
-        for i, c in enumerate(cells)
-        if c["cell_type"] == "code"
+        for i, c in code_cells(path)
         for o in c.get("outputs", [])
         if o.get("output_type") == "error"
     ]

@@ -1,4 +1,4 @@
-"""Every idea in the seed material (../shared/seeds) is covered by a named section of the book.
+"""Every idea of the seed material (../shared/seeds) is covered by a book section.
 
 Each row maps one seed idea to the chapter notebook and the heading of the
 section that teaches it, plus a few phrases that section must contain. The
@@ -18,7 +18,8 @@ BOOK = pathlib.Path(__file__).resolve().parents[1] / "book"
 IDEAS = [
     (
         "000",
-        "attention focuses on parts of the input, like human attention to a scene or text",
+        "attention focuses on parts of the input, like human attention to a scene or "
+        "text",
         "01_soft_lookup",
         "Like human attention",
         ["attention", "scene"],
@@ -102,7 +103,8 @@ IDEAS = [
     ),
     (
         "003",
-        "the output Z is a new representation of X; one-hot, word2vec, ELMo; layers move points in space",
+        "the output Z is a new representation of X; one-hot, word2vec, ELMo; layers "
+        "move points in space",
         "03_self_attention",
         "The output is a new representation of each token",
         ["new representation", "word2vec", "ELMo", r"\sigma(Wx + b)"],
@@ -151,7 +153,8 @@ IDEAS = [
     ),
     (
         "002",
-        "merge the heads by reshaping; per-head scores as one matrix operation, not a loop",
+        "merge the heads by reshaping; per-head scores as one matrix operation, not a "
+        "loop",
         "04_multi_head",
         "A loop over heads, or one reshape",
         ["loop", "reshape"],
@@ -214,7 +217,8 @@ IDEAS = [
     ),
     (
         "001",
-        "heads may capture people, activity, rhyme; homonyms; syntactic ambiguity; syntax vs semantics",
+        "heads may capture people, activity, rhyme; homonyms; syntactic ambiguity; "
+        "syntax vs semantics",
         "05_why_several_heads",
         "What do heads capture in real models?",
         ["people", "activity", "rhym", "homonym", "syntactic ambiguity", "semantic"],
@@ -265,7 +269,7 @@ IDEAS = [
 
 
 def _sections(name):
-    """{heading: text of that section, up to the next heading of the same or higher level}."""
+    """{heading: its section text, up to the next heading of same or higher level}."""
     nb = nbformat.read(BOOK / f"{name}.ipynb", as_version=4)
     lines = [line for cell in nb.cells for line in cell.source.splitlines()]
     heads = [
@@ -302,5 +306,6 @@ def test_seed_idea_is_covered(seed, idea, notebook, heading, phrases):
     text = sections[heading].lower()
     missing = [p for p in phrases if p.lower() not in text]
     assert not missing, (
-        f"seed {seed} idea {idea!r}: {notebook} / {heading!r} no longer mentions {missing}"
+        f"seed {seed} idea {idea!r}: {notebook} / {heading!r} no longer mentions "
+        f"{missing}"
     )

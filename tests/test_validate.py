@@ -44,17 +44,20 @@ def test_good_input_passes(device):
         (
             ((2, 3, 4), (2, 5, 3), (2, 5, 6)),
             ValueError,
-            "q and k must have the same head dim E: q has shape (2, 3, 4) (E=4), k has shape (2, 5, 3) (E=3)",
+            "q and k must have the same head dim E: q has shape (2, 3, 4) (E=4), "
+            "k has shape (2, 5, 3) (E=3)",
         ),
         (
             ((2, 3, 4), (2, 5, 4), (2, 6, 6)),
             ValueError,
-            "k and v must have the same length S: k has shape (2, 5, 4) (S=5), v has shape (2, 6, 6) (S=6)",
+            "k and v must have the same length S: k has shape (2, 5, 4) (S=5), "
+            "v has shape (2, 6, 6) (S=6)",
         ),
         (
             ((2, 3, 4), (1, 5, 4), (1, 5, 6)),
             ValueError,
-            "q, k and v must have the same leading batch dims, got q (2, 3, 4), k (1, 5, 4), v (1, 5, 6)",
+            "q, k and v must have the same leading batch dims, got q (2, 3, 4), "
+            "k (1, 5, 4), v (1, 5, 6)",
         ),
         (
             ((4,), (5, 4), (5, 6)),
@@ -72,16 +75,16 @@ def test_shape_mismatches(device, attend, shapes, error, message):
 
 def test_dtype_problems(attend):
     with pytest.raises(
-        TypeError, match="k must be a floating-point tensor, got dtype torch.int64"
+        TypeError, match=r"k must be a floating-point tensor, got dtype torch\.int64"
     ):
         attend(_t(3, 4), torch.zeros(5, 4, dtype=torch.long), _t(5, 6))
     with pytest.raises(
         TypeError,
-        match="q, k and v must share a dtype, got q torch.float32, k torch.float32, "
+        match=r"q, k and v must share a dtype, got q torch\.float32, k torch\.float32, "
         "v torch.float64",
     ):
         attend(_t(3, 4), _t(5, 4), _t(5, 6, dtype=torch.float64))
-    with pytest.raises(TypeError, match="v must be a torch.Tensor, got list"):
+    with pytest.raises(TypeError, match=r"v must be a torch\.Tensor, got list"):
         attend(_t(3, 4), _t(5, 4), [[0.0] * 6] * 5)
 
 
@@ -96,7 +99,10 @@ def test_mask_that_cannot_broadcast(device, attend, mask_shape):
         _t(2, 5, 6, device=device),
     )
     mask = torch.ones(mask_shape, dtype=torch.bool, device=device)
-    message = f"mask with shape {mask_shape} cannot broadcast to the scores' shape (..., L, S) = (2, 3, 5)"
+    message = (
+        f"mask with shape {mask_shape} cannot broadcast to the scores' shape "
+        "(..., L, S) = (2, 3, 5)"
+    )
     with pytest.raises(ValueError, match=re.escape(message)):
         attend(q, k, v, mask=mask)
 
@@ -104,14 +110,17 @@ def test_mask_that_cannot_broadcast(device, attend, mask_shape):
 @pytest.mark.parametrize("dtype", [torch.float32, torch.int64, torch.uint8])
 def test_non_bool_mask_is_a_type_error(device, attend, dtype):
     q, k, v = _t(3, 4, device=device), _t(5, 4, device=device), _t(5, 6, device=device)
-    message = f"mask must have dtype torch.bool (True = may attend), got {dtype} with shape (3, 5)"
+    message = (
+        f"mask must have dtype torch.bool (True = may attend), got {dtype} "
+        "with shape (3, 5)"
+    )
     with pytest.raises(TypeError, match=re.escape(message)):
         attend(q, k, v, mask=torch.ones(3, 5, dtype=dtype, device=device))
 
 
 def test_mask_that_is_not_a_tensor(attend):
     with pytest.raises(
-        TypeError, match="mask must be a bool torch.Tensor or None, got list"
+        TypeError, match=r"mask must be a bool torch\.Tensor or None, got list"
     ):
         attend(_t(3, 4), _t(5, 4), _t(5, 6), mask=[[True] * 5] * 3)
 

@@ -1,0 +1,128 @@
+"""Check the notebooks under strict nbval on several CPU setups at once.
+
+Each printed number in a committed notebook must be the same whatever CPU
+instruction set PyTorch dispatches to and however many threads it uses. This
+runs one nbval job per (capability, threads, notebook) with
+``ATEN_CPU_CAPABILITY`` and ``OMP_NUM_THREADS`` set, packs the jobs onto the
+machine's cores (a job counts as many cores as it has threads), and prints one
+line per failing cell. The capabilities are ``default`` (plain C++, what any
+CPU runs) and this machine's best one, detected from PyTorch.
+
+    python tools/nb_matrix.py                     # every notebook, 4 setups
+    python tools/nb_matrix.py book/05_*.ipynb --threads 1
+    python tools/nb_matrix.py --capabilities default,avx2,avx512 --jobs 4
+
+Exit status 0 when every job passes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SANITIZE = ROOT / "book" / "nbval_sanitize.cfg"
+# torch.backends.cpu.get_cpu_capability() name -> ATEN_CPU_CAPABILITY value.
+ENV_NAMES = {"AVX512": "avx512", "AVX2": "avx2", "VSX": "vsx", "ZVECTOR": "zvector"}
+
+
+def best_capability() -> str:
+    """The capability PyTorch picks on this CPU, as ATEN_CPU_CAPABILITY spells it."""
+    code = "import torch; print(torch.backends.cpu.get_cpu_capability())"
+    env = {k: v for k, v in os.environ.items() if k != "ATEN_CPU_CAPABILITY"}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    name = out.upper()
+    for key, value in ENV_NAMES.items():
+        if name.startswith(key):
+            return value
+    return name.lower()  # e.g. "default" or "sve256"
+
+
+def failures(log: str) -> list[str]:
+    """The failing cells named in an nbval log, one short line each."""
+    cells = re.findall(r"^_+ (\S+::Cell \d+) _+$", log, flags=re.MULTILINE)
+    if cells:
+        return cells
+    tail = [line for line in log.strip().splitlines() if line.strip()]
+    return tail[-1:] or ["failed with no output"]
+
+
+def run_job(notebook: pathlib.Path, capability: str, threads: int) -> tuple[int, str]:
+    env = dict(
+        os.environ,
+        ATEN_CPU_CAPABILITY=capability,
+        OMP_NUM_THREADS=str(threads),
+        MKL_NUM_THREADS=str(threads),
+        PYTHONPATH=os.pathsep.join(
+            p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
+        ),
+    )
+    cmd = [
+        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+        "--nbval", "--nbval-sanitize-with", str(SANITIZE), "--nbval-current-env",
+        str(notebook),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=pathlib.Path)
+    parser.add_argument("--capabilities", help="comma-separated; default: default,best")
+    parser.add_argument(
+        "--threads", default="1,2", help="comma-separated thread counts"
+    )
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="cores")
+    args = parser.parse_args(argv)
+    notebooks = args.notebooks or sorted((ROOT / "book").glob("*.ipynb"))
+    caps = args.capabilities.split(",") if args.capabilities else []
+    caps = caps or list(dict.fromkeys(["default", best_capability()]))
+    threads = [int(t) for t in args.threads.split(",")]
+    # Biggest jobs first, so the single-thread ones fill the gaps at the end.
+    jobs = [(t, c, nb) for t in sorted(threads, reverse=True) for c in caps
+            for nb in notebooks]  # fmt: skip
+    print(f"nbval on {len(notebooks)} notebooks x capabilities {caps} x threads "
+          f"{threads}, {args.jobs} cores", flush=True)  # fmt: skip
+    return _schedule(jobs, max(args.jobs, max(threads)))
+
+
+def _schedule(jobs, cores: int) -> int:
+    """Run the jobs so that their threads never exceed `cores`; report failures."""
+    start, free, bad = time.monotonic(), cores, 0
+    running: dict[Future, tuple] = {}
+    with ThreadPoolExecutor(max_workers=cores) as pool:
+        while jobs or running:
+            while jobs and jobs[0][0] <= free:
+                t, c, nb = job = jobs.pop(0)
+                running[pool.submit(run_job, nb, c, t)] = job
+                free -= t
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                t, c, nb = running.pop(future)
+                free += t
+                rc, log = future.result()
+                status = "ok" if rc == 0 else "FAIL"
+                print(f"{status:4} {c:8} threads={t} {nb.name}", flush=True)
+                if rc:
+                    bad += 1
+                    for line in failures(log):
+                        print(f"       {line}", flush=True)
+    print(f"{bad} failing jobs, {time.monotonic() - start:.0f} s", flush=True)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
