@@ -1,4 +1,4 @@
-"""Side-by-side timing: medians of pooled samples, slow functions timed one call at a time."""
+"""Side-by-side timing: medians of pooled samples; slow functions one call at a time."""
 
 import statistics
 import time
