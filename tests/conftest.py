@@ -20,6 +20,12 @@ from hypothesis import strategies as st
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
+# Without a GPU the Triton kernel runs in Triton's interpreter, which must be chosen
+# before triton is first imported; torch.profiler and torch.compile import it too, so
+# choose it here, before any test runs.
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
+
 # The `device` fixture is function-scoped but immutable, so reusing it across
 # hypothesis examples is safe. Examples are derandomized so a CI failure
 # replays exactly; HYPOTHESIS_PROFILE=explore searches fresh examples.
