@@ -63,7 +63,7 @@ def test_plot_from_a_json_file(tmp_path):
         "Synthetic GPU" in fig._suptitle.get_text()
         and "float32" in fig._suptitle.get_text()
     )
-    assert axes[2].get_ylabel() == "attained TFLOP/s"
+    assert axes[2].get_ylabel() == "TFLOP/s"
     assert [line.get_label() for line in axes[0].get_lines()] == [
         "vectorized",
         "tiled",

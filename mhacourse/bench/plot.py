@@ -10,6 +10,8 @@ import json
 
 import matplotlib.pyplot as plt
 
+from ..plot import plain_log_ticks
+
 __all__ = ["load_results", "plot_sweep", "sweep_rows"]
 
 REQUIRED = (
@@ -91,7 +93,7 @@ def plot_sweep(results: dict, dtype: str | None = None, title: str | None = None
     >>> fig, axes = plot_sweep(results)
     >>> labels = [line.get_label() for line in axes[0].get_lines()]
     >>> [ax.get_title() for ax in axes], labels, axes[2].get_ylabel()
-    (['time', 'memory', 'speed'], ['tiled'], 'attained GFLOP/s')
+    (['time', 'memory', 'speed'], ['tiled'], 'GFLOP/s')
     >>> plt.close(fig)
     """
     dtype = dtype or results["dtypes"][0]
@@ -101,16 +103,16 @@ def plot_sweep(results: dict, dtype: str | None = None, title: str | None = None
             f"no measured length-sweep rows with dtype={dtype!r} in these results"
         )
     gpu = results["device"] == "cuda"
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    fig, axes = plt.subplots(1, 3, figsize=(8, 3.4))  # the site column: 8 in at most
     panels = [
-        ("median time per call (s)", lambda r: r["median_s"], "time"),
+        ("median s per call", lambda r: r["median_s"], "time"),
         (
-            "peak extra memory (MiB)",
+            "peak extra MiB",
             lambda r: None if r.get("peak_bytes") is None else r["peak_bytes"] / 2**20,
             "memory",
         ),
         (
-            "attained TFLOP/s" if gpu else "attained GFLOP/s",
+            "TFLOP/s" if gpu else "GFLOP/s",
             lambda r: r["flops_per_s"] / (1e12 if gpu else 1e9),
             "speed",
         ),
@@ -123,7 +125,8 @@ def plot_sweep(results: dict, dtype: str | None = None, title: str | None = None
                 ax.plot(*zip(*pts, strict=True), marker=marker, color=color, label=name)
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
-        ax.set_xlabel("sequence length L = S")
+        plain_log_ticks(ax)
+        ax.set_xlabel("L = S")
         ax.set_ylabel(ylabel)
         ax.set_title(panel)
         ax.grid(True, which="both", alpha=0.3)
