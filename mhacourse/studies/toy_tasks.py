@@ -25,7 +25,13 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["IGNORE", "TwoRelationData", "make_two_relation_data", "token_labels"]
+__all__ = [
+    "IGNORE",
+    "TwoRelationData",
+    "make_four_relation_data",
+    "make_two_relation_data",
+    "token_labels",
+]
 
 IGNORE = -100
 """Target value that the loss and the accuracy skip (``F.cross_entropy``'s default ``ignore_index``)."""
@@ -142,3 +148,32 @@ def token_labels(inputs: torch.Tensor) -> list[str]:
             f"token_labels supports at most {len(letters)} values, got a value {int(inputs[:, 0].max())}"
         )
     return [letters[v].upper() if f else letters[v] for v, f in inputs.tolist()]
+
+
+def make_four_relation_data(
+    num_seqs: int, length: int, num_values: int, seed: int = 0
+) -> TwoRelationData:
+    """The two-relation task with two more relations: four targets per position.
+
+    Targets (B, L, 4): the previous value, the value two steps back
+    (``IGNORE`` where there is none), the marker's value, and the first
+    token's value. Used to ask how many heads a task with several relations
+    needs. The inputs are those of :func:`make_two_relation_data` with the
+    same arguments.
+
+    >>> data = make_four_relation_data(3, 6, 4, seed=0)
+    >>> data.targets.shape
+    torch.Size([3, 6, 4])
+    >>> bool((data.targets[:, 2:, 1] == data.inputs[:, :-2, 0]).all())   # two back
+    True
+    >>> bool((data.targets[..., 3] == data.inputs[:, :1, 0]).all())      # first token
+    True
+    """
+    base = make_two_relation_data(num_seqs, length, num_values, seed)
+    values = base.inputs[..., 0]  # (B, L)
+    back2 = torch.full_like(values, IGNORE)  # (B, L)
+    back2[:, 2:] = values[:, :-2]
+    first = values[:, :1].expand_as(values)  # (B, L)
+    prev, marked = base.targets.unbind(-1)  # (B, L) each
+    targets = torch.stack([prev, back2, marked, first], dim=-1)  # (B, L, 4)
+    return TwoRelationData(base.inputs, targets, base.marker, num_values)
