@@ -1,6 +1,6 @@
 """Train what chapter 5 loads instead of training: the tiny LM and two sweeps.
 
-Usage (from the repository root, single-threaded, a few minutes each)::
+Usage (from the repository root; a few minutes each on a free CPU)::
 
     python tools/ch05_results.py lm       # book/data/ch05_tiny_lm.pt and .json
     python tools/ch05_results.py sweeps   # book/data/ch05_sweeps.json
@@ -33,13 +33,13 @@ from mhacourse.studies.tiny_model import TinyAttentionModel, evaluate, train
 from mhacourse.studies.toy_tasks import make_four_relation_data, make_two_relation_data
 
 DATA = pathlib.Path(__file__).resolve().parents[1] / "book" / "data"
-LM = dict(embed_dim=64, num_heads=4, num_layers=2, steps=1500, batch=64, lr=3e-3)
+LM = dict(embed_dim=32, num_heads=4, num_layers=2, steps=1000, batch=64, lr=5e-3)
 HEADS = (1, 2, 4, 8, 16)
 
 
 def lm() -> None:
     """Train the tiny LM (seed 0, pool seed 1) and save weights and metrics."""
-    torch.set_num_threads(1)
+    torch.set_num_threads(2)
     seed_all(0)
     cfg = {k: LM[k] for k in ("embed_dim", "num_heads", "num_layers")}
     model = TinyLM(**cfg)

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 IGNORE = -100
-"""Target value that the loss and the accuracy skip (``F.cross_entropy``'s default ``ignore_index``)."""
+"""Target that loss and accuracy skip (``F.cross_entropy``'s ``ignore_index``)."""
 
 
 @dataclass
@@ -53,9 +53,11 @@ class TwoRelationData:
     >>> len(data), data.inputs.shape, data.marker.shape, data.num_values
     (3, torch.Size([3, 6, 2]), torch.Size([3]), 4)
     >>> rows = torch.arange(len(data))
-    >>> bool((data.inputs[rows, data.marker, 1] == 1).all()), data.targets[:, 0, 0].tolist()
+    >>> flags = data.inputs[rows, data.marker, 1]
+    >>> bool((flags == 1).all()), data.targets[:, 0, 0].tolist()
     (True, [-100, -100, -100])
-    >>> bool((data.targets[..., 1] == data.inputs[rows, data.marker, 0][:, None]).all())   # the marker's value
+    >>> marked = data.inputs[rows, data.marker, 0][:, None]  # the marker's value
+    >>> bool((data.targets[..., 1] == marked).all())
     True
     """
 
@@ -109,12 +111,13 @@ def make_two_relation_data(
     (torch.Size([2, 5, 2]), torch.Size([2, 5, 2]))
     >>> bool((data.inputs[..., 1].sum(dim=1) == 1).all())   # one marker per sequence
     True
-    >>> bool((data.targets[:, 1:, 0] == data.inputs[:, :-1, 0]).all())   # previous value
+    >>> bool((data.targets[:, 1:, 0] == data.inputs[:, :-1, 0]).all())  # previous
     True
     """
     if num_seqs < 1 or length < 2 or num_values < 2:
         raise ValueError(
-            f"need num_seqs >= 1, length >= 2, num_values >= 2; got num_seqs={num_seqs}, "
+            "need num_seqs >= 1, length >= 2, num_values >= 2; got "
+            f"num_seqs={num_seqs}, "
             f"length={length}, num_values={num_values}"
         )
     g = torch.Generator().manual_seed(seed)
@@ -145,7 +148,8 @@ def token_labels(inputs: torch.Tensor) -> list[str]:
     letters = "abcdefghijklmnopqrstuvwxyz"
     if int(inputs[:, 0].max()) >= len(letters):
         raise ValueError(
-            f"token_labels supports at most {len(letters)} values, got a value {int(inputs[:, 0].max())}"
+            f"token_labels supports at most {len(letters)} values, got a value "
+            f"{int(inputs[:, 0].max())}"
         )
     return [letters[v].upper() if f else letters[v] for v, f in inputs.tolist()]
 
