@@ -66,3 +66,15 @@ def test_ablating_every_head_of_the_shipped_model_breaks_it():
     with ablate_heads(model.heads()[1], [0, 1, 2, 3]):
         res = relation_losses(model, data)
     assert res["induction"]["accuracy"] < 0.5
+
+
+def test_head_relation_table_scores_a_sink_head():
+    data = make_sentences(20, seed=3)
+    model = TinyLM(16, 1, 1).eval()
+    L = data.tokens.shape[1]
+    sink = torch.zeros(1, 20, 1, L, L)  # (N, B, H, L, L): everything on <s>
+    sink[..., 0] = 1.0
+    model.attention = lambda: sink
+    table = head_relation_table(model, data)  # (N, H, R + 1)
+    assert table[0, 0, -1] == 1.0
+    assert table[0, 0, RELATIONS.index("agreement")] == 0.0
