@@ -92,6 +92,27 @@ def attention_heatmap(
     >>> plt.close(fig)
     """
     w = _to_numpy(weights)
+    _check_map(w, query_tokens, key_tokens)
+    L, S = w.shape
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(1.0 + 0.55 * S, 0.8 + 0.5 * L))
+    else:
+        fig = ax.figure
+    im = ax.imshow(w, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+    _label_map(ax, L, S, query_tokens, key_tokens)
+    if title:
+        ax.set_title(title)
+    if annotate is None:
+        annotate = L <= 8 and S <= 8
+    if annotate:
+        _annotate(ax, w, vmax)
+    if colorbar:
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    return fig, ax
+
+
+def _check_map(w: np.ndarray, query_tokens, key_tokens) -> None:
+    """Raise if ``w`` is not (L, S) or a token list has the wrong length."""
     if w.ndim != 2:
         raise ValueError(f"weights must have shape (L, S), got {w.shape}")
     L, S = w.shape
@@ -104,11 +125,10 @@ def attention_heatmap(
                 f"{name} has {len(tokens)} labels but weights has shape "
                 f"{w.shape} ({axis}={n})"
             )
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(1.0 + 0.55 * S, 0.8 + 0.5 * L))
-    else:
-        fig = ax.figure
-    im = ax.imshow(w, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+
+
+def _label_map(ax, L: int, S: int, query_tokens, key_tokens) -> None:
+    """Tick labels (tokens or indices) and axis labels of an (L, S) map."""
     ax.set_xticks(
         range(S),
         key_tokens if key_tokens is not None else range(S),
@@ -118,28 +138,25 @@ def attention_heatmap(
     ax.set_yticks(range(L), query_tokens if query_tokens is not None else range(L))
     ax.set_xlabel("key")
     ax.set_ylabel("query")
-    if title:
-        ax.set_title(title)
-    if annotate is None:
-        annotate = L <= 8 and S <= 8
-    if annotate:
-        hi = (
-            vmax if vmax is not None else (np.nanmax(w) if w.size else 0)
-        )  # the colour scale's top
-        for i in range(L):
-            for j in range(S):
-                ax.text(
-                    j,
-                    i,
-                    f"{w[i, j]:.2f}",
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color="black" if w[i, j] > 0.6 * hi else "white",
-                )
-    if colorbar:
-        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
-    return fig, ax
+
+
+def _annotate(ax, w: np.ndarray, vmax) -> None:
+    """Write each weight of the (L, S) map ``w`` in its cell, dark on bright cells."""
+    L, S = w.shape
+    hi = (
+        vmax if vmax is not None else (np.nanmax(w) if w.size else 0)
+    )  # the colour scale's top
+    for i in range(L):
+        for j in range(S):
+            ax.text(
+                j,
+                i,
+                f"{w[i, j]:.2f}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="black" if w[i, j] > 0.6 * hi else "white",
+            )
 
 
 def head_grid(
@@ -169,33 +186,11 @@ def head_grid(
     (2, 3)
     >>> plt.close(fig)
     """
-    w = _to_numpy(weights)
-    if w.ndim == 3:
-        w = w[None]
-    if w.ndim != 4:
-        raise ValueError(
-            f"weights must have shape (R, H, L, S) or (H, L, S), got {w.shape}"
-        )
+    w = _grid_weights(weights, row_labels)
     R, H = w.shape[:2]
-    if row_labels is not None and len(row_labels) != R:
-        raise ValueError(
-            f"row_labels has {len(row_labels)} labels but weights has shape "
-            f"{w.shape} (R={R})"
-        )
     wrap = R == 1 and H > MAX_COLUMNS  # one row of many heads: wrap it, e.g. 2 x 4
-    rows, cols = (-(-H // MAX_COLUMNS), MAX_COLUMNS) if wrap else (R, H)
-    fig, grid = plt.subplots(
-        rows,
-        cols,
-        figsize=(min(cell_size * cols + 1.2, MAX_WIDTH), cell_size * rows + 0.6),
-        squeeze=False,
-        sharex=True,
-        sharey=True,
-        constrained_layout=True,
-    )
-    axes = grid.reshape(1, -1)[:, :H] if wrap else grid
-    for ax in grid.flat[H:] if wrap else ():
-        ax.remove()
+    cols = MAX_COLUMNS if wrap else H
+    fig, grid, axes = _grid_axes(R, H, wrap, cell_size)
     for r in range(R):
         for h in range(H):
             ax = axes[r, h]
@@ -221,6 +216,42 @@ def head_grid(
         fig.suptitle(title)
     fig.colorbar(axes[0, 0].images[0], ax=grid, label="weight", fraction=0.03)
     return fig, axes
+
+
+def _grid_axes(R: int, H: int, wrap: bool, cell_size: float):
+    """``(fig, grid, axes)``: the subplot grid and its (R, H) axes, wrapped or not."""
+    rows, cols = (-(-H // MAX_COLUMNS), MAX_COLUMNS) if wrap else (R, H)
+    fig, grid = plt.subplots(
+        rows,
+        cols,
+        figsize=(min(cell_size * cols + 1.2, MAX_WIDTH), cell_size * rows + 0.6),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+        constrained_layout=True,
+    )
+    axes = grid.reshape(1, -1)[:, :H] if wrap else grid
+    for ax in grid.flat[H:] if wrap else ():
+        ax.remove()
+    return fig, grid, axes
+
+
+def _grid_weights(weights, row_labels) -> np.ndarray:
+    """``weights`` as an (R, H, L, S) array; raise on a bad shape or label count."""
+    w = _to_numpy(weights)
+    if w.ndim == 3:
+        w = w[None]  # (1, H, L, S)
+    if w.ndim != 4:
+        raise ValueError(
+            f"weights must have shape (R, H, L, S) or (H, L, S), got {w.shape}"
+        )
+    R = w.shape[0]
+    if row_labels is not None and len(row_labels) != R:
+        raise ValueError(
+            f"row_labels has {len(row_labels)} labels but weights has shape "
+            f"{w.shape} (R={R})"
+        )
+    return w
 
 
 def plain_log_ticks(ax, axis="both"):

@@ -102,9 +102,24 @@ def plot_sweep(results: dict, dtype: str | None = None, title: str | None = None
         raise ValueError(
             f"no measured length-sweep rows with dtype={dtype!r} in these results"
         )
-    gpu = results["device"] == "cuda"
     fig, axes = plt.subplots(1, 3, figsize=(8, 3.4))  # the site column: 8 in at most
-    panels = [
+    panels = _panels(gpu=results["device"] == "cuda")
+    for ax, (ylabel, get, panel) in zip(axes, panels, strict=True):
+        for name, rs in rows.items():
+            pts = [(r["shape"]["L"], get(r)) for r in rs if get(r) is not None]
+            if pts:
+                color, marker = STYLE.get(name, (None, "x"))
+                ax.plot(*zip(*pts, strict=True), marker=marker, color=color, label=name)
+        _style_panel(ax, ylabel, panel)
+    axes[0].legend()
+    fig.suptitle(title or _title(results, rows, dtype))
+    fig.tight_layout()
+    return fig, axes
+
+
+def _panels(gpu: bool) -> list:
+    """(y label, value of a row or None, title) for the three panels."""
+    return [
         ("median s per call", lambda r: r["median_s"], "time"),
         (
             "peak extra MiB",
@@ -117,31 +132,29 @@ def plot_sweep(results: dict, dtype: str | None = None, title: str | None = None
             "speed",
         ),
     ]
-    for ax, (ylabel, get, panel) in zip(axes, panels, strict=True):
-        for name, rs in rows.items():
-            pts = [(r["shape"]["L"], get(r)) for r in rs if get(r) is not None]
-            if pts:
-                color, marker = STYLE.get(name, (None, "x"))
-                ax.plot(*zip(*pts, strict=True), marker=marker, color=color, label=name)
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        plain_log_ticks(ax)
-        ax.set_xlabel("L = S")
-        ax.set_ylabel(ylabel)
-        ax.set_title(panel)
-        ax.grid(True, which="both", alpha=0.3)
-    axes[0].legend()
+
+
+def _style_panel(ax, ylabel: str, panel: str) -> None:
+    """Log-log axes with plain tick labels, labels, title and grid."""
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    plain_log_ticks(ax)
+    ax.set_xlabel("L = S")
+    ax.set_ylabel(ylabel)
+    ax.set_title(panel)
+    ax.grid(True, which="both", alpha=0.3)
+
+
+def _title(results: dict, rows: dict, dtype: str) -> str:
+    """The default figure title: device, dtype, shape and provenance."""
     shape = next(iter(rows.values()))[0]["shape"]
     batch = (
         "B varies with L"
         if len({r["shape"]["B"] for rs in rows.values() for r in rs}) > 1
         else f"B={shape['B']}"
     )
-    fig.suptitle(
-        title
-        or f"{results['device_name']}, {dtype}, {batch}, H={shape['H']}, "
+    return (
+        f"{results['device_name']}, {dtype}, {batch}, H={shape['H']}, "
         f"E={shape['E']} "
         f"(measured {results['date'][:10]}, torch {results['torch_version']})"
     )
-    fig.tight_layout()
-    return fig, axes

@@ -197,6 +197,14 @@ def run(
     return results
 
 
+_NUMBER_OPTIONS = (
+    ("--lengths", int, "sequence lengths L = S of the length sweep"),
+    ("--rounds", int, "turns over each group (default 3, quick 1)"),
+    ("--min-run-time", float, "seconds per row per round (default 0.2, quick 0.01)"),
+    ("--threads", int, "CPU threads for PyTorch (default: PyTorch's choice)"),
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m mhacourse.bench", description=__doc__.split("\n\n")[0]
@@ -214,31 +222,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="tiny shapes, one round: a smoke test in seconds",
     )
-    p.add_argument(
-        "--lengths",
-        nargs="+",
-        type=int,
-        default=None,
-        help="sequence lengths L = S of the length sweep",
-    )
-    p.add_argument(
-        "--rounds",
-        type=int,
-        default=None,
-        help="turns over each group (default 3, quick 1)",
-    )
-    p.add_argument(
-        "--min-run-time",
-        type=float,
-        default=None,
-        help="seconds per row per round (default 0.2, quick 0.01)",
-    )
-    p.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="CPU threads for PyTorch (default: PyTorch's choice)",
-    )
+    for flag, kind, help_text in _NUMBER_OPTIONS:
+        nargs = "+" if flag == "--lengths" else None
+        p.add_argument(flag, nargs=nargs, type=kind, default=None, help=help_text)
     p.add_argument("--json", metavar="PATH", help="also write the raw results as JSON")
     return p
 

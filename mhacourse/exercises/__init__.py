@@ -41,6 +41,7 @@ CHECKER = (
     "runner",
     "sandbox",
     "stub",
+    "verdicts",
 )
 for _name in CHECKER:
     guard.protect(importlib.import_module(f"{__name__}.{_name}"))

@@ -15,18 +15,20 @@ import math
 
 import torch
 
-from . import inputs as I
+from .catalogue.ch02 import (
+    Q2_MISTAKES,
+    Q3_MISTAKES,
+    Q4_MISTAKES,
+    Q5_MISTAKES,
+    _mask_cases,
+    _one_query_cases,
+    _relu_cases,
+    _sdpa_cases,
+)
 from .exercise import Exercise
-from .mistakes import attend, mistake
 from .questions.ch02 import q1, q6
 
-SIZES = {"B": 2, "L": 5, "S": 7, "E": 4, "Ev": 6}
-
-
 # q1 -----------------------------------------------------------------------------------
-def _batched(gen, device, n=3):
-    dtypes = [torch.float32, torch.float32, I.wide_dtype(device)]
-    return [(b, dt) for b, dt in zip([(), (2,), (2, 3)], dtypes, strict=False)][:n]
 
 
 # q2 -----------------------------------------------------------------------------------
@@ -46,37 +48,6 @@ def scaled_dot_product_attention(q, k, v, mask=None):
         sees_a_key = mask.any(dim=-1, keepdim=True)  # (..., L, 1)
         weights = weights.masked_fill(~sees_a_key, 0.0)  # those rows: zeros
     return weights @ v, weights  # (..., L, Ev), (..., L, S)
-
-
-def _sdpa_cases(gen, device):
-    wide = I.wide_dtype(device)
-    note = "some queries may attend to no key"
-    return [
-        I.Case(I.qkv(gen, (), device), sizes=SIZES),
-        I.Case(
-            (*I.qkv(gen, (2,), device), I.rand_mask(gen, (5, 7), device)), sizes=SIZES
-        ),
-        I.Case(
-            (
-                *I.qkv(gen, (2, 3), device, wide),
-                I.rand_mask(gen, (2, 1, 5, 7), device, blocked_rows=1),
-            ),
-            sizes=SIZES,
-            note=note,
-        ),
-        I.Case(
-            (
-                *I.qkv(gen, (2,), device),
-                I.rand_mask(gen, (2, 5, 7), device, blocked_rows=2),
-            ),
-            sizes=SIZES,
-            note=note,
-        ),
-    ]
-
-
-def _attend(**kw):
-    return lambda q, k, v, mask=None: attend(q, k, v, mask, **kw)
 
 
 q2 = Exercise(
@@ -110,21 +81,7 @@ q2 = Exercise(
         "`mask.any(dim=-1, keepdim=True)` "
         "and set their weights to 0 with `masked_fill`.",
     ],
-    mistakes=[
-        mistake("softmax_wrong_axis", _attend(axis=-2)),
-        mistake("no_scaling", _attend(scale=None)),
-        mistake("scale_by_e", _attend(scale="E")),
-        mistake(
-            "scale_by_sqrt_ev",
-            lambda q, k, v, mask=None: attend(
-                q, k, v, mask, scale=1 / math.sqrt(v.shape[-1])
-            ),
-        ),
-        mistake("mask_polarity", _attend(masking="reversed")),
-        mistake("mask_after_softmax", _attend(masking="after")),
-        mistake("nan_masked_rows", _attend(masking="nan")),
-        mistake("finite_fill", _attend(masking="finite")),
-    ],
+    mistakes=Q2_MISTAKES,
 )
 
 
@@ -141,25 +98,6 @@ def relu_attention(q, k, v):
     total = positive.sum(dim=-1, keepdim=True)  # (..., L, 1); 0 if all <= 0
     weights = positive / total.clamp_min(1e-12)  # (..., L, S); such rows stay 0
     return weights @ v, weights  # (..., L, Ev), (..., L, S)
-
-
-def _relu_cases(gen, device):
-    cases = []
-    for batch, dtype in _batched(gen, device):
-        q, k, v = I.qkv(gen, batch, device, dtype)
-        q[..., 0, :] = 0.0  # query 0 scores 0 against every key
-        cases.append(I.Case((q, k, v), sizes=SIZES, note="query 0 is all zeros"))
-    return cases
-
-
-def _relu(norm):
-    def wrong(q, k, v):
-        w = norm(
-            torch.relu(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]))
-        )  # (..., L, S)
-        return w @ v, w
-
-    return wrong
 
 
 q3 = Exercise(
@@ -186,34 +124,7 @@ q3 = Exercise(
         "To avoid 0/0, divide by `total.clamp_min(1e-12)`: a row of zeros stays zeros.",
         "Does the 1/sqrt(E) scale change these weights? Try it.",
     ],
-    mistakes=[
-        mistake(
-            "softmax_instead",
-            lambda q, k, v: attend(q, k, v),
-            message="That is softmax attention. Here "
-            "the weights are relu(scores) divided by their row sum.",
-        ),
-        mistake(
-            "not_normalised",
-            _relu(lambda r: r),
-            message="The weights must sum to 1 over the keys: divide "
-            "relu(scores) by its sum over the last dim.",
-        ),
-        mistake(
-            "nan_zero_rows",
-            _relu(lambda r: r / r.sum(-1, keepdim=True)),
-            message="NaN for a query whose "
-            "scores are all <= 0: its relu row sums to 0, and 0/0 is NaN. Divide by "
-            "`total.clamp_min(1e-12)` so such rows stay 0.",
-        ),
-        mistake(
-            "wrong_axis",
-            _relu(lambda r: r / r.sum(-2, keepdim=True).clamp_min(1e-12)),
-            message="You divided by the sum over the queries (dim=-2). Each query's "
-            "weights must sum to 1 "
-            "over the keys: sum over dim=-1.",
-        ),
-    ],
+    mistakes=Q3_MISTAKES,
 )
 
 
@@ -230,26 +141,6 @@ def attend_one_query(q_i, k, v):
     for j in range(S):
         out = out + weights[j] * v[j]  # add value j, weighted
     return out
-
-
-def _one_query_cases(gen, device):
-    dtypes = [torch.float32, torch.float32, I.wide_dtype(device)]
-    return [
-        I.Case((q[0], k, v), sizes=SIZES)
-        for q, k, v in (I.qkv(gen, (), device, dt) for dt in dtypes)
-    ]
-
-
-def _one(
-    scale=lambda E, Ev: 1 / math.sqrt(E),
-    norm=lambda s: torch.softmax(s, 0),
-    weights_only=False,
-):
-    def wrong(q_i, k, v):
-        w = norm(k @ q_i * scale(q_i.shape[0], v.shape[-1]))  # (S,)
-        return w if weights_only else w @ v
-
-    return wrong
 
 
 q4 = Exercise(
@@ -271,22 +162,7 @@ q4 = Exercise(
         "scores into a tensor.",
         "The output is `sum_j weights[j] * v[j]`, which is also `weights @ v`.",
     ],
-    mistakes=[
-        mistake("no_scaling", _one(scale=lambda E, Ev: 1.0)),
-        mistake("scale_by_sqrt_ev", _one(scale=lambda E, Ev: 1 / math.sqrt(Ev))),
-        mistake(
-            "returned_weights",
-            _one(weights_only=True),
-            message="You returned the weights. The output is "
-            "the weighted sum of the values: `weights @ v`, shape (Ev,).",
-        ),
-        mistake(
-            "no_softmax",
-            _one(norm=lambda s: s),
-            message="The scores must become weights through a "
-            "softmax before they weight the values.",
-        ),
-    ],
+    mistakes=Q4_MISTAKES,
 )
 
 
@@ -298,36 +174,6 @@ def mask_scores(scores, mask):
     attend. Returns the scores with -inf wherever the mask is False.
     """
     return scores.masked_fill(~mask, float("-inf"))  # (..., L, S)
-
-
-def _mask_cases(gen, device):
-    return [
-        I.Case(
-            (I.randn(gen, (5, 7), device), I.rand_mask(gen, (5, 7), device)),
-            sizes=SIZES,
-        ),
-        I.Case(
-            (I.randn(gen, (2, 3, 5, 7), device), I.rand_mask(gen, (5, 7), device)),
-            sizes=SIZES,
-        ),
-        I.Case(
-            (
-                I.randn(gen, (2, 5, 7), device, I.wide_dtype(device)),
-                I.rand_mask(gen, (2, 1, 7), device),
-            ),
-            sizes=SIZES,
-        ),
-    ]
-
-
-def _finite_fill(got, expected, case):
-    blocked = torch.isinf(expected)
-    return bool(
-        blocked.any()
-        and (got[blocked] < -1e3).all()
-        and torch.isfinite(got[blocked]).all()
-        and torch.equal(got[~blocked], expected[~blocked])
-    )
 
 
 q5 = Exercise(
@@ -347,32 +193,7 @@ q5 = Exercise(
         "You want -inf where the mask is *False*: fill where `~mask`, with "
         "`float('-inf')`.",
     ],
-    mistakes=[
-        mistake("mask_polarity", lambda s, m: s.masked_fill(m, float("-inf"))),
-        mistake(
-            "zero_fill",
-            lambda s, m: s * m,
-            message="The blocked scores became 0 (from scores * mask or a "
-            "fill with 0). After a softmax a score of 0 still gets weight e^0 > 0: "
-            "fill with -inf.",
-        ),
-        mistake(
-            "inf_times_zero",
-            lambda s, m: s + (~m).to(s.dtype) * float("-inf"),
-            message="NaN at allowed "
-            "positions: 0 * (-inf) is NaN, so adding `(~mask) * -inf` poisons the "
-            "allowed scores. "
-            "Use masked_fill.",
-        ),
-        mistake(
-            "finite_fill",
-            detect=_finite_fill,
-            message="You filled the blocked scores with a large finite "
-            "number. Use float('-inf') here: the blocked keys then get exactly 0 "
-            "weight, and a query with "
-            "no allowed key stays easy to detect.",
-        ),
-    ],
+    mistakes=Q5_MISTAKES,
 )
 
 EXERCISES = [q1, q2, q3, q4, q5, q6]

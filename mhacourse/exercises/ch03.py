@@ -16,23 +16,21 @@ import math
 import torch
 
 from . import inputs as I
+from .catalogue.ch03 import (
+    _N,
+    _R,
+    Q1_MISTAKES,
+    Q2_MISTAKES,
+    Q4_MISTAKES,
+    Q5_MISTAKES,
+    _columns_cases,
+    _cycle,
+    _dtypes,
+    _vector_cases,
+    _weights,
+)
 from .exercise import Exercise
-from .mistakes import mistake
 from .questions.ch03 import q3, q6
-
-SIZES = {"B": 2, "n": 5, "r": 6, "dq": 4, "dv": 3}
-_N, _R, _DQ, _DV = 5, 6, 4, 3
-
-
-def _weights(gen, device, dtype):
-    """W^q (dq, r), W^k (dq, r), W^v (dv, r)."""
-    return tuple(
-        I.randn(gen, (d, _R), device, dtype, 1 / math.sqrt(_R)) for d in (_DQ, _DQ, _DV)
-    )
-
-
-def _dtypes(device):
-    return [torch.float32, torch.float32, I.wide_dtype(device)]
 
 
 # q1 -----------------------------------------------------------------------------------
@@ -48,27 +46,6 @@ def self_attention_vector(a, W_q, W_k, W_v, i):
     scores = keys @ q_i / math.sqrt(W_q.shape[0])  # (n,): q^i . k^j / sqrt(dq)
     weights = torch.softmax(scores, dim=0)  # (n,): normalised scores
     return weights @ values  # (dv,): b^i = sum_j weights_j v^j
-
-
-def _vector_cases(gen, device):
-    return [
-        I.Case(
-            (I.randn(gen, (_N, _R), device, dt), *_weights(gen, device, dt), i),
-            sizes=SIZES,
-        )
-        for dt, i in zip(_dtypes(device), (0, 3, 4), strict=False)
-    ]
-
-
-def _vector(scale=True, swap=False, project_values=True):
-    def wrong(a, W_q, W_k, W_v, i):
-        q, k = a @ W_q.T, a @ W_k.T  # (n, dq)
-        scores = (q @ k[i] if swap else k @ q[i]) / (
-            math.sqrt(W_q.shape[0]) if scale else 1.0
-        )  # (n,)
-        return torch.softmax(scores, 0) @ (a @ W_v.T if project_values else a)
-
-    return wrong
 
 
 q1 = Exercise(
@@ -98,26 +75,7 @@ q1 = Exercise(
         "Stack the n scores into a tensor (n,), softmax it with `dim=0`, and weight "
         "the values.",
     ],
-    mistakes=[
-        mistake(
-            "qk_swapped",
-            _vector(swap=True),
-            message="You scored with k^i . q^j: the query and key roles "
-            "are swapped. Output i uses *its* query against every key: q^i . k^j.",
-        ),
-        mistake(
-            "no_scaling",
-            _vector(scale=False),
-            message="Divide the scores by sqrt(d_q), the length of "
-            "the query and key vectors.",
-        ),
-        mistake(
-            "values_not_projected",
-            _vector(project_values=False),
-            message="You summed the inputs a^j. "
-            "The weights multiply the values v^j = W^v a^j.",
-        ),
-    ],
+    mistakes=Q1_MISTAKES,
 )
 
 
@@ -134,28 +92,6 @@ def self_attention_columns(I, W_q, W_k, W_v):
     A = K.T @ Q / math.sqrt(W_q.shape[0])  # (n, n): A[j, i] = k^j . q^i / sqrt(dq)
     A_prime = torch.softmax(A, dim=0)  # (n, n): each column (one query) sums to 1
     return V @ A_prime  # (dv, n): column i is b^i
-
-
-def _columns_cases(gen, device):
-    return [
-        I.Case(
-            (I.randn(gen, (_R, _N), device, dt), *_weights(gen, device, dt)),
-            sizes=SIZES,
-        )
-        for dt in _dtypes(device)
-    ]
-
-
-def _columns(dim=0, scale=True, transpose_out=False, qk=False):
-    def wrong(I, W_q, W_k, W_v):
-        Q, K, V = W_q @ I, W_k @ I, W_v @ I
-        A = (Q.T @ K if qk else K.T @ Q) / (
-            math.sqrt(W_q.shape[0]) if scale else 1.0
-        )  # (n, n)
-        O = V @ torch.softmax(A, dim=dim)  # (dv, n)
-        return O.T if transpose_out else O
-
-    return wrong
 
 
 q2 = Exercise(
@@ -181,32 +117,7 @@ q2 = Exercise(
         "`K.T @ Q` has shape (n, n), and entry [j, i] is k^j . q^i.",
         "In this layout the softmax runs down each column: `torch.softmax(A, dim=0)`.",
     ],
-    mistakes=[
-        mistake(
-            "softmax_rows",
-            _columns(dim=-1),
-            message="The softmax ran along the rows. In the column "
-            "convention query i is column i of A = K^T Q, so each *column* must sum to "
-            "1: dim=0.",
-        ),
-        mistake(
-            "transposed_output",
-            _columns(transpose_out=True),
-            message="You returned O^T. In the column "
-            "convention the outputs are columns: O = V A' has shape (d_v, n).",
-        ),
-        mistake(
-            "no_scaling",
-            _columns(scale=False),
-            message="Divide A by sqrt(d_q) before the softmax.",
-        ),
-        mistake(
-            "qt_k",
-            _columns(qk=True),
-            message="You used Q^T K, which puts the queries on the rows. With "
-            "columns, A = K^T Q, so that column i holds query i's scores.",
-        ),
-    ],
+    mistakes=Q2_MISTAKES,
 )
 
 
@@ -260,24 +171,7 @@ q4 = Exercise(
         "W^q has dq * r numbers.",
         "A bias has one number per output feature: dq, dq and dv.",
     ],
-    mistakes=[
-        mistake(
-            "dv_as_dq",
-            lambda r, dq, dv, bias=False: 3 * dq * r + (3 * dq if bias else 0),
-            message="W^v has d_v rows, not d_q: its size is dv * r.",
-        ),
-        mistake(
-            "forgot_bias",
-            lambda r, dq, dv, bias=False: 2 * dq * r + dv * r,
-            message="With bias=True, add one bias per output feature: dq + dq + dv.",
-        ),
-        mistake(
-            "square",
-            lambda r, dq, dv, bias=False: 3 * r * r + (3 * r if bias else 0),
-            message="The projections map r inputs to dq (or dv) outputs, so they are "
-            "not r x r.",
-        ),
-    ],
+    mistakes=Q4_MISTAKES,
 )
 
 
@@ -292,14 +186,6 @@ def equivariance_gap(f, x, perm):
     permute_then_f = f(x[..., perm, :])  # (..., n, dv)
     f_then_permute = f(x)[..., perm, :]  # (..., n, dv)
     return (permute_then_f - f_then_permute).abs().max()
-
-
-def _cycle(gen, n, device):
-    """A permutation that is one n-cycle, so it is never its own inverse."""
-    order = torch.randperm(n, generator=gen)
-    perm = torch.empty(n, dtype=torch.long)
-    perm[order] = order.roll(1)
-    return perm.to(device)
 
 
 def _gap_cases(gen, device):
@@ -362,29 +248,7 @@ q5 = Exercise(
         "`x[..., perm, :]` permutes the tokens, whatever the batch dims.",
         "Compare `f(x[..., perm, :])` with `f(x)[..., perm, :]`, then `.abs().max()`.",
     ],
-    mistakes=[
-        mistake(
-            "output_not_permuted",
-            lambda f, x, perm: (f(x[..., perm, :]) - f(x)).abs().max(),
-            message="You compared f(permuted x) with f(x) unpermuted. Equivariance "
-            "means the outputs move "
-            "with the inputs: permute f(x) too.",
-        ),
-        mistake(
-            "inverse_permutation",
-            lambda f, x, perm: (
-                (f(x[..., perm, :]) - f(x)[..., perm.argsort(), :]).abs().max()
-            ),
-            message="You permuted the outputs with the inverse permutation. Use the "
-            "same "
-            "`perm` on both sides.",
-        ),
-        mistake(
-            "mean_not_max",
-            lambda f, x, perm: (f(x[..., perm, :]) - f(x)[..., perm, :]).abs().mean(),
-            message="Return the largest absolute difference (.max()), not the mean.",
-        ),
-    ],
+    mistakes=Q5_MISTAKES,
 )
 
 EXERCISES = [q1, q2, q3, q4, q5, q6]

@@ -133,19 +133,24 @@ def _index(flat: int, shape) -> tuple:
     )
 
 
+def _exact_message(got: torch.Tensor, exp: torch.Tensor, what: str) -> str | None:
+    """Where a bool or integer tensor differs from the reference, or None."""
+    wrong = got != exp
+    if not wrong.any():
+        return None
+    at = _index(int(wrong.flatten().nonzero()[0]), exp.shape)
+    return (
+        f"{what} has the right shape, but {int(wrong.sum())} of {exp.numel()} "
+        f"entries differ, the first "
+        f"at index {at} (yours {got[at].item()}, expected {exp[at].item()})."
+    )
+
+
 def _value_message(
     got: torch.Tensor, exp: torch.Tensor, what: str, rtol: float, atol: float
 ) -> str | None:
     if exp.dtype == torch.bool or not exp.is_floating_point():
-        wrong = got != exp
-        if not wrong.any():
-            return None
-        at = _index(int(wrong.flatten().nonzero()[0]), exp.shape)
-        return (
-            f"{what} has the right shape, but {int(wrong.sum())} of {exp.numel()} "
-            f"entries differ, the first "
-            f"at index {at} (yours {got[at].item()}, expected {exp[at].item()})."
-        )
+        return _exact_message(got, exp, what)
     for bad, word, why in (
         (
             torch.isnan(got) & ~torch.isnan(exp),

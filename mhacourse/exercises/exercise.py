@@ -39,20 +39,11 @@ from .compare import diagnose
 from .guard import pristine
 from .render import Code
 from .report import Reporting, cast_like
-from .runner import is_stub_raise, names, reader_line, same, tip_for
+from .runner import names
 from .stub import imports_for, make_stub, source
+from .verdicts import changed_input, error_verdict, has_float
 
 __all__ = ["Exercise"]
-
-
-def _has_float(values) -> bool:
-    """True if an input is a floating tensor or a module (a dtype to follow)."""
-    return any(
-        isinstance(v, torch.nn.Module)
-        or (isinstance(v, torch.Tensor) and v.is_floating_point())
-        or (isinstance(v, (tuple, list)) and _has_float(v))
-        for v in values
-    )
 
 
 class Exercise(Reporting, BaseExercise):
@@ -239,22 +230,17 @@ class Exercise(Reporting, BaseExercise):
     def _judge(self, fn, case, expected, called, outcome, default):
         """None if the call is right, else ``(status, message)``."""
         if outcome.error is not None:
-            return self._error_verdict(fn, outcome.error)
+            return error_verdict(fn, outcome.error, self.time_limit)
         got = outcome.value
         if got is Ellipsis:
             return "not attempted", None
         arg_names = names(self._fn, len(case.args)) + list(case.kwargs)
         values = [*case.args, *case.kwargs.values()]
         after = [*called[0], *called[1].values()]
-        for name, before, now in zip(arg_names, values, after, strict=False):
-            if not same(before, now):
-                return "incorrect", (
-                    f"Your function changed its input `{name}` in place (e.g. with "
-                    f"`{name} *= ...`, `{name}[...] = ...` or a method ending in `_` "
-                    "like `.add_()`). Leave the inputs as they are and build new "
-                    "tensors: the caller still needs the originals."
-                )
-        if default != torch.float32 and not _has_float(values):
+        changed = changed_input(arg_names, values, after)
+        if changed is not None:
+            return "incorrect", changed
+        if default != torch.float32 and not has_float(values):
             got = cast_like(
                 got, expected
             )  # nothing to take a dtype from but the default
@@ -270,29 +256,6 @@ class Exercise(Reporting, BaseExercise):
         if problem is None:
             return None
         return "incorrect", self._match_mistake(got, expected, case) or problem
-
-    def _error_verdict(self, fn, err):
-        if isinstance(err, NotImplementedError) and is_stub_raise(err, fn):
-            return "not attempted", None
-        if isinstance(err, sandbox.RuleBroken):
-            return "incorrect", f"Not allowed here: {err}."
-        if isinstance(err, sandbox.TimeLimit):
-            return "error", (
-                f"Your function did not finish: {err} (the limit is "
-                f"{self.time_limit:g} s per call). Look for a loop that never ends."
-            )
-        if isinstance(err, SystemExit):
-            return "error", (
-                "Your function called `exit()`, `quit()` or `sys.exit()`. The checker "
-                "caught it, so your kernel is still running; return a value instead."
-            )
-        text = f"{type(err).__name__}: {err}".strip().rstrip(":").splitlines()[0]
-        if isinstance(err, NotImplementedError):
-            tip = "A function you call still raises it: finish that one too."
-        else:
-            tip = tip_for(err)
-        where = reader_line(err.__traceback__)
-        return "error", f"Your function raised `{text}`.{where} {tip}".rstrip()
 
     def _match_mistake(self, got, expected, case):
         got = cast_like(got, expected)
