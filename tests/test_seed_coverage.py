@@ -198,7 +198,7 @@ IDEAS = [
         "002",
         "random initialisation breaks the symmetry",
         "05_why_several_heads",
-        "Random initialisation breaks the symmetry",
+        "A perturbation of any size breaks the symmetry",
         ["random"],
     ),
     (
@@ -220,7 +220,7 @@ IDEAS = [
         "heads may capture people, activity, rhyme; homonyms; syntactic ambiguity; "
         "syntax vs semantics",
         "05_why_several_heads",
-        "What do heads capture in real models?",
+        "What a synthetic language shows, and what it does not",
         ["people", "activity", "rhym", "homonym", "syntactic ambiguity", "semantic"],
     ),
     (
