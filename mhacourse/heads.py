@@ -9,10 +9,11 @@ bug: the shape can look plausible while tokens and heads are mixed up.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from ._validate import check_divisible
 
-__all__ = ["merge_heads", "split_heads"]
+__all__ = ["head_rows", "merge_heads", "split_heads"]
 
 
 def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
@@ -53,3 +54,18 @@ def merge_heads(x: torch.Tensor) -> torch.Tensor:
         )
     x = x.transpose(-3, -2)  # (..., L, H, E)
     return x.flatten(-2)  # (..., L, D)
+
+
+def head_rows(linear, rows: slice, x: torch.Tensor) -> torch.Tensor:
+    """Apply only the output rows ``rows`` of an ``nn.Linear``: one head's projection.
+
+    x (..., D_in) -> (..., len(rows)). Rows ``h*E:(h+1)*E`` of a stacked
+    projection are head h's.
+
+    >>> lin = torch.nn.Linear(16, 16)
+    >>> x = torch.randn(3, 4, 16)
+    >>> torch.allclose(head_rows(lin, slice(2, 4), x), lin(x)[..., 2:4], atol=1e-6)
+    True
+    """
+    bias = None if linear.bias is None else linear.bias[rows]
+    return F.linear(x, linear.weight[rows], bias)  # (..., len(rows))

@@ -19,7 +19,7 @@ from torch import nn
 from . import kernels
 from ._validate import check_divisible, check_mask
 from .gqa import check_num_kv_heads, repeat_kv
-from .heads import merge_heads, split_heads
+from .heads import head_rows, merge_heads, split_heads
 from .kv_cache import KVCache, causal_mask_with_offset
 
 __all__ = ["KERNELS", "MultiHeadAttention"]
@@ -216,9 +216,9 @@ class MultiHeadAttention(nn.Module):
             rows = slice(h * E, (h + 1) * E)  # head h's rows of W^q
             g = h // groups  # the key/value head that head h reads
             kv_rows = slice(g * E, (g + 1) * E)  # its rows of W^k and W^v
-            q_h = _linear_rows(self.q_proj, rows, query)  # (B, L, E)
-            k_h = _linear_rows(self.k_proj, kv_rows, key)  # (B, S, E)
-            v_h = _linear_rows(self.v_proj, kv_rows, value)  # (B, S, E)
+            q_h = head_rows(self.q_proj, rows, query)  # (B, L, E)
+            k_h = head_rows(self.k_proj, kv_rows, key)  # (B, S, E)
+            v_h = head_rows(self.v_proj, kv_rows, value)  # (B, S, E)
             m_h = None if mask is None else mask[:, h]  # (B, L, S)
             out_h, w_h = kernels.naive.scaled_dot_product_attention(q_h, k_h, v_h, m_h)
             if self.training and self.dropout:
@@ -293,9 +293,3 @@ def _copy_weights(ours: MultiHeadAttention, module: nn.MultiheadAttention) -> No
             ):
                 proj.bias.copy_(b)
             ours.out_proj.bias.copy_(module.out_proj.bias)
-
-
-def _linear_rows(linear: nn.Linear, rows: slice, x: torch.Tensor) -> torch.Tensor:
-    """Apply only the given output rows of ``linear`` to x: one head's projection."""
-    bias = None if linear.bias is None else linear.bias[rows]
-    return F.linear(x, linear.weight[rows], bias)

@@ -15,12 +15,17 @@ MODULE_LINES = 300
 FUNCTION_LINES = 40
 # To be emptied by the owners of these files (issue 10, item 5).
 OVER_LIMIT = {
+    # The Triton programs stay whole: chapter 7 prints the forward and dK/dV kernels
+    # and walks through them line by line next to the tiled kernel.
+    "kernels/triton/_kernels.py::attention_forward": 64,
+    "kernels/triton/_kernels.py::attention_backward_dkdv": 66,
+    "kernels/triton/_kernels.py::attention_backward_dq": 59,
     "exercises/ch05.py": 359,
     "exercises/ch06.py": 447,
     "exercises/ch07.py": 372,
     # The chapters print these kernels and explain them line by line: kept whole.
     "kernels/naive.py::scaled_dot_product_attention": 44,
-    "kernels/tiled.py::scaled_dot_product_attention": 55,
+    "kernels/tiled.py::scaled_dot_product_attention": 41,
     "studies/subspace_attention.py::__init__": 51,
 }
 
