@@ -87,6 +87,7 @@ build-strict: $(STAMP) $(MATHJAX)
 test-browser: build-strict
 	bash tools/ensure_chromium.sh
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_website.py
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_jupyterlab.py
 
 execute: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
