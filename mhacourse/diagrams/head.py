@@ -28,26 +28,25 @@ def _matrix(ax, x, y, rows, cols, name, dims, fill, tag):
     return r
 
 
-def _panel(ax, y0, tag, r, n, q, v):
-    """Draw one convention's head starting at height y0; returns the panel's height."""
+def _shape(col, a, b, sa, sb):
+    """Rows, cols and label of an (a x b) matrix, transposed in the row convention."""
+    return ((a, b), f"{sa}\\times {sb}") if col else ((b, a), f"{sb}\\times {sa}")
+
+
+def _input_and_qkv(ax, y0, tag, r, n, q, v):
+    """The title, the input matrix and Q, K, V with their projection arrows."""
     col = tag == "column"
-    shape = (
-        (lambda a, b, sa, sb: ((a, b), f"{sa}\\times {sb}"))
-        if col
-        else (lambda a, b, sa, sb: ((b, a), f"{sb}\\times {sa}"))
-    )
     title = (
         "source convention: tokens are columns, $O = V\\,A'$"
         if col
         else "row convention (PyTorch, this course): tokens are rows, $O = A'\\,V$"
     )
     text(ax, 0.2, y0 + 0.5, title, ha="left", weight="bold")
-    xin = "I" if col else "X"
-    (ir, ic), idims = shape(r, n, "r", "n")
+    (ir, ic), idims = _shape(col, r, n, "r", "n")
     top = y0 + 2.0
     qkv_h = max(q, n) * CELL * 3 + 4.2 if not col else (2 * q + v) * CELL + 4.2
     yin = top + (qkv_h - ir * CELL) / 2 - 0.6
-    _matrix(ax, 0.6, yin, ir, ic, xin, idims, "#eeeeee", tag)
+    _matrix(ax, 0.6, yin, ir, ic, "I" if col else "X", idims, "#eeeeee", tag)
     x1 = 0.6 + ic * CELL
     xq = x1 + 4.2
     y = top
@@ -55,7 +54,7 @@ def _panel(ax, y0, tag, r, n, q, v):
     for k, (name, rows_dim, s, w) in enumerate(
         (("Q", q, "q", "W^q"), ("K", q, "q", "W^k"), ("V", v, "v", "W^v"))
     ):
-        (mr, mc), dims = shape(rows_dim, n, s, "n")
+        (mr, mc), dims = _shape(col, rows_dim, n, s, "n")
         _matrix(ax, xq, y, mr, mc, name, dims, head_colour(k), tag)
         mid = y + mr * CELL / 2
         arrow(ax, (x1 + 0.2, yin + ir * CELL / 2), (xq - 0.2, mid), colour=MUTED)
@@ -63,7 +62,13 @@ def _panel(ax, y0, tag, r, n, q, v):
         text(ax, (x1 + xq) / 2, mid - 0.55, wlab, size=10, colour=MUTED)
         mats[name] = (xq, y, mr, mc)
         y += mr * CELL + 1.4
-    xa = xq + max(m[3] for m in mats.values()) * CELL + 4.0
+    return mats, y
+
+
+def _scores(ax, tag, n, mats):
+    """A from Q and K, then A' = its softmax; returns A's top-left corner."""
+    col = tag == "column"
+    xa = mats["Q"][0] + max(m[3] for m in mats.values()) * CELL + 4.0
     ya = mats["K"][1] + mats["K"][2] * CELL / 2 - n * CELL / 2
     _matrix(ax, xa, ya, n, n, "A", "n\\times n", "#dcdcf5", tag)
     for name in "QK":
@@ -74,21 +79,12 @@ def _panel(ax, y0, tag, r, n, q, v):
             (xa - 0.2, ya + n * CELL / 2),
             colour=MUTED,
         )
-    text(
-        ax,
-        xa + n * CELL / 2,
-        ya - 0.9,
-        "$A = K^\\top Q$" if col else "$A = QK^\\top$",
-        colour=MUTED,
-    )
+    formula = "$A = K^\\top Q$" if col else "$A = QK^\\top$"
+    text(ax, xa + n * CELL / 2, ya - 0.9, formula, colour=MUTED)
     xs = xa + n * CELL + 4.6
     _matrix(ax, xs, ya, n, n, "A'", "n\\times n", "#b9b9ee", tag)
-    arrow(
-        ax,
-        (xa + n * CELL + 0.2, ya + n * CELL / 2),
-        (xs - 0.2, ya + n * CELL / 2),
-        colour=MUTED,
-    )
+    mid = ya + n * CELL / 2
+    arrow(ax, (xa + n * CELL + 0.2, mid), (xs - 0.2, mid), colour=MUTED)
     text(
         ax,
         (xa + n * CELL + xs) / 2,
@@ -97,7 +93,13 @@ def _panel(ax, y0, tag, r, n, q, v):
         colour=MUTED,
         size=10,
     )
-    (orow, ocol), odims = shape(v, n, "v", "n")
+    return xs, ya
+
+
+def _output(ax, tag, n, v, xs, ya, vmat):
+    """O from A' and V; returns O's bottom edge and right edge."""
+    col = tag == "column"
+    (orow, ocol), odims = _shape(col, v, n, "v", "n")
     xo = xs + n * CELL + 3.2
     yo = ya + n * CELL / 2 - orow * CELL / 2
     _matrix(ax, xo, yo, orow, ocol, "O", odims, "#f6d2bd", tag)
@@ -107,21 +109,24 @@ def _panel(ax, y0, tag, r, n, q, v):
         (xo - 0.2, yo + orow * CELL / 2),
         colour=ACCENT,
     )
-    xv, yv, vr, vc = mats["V"]
+    xv, yv, vr, vc = vmat
     arrow(
         ax,
         (xv + vc * CELL + 0.2, yv + vr * CELL / 2),
         (xo + ocol * CELL / 2, yo + orow * CELL + 1.1),
         colour=ACCENT,
     )
-    text(
-        ax,
-        xo + ocol * CELL / 2,
-        yo - 0.8,
-        "$O = V\\,A'$" if col else "$O = A'\\,V$",
-        colour=ACCENT,
-    )
-    return max(y - y0, yo + orow * CELL + 2 - y0), xo + ocol * CELL + 0.6
+    formula = "$O = V\\,A'$" if col else "$O = A'\\,V$"
+    text(ax, xo + ocol * CELL / 2, yo - 0.8, formula, colour=ACCENT)
+    return yo + orow * CELL, xo + ocol * CELL
+
+
+def _panel(ax, y0, tag, r, n, q, v):
+    """Draw one convention's head starting at height y0; returns the panel's height."""
+    mats, y = _input_and_qkv(ax, y0, tag, r, n, q, v)
+    xs, ya = _scores(ax, tag, n, mats)
+    bottom, right = _output(ax, tag, n, v, xs, ya, mats["V"])
+    return max(y - y0, bottom + 2 - y0), right + 0.6
 
 
 def self_attention_head(r=6, n=4, q=3, v=5, conventions=("column", "row")):

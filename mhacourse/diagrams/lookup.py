@@ -31,6 +31,50 @@ def _check(query, keys, values, key_labels):
         )
 
 
+def _header(ax, query, query_label):
+    """The query box and the four column titles joined by arrows."""
+    box(ax, 0.2, 0.3, 28.6, 1.6, fill="#fbe3d4", gid="query")
+    text(
+        ax,
+        14.5,
+        1.1,
+        f"query {query_label} = {_vec(query.tolist(), '+g')}",
+        colour=ACCENT,
+    )
+    heads = [
+        "key $k_j$",
+        "score $s_j = q\\cdot k_j$",
+        "weight $w_j$ = softmax",
+        "$w_j\\,v_j$",
+    ]
+    xs = [3.6, 10.5, 17.5, 24.8]
+    for i, (x, h) in enumerate(zip(xs, heads, strict=False)):
+        text(ax, x, 3.2, h, weight="bold")
+        if i:
+            arrow(ax, (xs[i - 1] + 2.6, 4.0), (x - 2.6, 4.0), colour=MUTED)
+
+
+def _row(ax, j, label, key, score, smax, weight, mixed):
+    """Key j's row: its name and vector, score bar, weight bar and w_j v_j."""
+    y = 5.0 + 1.3 * j
+    text(ax, 0.3, y, label, ha="left")
+    text(ax, 6.9, y, _vec(key.tolist(), "+g"), ha="right", colour=MUTED)
+    width = 2.6 * score / smax
+    box(
+        ax,
+        min(10.5, 10.5 + width),
+        y - 0.4,
+        abs(width),
+        0.8,
+        fill=head_colour(4),
+        gid=f"score-{j}",
+    )
+    text(ax, 13.3, y, f"{score:+.2f}", ha="left")
+    box(ax, 14.9, y - 0.4, 4.6 * weight, 0.8, fill=head_colour(0), gid=f"weight-{j}")
+    text(ax, 15.2 + 4.6 * weight, y, f"{weight:.2f}", ha="left")
+    text(ax, 28.8, y, _vec(mixed.tolist(), ".2f"), ha="right")
+
+
 def soft_lookup(query, keys, values, key_labels, query_label="q", scale=1.0):
     """Draw one soft lookup: the query scored against each key, softmax, weighted mix.
 
@@ -58,54 +102,11 @@ def soft_lookup(query, keys, values, key_labels, query_label="q", scale=1.0):
     mixed = weights[:, None] * values  # (S, Ev)
     S = len(key_labels)
     fig, ax = canvas(29, 7.2 + 1.3 * S, inches_per_unit=0.27)
-    box(ax, 0.2, 0.3, 28.6, 1.6, fill="#fbe3d4", gid="query")
-    text(
-        ax,
-        14.5,
-        1.1,
-        f"query {query_label} = {_vec(query.tolist(), '+g')}",
-        colour=ACCENT,
-    )
-    heads = [
-        "key $k_j$",
-        "score $s_j = q\\cdot k_j$",
-        "weight $w_j$ = softmax",
-        "$w_j\\,v_j$",
-    ]
-    xs = [3.6, 10.5, 17.5, 24.8]
-    for i, (x, h) in enumerate(zip(xs, heads, strict=False)):
-        text(ax, x, 3.2, h, weight="bold")
-        if i:
-            arrow(ax, (xs[i - 1] + 2.6, 4.0), (x - 2.6, 4.0), colour=MUTED)
+    _header(ax, query, query_label)
     smax = float(scores.abs().max()) or 1.0
     for j in range(S):
-        y = 5.0 + 1.3 * j
-        text(ax, 0.3, y, key_labels[j], ha="left")
-        text(ax, 6.9, y, _vec(keys[j].tolist(), "+g"), ha="right", colour=MUTED)
-        width = 2.6 * float(scores[j]) / smax
-        box(
-            ax,
-            min(10.5, 10.5 + width),
-            y - 0.4,
-            abs(width),
-            0.8,
-            fill=head_colour(4),
-            gid=f"score-{j}",
-        )
-        text(ax, 13.3, y, f"{float(scores[j]):+.2f}", ha="left")
-        box(
-            ax,
-            14.9,
-            y - 0.4,
-            4.6 * float(weights[j]),
-            0.8,
-            fill=head_colour(0),
-            gid=f"weight-{j}",
-        )
-        text(
-            ax, 15.2 + 4.6 * float(weights[j]), y, f"{float(weights[j]):.2f}", ha="left"
-        )
-        text(ax, 28.8, y, _vec(mixed[j].tolist(), ".2f"), ha="right")
+        w_j, s_j = float(weights[j]), float(scores[j])
+        _row(ax, j, key_labels[j], keys[j], s_j, smax, w_j, mixed[j])
     y = 5.0 + 1.3 * S
     ax.plot([20.8, 28.8], [y - 0.5, y - 0.5], color=MUTED, lw=1)
     text(

@@ -31,6 +31,73 @@ def _sweep(scores, values, block):
     return steps, exact
 
 
+def _check(scores, values, block_q, block_k):
+    """Reject bad shapes and tile sizes with an error naming the argument."""
+    if scores.dim() != 2 or values.dim() != 2 or values.shape[0] != scores.shape[1]:
+        raise ValueError(
+            "scores must be (L, S) and values (S, Ev), got "
+            f"{tuple(scores.shape)} and {tuple(values.shape)}"
+        )
+    for name, b in (("block_q", block_q), ("block_k", block_k)):
+        if not isinstance(b, int) or b < 1:
+            raise ValueError(f"{name} must be a positive int, got {b!r}")
+
+
+def _tiles(ax, x0, y0, L, S, block_q, block_k):
+    """The numbered tiles of the score matrix, query tile 0 in colour, row 0 marked."""
+    nq, nk = math.ceil(L / block_q), math.ceil(S / block_k)
+    for i in range(nq):
+        for j in range(nk):
+            h = min(block_q, L - i * block_q) * CELL
+            w = min(block_k, S - j * block_k) * CELL
+            fill = head_colour(j) if i == 0 else "#eeeeee"
+            x, y = x0 + j * block_k * CELL, y0 + i * block_q * CELL
+            box(ax, x, y, w, h, fill=fill, gid=f"tile-{i}-{j}", lw=1.4)
+            text(ax, x + w / 2, y + h / 2, str(i * nk + j + 1))
+    text(ax, x0 - 0.9, y0 + L * CELL / 2, "queries", rotation=90, colour=MUTED)
+    text(ax, x0 + S * CELL / 2, y0 + L * CELL + 0.6, "keys", colour=MUTED)
+    ax.plot([x0, x0 + S * CELL], [y0 + CELL / 2] * 2, color=ACCENT, lw=1.5)
+
+
+def _table(ax, y, steps, block_k, S):
+    """One row of running statistics per key tile; returns the last row's height."""
+    cols = [1.0, 6.0, 11.0, 16.0]
+    for x, h in zip(
+        cols,
+        ["after tile", "running max m", "running sum l", "acc (first 2)"],
+        strict=False,
+    ):
+        text(ax, x, y, h, ha="left", weight="bold")
+    for k, (j0, m, l_, acc) in enumerate(steps):
+        y += 1.1
+        row = [
+            f"keys {j0}-{min(j0 + block_k, S) - 1}",
+            f"{m:.3f}",
+            f"{l_:.3f}",
+            ", ".join(f"{a:.3f}" for a in acc[:2].tolist()),
+        ]
+        for x, s in zip(cols, row, strict=False):
+            text(ax, x, y, s, ha="left", gid=f"step-{k}" if x == cols[0] else None)
+    return y
+
+
+def _result(ax, y, steps, exact):
+    """The final acc / l of row 0 next to softmax(s) v."""
+    out = steps[-1][3] / steps[-1][2]
+    text(
+        ax,
+        1.0,
+        y,
+        "row 0: acc / l = "
+        + ", ".join(f"{a:.3f}" for a in out[:2].tolist())
+        + "   softmax(s) v = "
+        + ", ".join(f"{a:.3f}" for a in exact[:2].tolist()),
+        ha="left",
+        colour=ACCENT,
+        gid="result",
+    )
+
+
 def online_softmax(scores, values, block_q=2, block_k=3):
     """Draw the tiled sweep of (L, S) scores and the running statistics of row 0.
 
@@ -56,16 +123,8 @@ def online_softmax(scores, values, block_q=2, block_k=3):
     scores, values = (
         torch.as_tensor(t).detach().double().cpu() for t in (scores, values)
     )
-    if scores.dim() != 2 or values.dim() != 2 or values.shape[0] != scores.shape[1]:
-        raise ValueError(
-            "scores must be (L, S) and values (S, Ev), got "
-            f"{tuple(scores.shape)} and {tuple(values.shape)}"
-        )
-    for name, b in (("block_q", block_q), ("block_k", block_k)):
-        if not isinstance(b, int) or b < 1:
-            raise ValueError(f"{name} must be a positive int, got {b!r}")
+    _check(scores, values, block_q, block_k)
     L, S = scores.shape
-    nq, nk = math.ceil(L / block_q), math.ceil(S / block_k)
     steps, exact = _sweep(scores, values, block_k)
     width = max(S * CELL + 4, 24)
     fig, ax = canvas(
@@ -81,60 +140,7 @@ def online_softmax(scores, values, block_q=2, block_k=3):
         weight="bold",
     )
     x0, y0 = 2.0, 2.0
-    for i in range(nq):
-        for j in range(nk):
-            h = min(block_q, L - i * block_q) * CELL
-            w = min(block_k, S - j * block_k) * CELL
-            fill = head_colour(j) if i == 0 else "#eeeeee"
-            box(
-                ax,
-                x0 + j * block_k * CELL,
-                y0 + i * block_q * CELL,
-                w,
-                h,
-                fill=fill,
-                gid=f"tile-{i}-{j}",
-                lw=1.4,
-            )
-            text(
-                ax,
-                x0 + j * block_k * CELL + w / 2,
-                y0 + i * block_q * CELL + h / 2,
-                str(i * nk + j + 1),
-            )
-    text(ax, x0 - 0.9, y0 + L * CELL / 2, "queries", rotation=90, colour=MUTED)
-    text(ax, x0 + S * CELL / 2, y0 + L * CELL + 0.6, "keys", colour=MUTED)
-    ax.plot([x0, x0 + S * CELL], [y0 + CELL / 2] * 2, color=ACCENT, lw=1.5)
-    y = y0 + L * CELL + 2.2
-    cols = [1.0, 6.0, 11.0, 16.0]
-    for x, h in zip(
-        cols,
-        ["after tile", "running max m", "running sum l", "acc (first 2)"],
-        strict=False,
-    ):
-        text(ax, x, y, h, ha="left", weight="bold")
-    for k, (j0, m, l_, acc) in enumerate(steps):
-        y += 1.1
-        row = [
-            f"keys {j0}-{min(j0 + block_k, S) - 1}",
-            f"{m:.3f}",
-            f"{l_:.3f}",
-            ", ".join(f"{a:.3f}" for a in acc[:2].tolist()),
-        ]
-        for x, s in zip(cols, row, strict=False):
-            text(ax, x, y, s, ha="left", gid=f"step-{k}" if x == cols[0] else None)
-    y += 1.1
-    out = steps[-1][3] / steps[-1][2]
-    text(
-        ax,
-        1.0,
-        y,
-        "row 0: acc / l = "
-        + ", ".join(f"{a:.3f}" for a in out[:2].tolist())
-        + "   softmax(s) v = "
-        + ", ".join(f"{a:.3f}" for a in exact[:2].tolist()),
-        ha="left",
-        colour=ACCENT,
-        gid="result",
-    )
+    _tiles(ax, x0, y0, L, S, block_q, block_k)
+    y = _table(ax, y0 + L * CELL + 2.2, steps, block_k, S)
+    _result(ax, y + 1.1, steps, exact)
     return fig, steps

@@ -80,31 +80,17 @@ def _step(ax, y, label, colour=MUTED):
     text(ax, 2.8, y + 0.8, label, ha="left", colour=colour)
 
 
-def multihead_split(B=3, L=4, D=16, H=8, bug=False):
-    """Draw the split of (B, L, D) into H heads and back, or the reshape bug.
-
-    ``bug=False``: [B, L, D] -> view [B, L, H, E] -> transpose [B, H, L, E] -> attend
-    -> transpose + reshape [B, L, D] -> W^o, with E = D // H. ``bug=True``:
-    [B, L, D] -> reshape [B, H, L, E] without the transpose. Batch item 0 is drawn
-    (the others as shadows). Cells have gid ``<stage>:h<head>:t<token>``, head
-    blocks ``block:<stage>:<h>`` and shape labels ``shape:<dims>``.
-
-    >>> from mhacourse.diagrams._canvas import gids
-    >>> fig = multihead_split(B=3, L=4, D=16, H=8)
-    >>> len(gids(fig, "block:split:"))
-    8
-    >>> import matplotlib.pyplot as plt; plt.close(fig)
-    """
+def _check(B, L, D, H):
+    """Reject non-positive sizes and a D that H does not divide."""
     for name, val in (("B", B), ("L", L), ("D", D), ("H", H)):
         if not isinstance(val, int) or val < 1:
             raise ValueError(f"{name} must be a positive int, got {val!r}")
     if D % H:
         raise ValueError(f"D={D} is not divisible by H={H}")
-    E = D // H
-    x = torch.arange(B * L * D).reshape(B, L, D)  # (B, L, D) element ids
-    wide = max(D + (H - 1) * GAP, H * (E + CARD)) + 2
-    stages = 2 if bug else 6
-    fig, ax = canvas(wide, stages * (L + 3.6) - 0.6, inches_per_unit=0.32)
+
+
+def _input(ax, x, wide, B, L, D, E):
+    """The (B, L, D) input with its legend; returns the height below it."""
     y = 0.6
     _stage(ax, y, (B, L, D), "B, L, D", B)
     text(
@@ -117,13 +103,19 @@ def multihead_split(B=3, L=4, D=16, H=8, bug=False):
     )
     _shadow(ax, y + 0.8, D, L, B)
     _grid(ax, y + 0.8, x[0], L, D, E, "input", 1)
-    y += L + 1.0
-    if bug:
-        _step(ax, y, f".reshape({B}, {H}, {L}, {E})  without transpose: wrong", ACCENT)
-        y += 2.6
-        _stage(ax, y, (B, H, L, E), "B, H, L, E", B)
-        _cards(ax, y + 1.6, x[0].reshape(H, L, E), L, D, E, "bug")  # (H, L, E)
-        return fig
+    return y + L + 1.0
+
+
+def _bug(ax, y, x, B, H, L, D, E):
+    """The reshape without transpose: heads that mix tokens."""
+    _step(ax, y, f".reshape({B}, {H}, {L}, {E})  without transpose: wrong", ACCENT)
+    y += 2.6
+    _stage(ax, y, (B, H, L, E), "B, H, L, E", B)
+    _cards(ax, y + 1.6, x[0].reshape(H, L, E), L, D, E, "bug")  # (H, L, E)
+
+
+def _split_and_merge(ax, y, x, B, H, L, D, E):
+    """view, transpose, attend, merge and W^o, one stage below the other."""
     _step(ax, y, f".view({B}, {L}, {H}, {E})")
     y += 2.6
     _stage(ax, y, (B, L, H, E), "B, L, H, E", B)
@@ -150,4 +142,32 @@ def multihead_split(B=3, L=4, D=16, H=8, bug=False):
     y += 2.6
     _stage(ax, y, (B, L, D), "B, L, D", B)
     _grid(ax, y + 0.8, x[0], L, D, E, "output", 1, mixed=True)
+
+
+def multihead_split(B=3, L=4, D=16, H=8, bug=False):
+    """Draw the split of (B, L, D) into H heads and back, or the reshape bug.
+
+    ``bug=False``: [B, L, D] -> view [B, L, H, E] -> transpose [B, H, L, E] -> attend
+    -> transpose + reshape [B, L, D] -> W^o, with E = D // H. ``bug=True``:
+    [B, L, D] -> reshape [B, H, L, E] without the transpose. Batch item 0 is drawn
+    (the others as shadows). Cells have gid ``<stage>:h<head>:t<token>``, head
+    blocks ``block:<stage>:<h>`` and shape labels ``shape:<dims>``.
+
+    >>> from mhacourse.diagrams._canvas import gids
+    >>> fig = multihead_split(B=3, L=4, D=16, H=8)
+    >>> len(gids(fig, "block:split:"))
+    8
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
+    """
+    _check(B, L, D, H)
+    E = D // H
+    x = torch.arange(B * L * D).reshape(B, L, D)  # (B, L, D) element ids
+    wide = max(D + (H - 1) * GAP, H * (E + CARD)) + 2
+    stages = 2 if bug else 6
+    fig, ax = canvas(wide, stages * (L + 3.6) - 0.6, inches_per_unit=0.32)
+    y = _input(ax, x, wide, B, L, D, E)
+    if bug:
+        _bug(ax, y, x, B, H, L, D, E)
+    else:
+        _split_and_merge(ax, y, x, B, H, L, D, E)
     return fig

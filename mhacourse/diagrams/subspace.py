@@ -33,6 +33,60 @@ def _check(x, W_q, W_k, H, query, tokens):
         )
 
 
+def _project(x, W_q, W_k, H, query, b_q, b_k):
+    """Each head's 2-D query (H, 2), keys (H, S, 2) and softmax weights (H, S)."""
+    S, D = x.shape
+    zero = torch.zeros(D, dtype=x.dtype)
+    b_q, b_k = (
+        zero if b is None else torch.as_tensor(b).detach().double().cpu().reshape(D)
+        for b in (b_q, b_k)
+    )
+    q = (x[query] @ W_q + b_q).view(H, 2)  # (H, 2)
+    k = (x @ W_k + b_k).view(S, H, 2).transpose(0, 1)  # (H, S, 2)
+    weights = torch.softmax(
+        (k @ q[:, :, None])[..., 0] / math.sqrt(2), dim=-1
+    )  # (H, S)
+    return q, k, weights
+
+
+def _plane(ax, h, q_h, k_h, w_h, tokens, lim):
+    """Head h's plane: its keys (q_h: (2,), k_h: (S, 2), w_h: (S,)) and the query."""
+    ax.set_gid(f"plane-{h}")
+    ax.set_facecolor(head_colour(h) + "40")
+    ax.axhline(0, color=MUTED, lw=0.6)
+    ax.axvline(0, color=MUTED, lw=0.6)
+    pts = ax.scatter(
+        k_h[:, 0],
+        k_h[:, 1],
+        s=30 + 220 * w_h.numpy(),
+        color=head_colour(h),
+        edgecolor=INK,
+        zorder=3,
+    )
+    pts.set_gid(f"keys-{h}")
+    for j, token in enumerate(tokens):
+        ax.annotate(
+            token,
+            (float(k_h[j, 0]), float(k_h[j, 1])),
+            xytext=(4, 4),
+            textcoords="offset points",
+            fontsize=TEXT,
+            color=INK,
+        )
+    arr = ax.annotate(
+        "",
+        xy=(float(q_h[0]), float(q_h[1])),
+        xytext=(0, 0),
+        arrowprops={"arrowstyle": "-|>", "color": ACCENT, "lw": 2},
+    )
+    arr.set_gid(f"query-{h}")
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.set_title(f"head {h}: dims {2 * h}, {2 * h + 1}", fontsize=TEXT)
+    ax.tick_params(labelsize=TEXT)
+
+
 def head_subspaces(x, W_q, W_k, H, query=0, tokens=None, b_q=None, b_k=None):
     """Draw one token's query and every token's key in each head's 2-D plane.
 
@@ -59,18 +113,9 @@ def head_subspaces(x, W_q, W_k, H, query=0, tokens=None, b_q=None, b_k=None):
     """
     x, W_q, W_k = (torch.as_tensor(t).detach().double().cpu() for t in (x, W_q, W_k))
     _check(x, W_q, W_k, H, query, tokens)
-    S, D = x.shape
+    S = x.shape[0]
     tokens = list(tokens) if tokens is not None else [f"t{j}" for j in range(S)]
-    zero = torch.zeros(D, dtype=x.dtype)
-    b_q, b_k = (
-        zero if b is None else torch.as_tensor(b).detach().double().cpu().reshape(D)
-        for b in (b_q, b_k)
-    )
-    q = (x[query] @ W_q + b_q).view(H, 2)  # (H, 2)
-    k = (x @ W_k + b_k).view(S, H, 2).transpose(0, 1)  # (H, S, 2)
-    weights = torch.softmax(
-        (k @ q[:, :, None])[..., 0] / math.sqrt(2), dim=-1
-    )  # (H, S)
+    q, k, weights = _project(x, W_q, W_k, H, query, b_q, b_k)
     cols = min(H, 4)
     rows = math.ceil(H / cols)
     fig, axes = plt.subplots(
@@ -86,40 +131,7 @@ def head_subspaces(x, W_q, W_k, H, query=0, tokens=None, b_q=None, b_k=None):
         if h >= H:
             ax.remove()
             continue
-        ax.set_gid(f"plane-{h}")
-        ax.set_facecolor(head_colour(h) + "40")
-        ax.axhline(0, color=MUTED, lw=0.6)
-        ax.axvline(0, color=MUTED, lw=0.6)
-        pts = ax.scatter(
-            k[h, :, 0],
-            k[h, :, 1],
-            s=30 + 220 * weights[h].numpy(),
-            color=head_colour(h),
-            edgecolor=INK,
-            zorder=3,
-        )
-        pts.set_gid(f"keys-{h}")
-        for j in range(S):
-            ax.annotate(
-                tokens[j],
-                (float(k[h, j, 0]), float(k[h, j, 1])),
-                xytext=(4, 4),
-                textcoords="offset points",
-                fontsize=TEXT,
-                color=INK,
-            )
-        arr = ax.annotate(
-            "",
-            xy=(float(q[h, 0]), float(q[h, 1])),
-            xytext=(0, 0),
-            arrowprops={"arrowstyle": "-|>", "color": ACCENT, "lw": 2},
-        )
-        arr.set_gid(f"query-{h}")
-        ax.set_xlim(-lim, lim)
-        ax.set_ylim(-lim, lim)
-        ax.set_aspect("equal")
-        ax.set_title(f"head {h}: dims {2 * h}, {2 * h + 1}", fontsize=TEXT)
-        ax.tick_params(labelsize=TEXT)
+        _plane(ax, h, q[h], k[h], weights[h], tokens, lim)
     fig.suptitle(
         f"query of '{tokens[query]}' (arrow) and every key (dot: size = weight)",
         fontsize=TEXT + 1,

@@ -78,6 +78,21 @@ def random_subspaces(
     return torch.stack(rows)  # (H, r)
 
 
+def _check_indices(indices: torch.Tensor, embed_dim: int) -> None:
+    """Reject an ``indices`` that is not a non-empty (H, r) integer tensor in [0, D)."""
+    if indices.dim() != 2 or indices.is_floating_point() or indices.numel() == 0:
+        raise ValueError(
+            f"indices must be a non-empty long tensor of shape (H, r), got shape "
+            f"{tuple(indices.shape)} dtype {indices.dtype}"
+        )
+    if indices.min() < 0 or indices.max() >= embed_dim:
+        raise ValueError(
+            f"indices must lie in [0, embed_dim={embed_dim}), got min "
+            f"{int(indices.min())} "
+            f"and max {int(indices.max())}"
+        )
+
+
 class SubspaceAttention(nn.Module):
     """Heads that each read a fixed subset of the D embedding coordinates.
 
@@ -111,17 +126,7 @@ class SubspaceAttention(nn.Module):
     ):
         super().__init__()
         indices = torch.as_tensor(indices)
-        if indices.dim() != 2 or indices.is_floating_point() or indices.numel() == 0:
-            raise ValueError(
-                f"indices must be a non-empty long tensor of shape (H, r), got shape "
-                f"{tuple(indices.shape)} dtype {indices.dtype}"
-            )
-        if indices.min() < 0 or indices.max() >= embed_dim:
-            raise ValueError(
-                f"indices must lie in [0, embed_dim={embed_dim}), got min "
-                f"{int(indices.min())} "
-                f"and max {int(indices.max())}"
-            )
+        _check_indices(indices, embed_dim)
         H, r = indices.shape
         e = r if head_dim is None else head_dim
         if e <= 0:
@@ -138,7 +143,10 @@ class SubspaceAttention(nn.Module):
             "selector",
             F.one_hot(self.indices, embed_dim).to(dtype or torch.get_default_dtype()),
         )
-        kw = dict(device=device, dtype=dtype)
+        self._init_parameters(H, e, r, bias, dict(device=device, dtype=dtype))
+
+    def _init_parameters(self, H: int, e: int, r: int, bias: bool, kw: dict) -> None:
+        """Per-head (H, e, r) projections, their (H, e) biases and W^o: (D, H * e)."""
         bound = 1.0 / math.sqrt(r)  # nn.Linear's default init for fan_in = r
         self.q_weight, self.k_weight, self.v_weight = (
             nn.Parameter(torch.empty(H, e, r, **kw).uniform_(-bound, bound))
@@ -151,7 +159,8 @@ class SubspaceAttention(nn.Module):
             )  # each (H, e)
         else:
             self.q_bias = self.k_bias = self.v_bias = None
-        self.out_proj = nn.Linear(H * e, embed_dim, bias=bias, **kw)  # W^o: (D, H * e)
+        # W^o: (D, H * e)
+        self.out_proj = nn.Linear(H * e, self.embed_dim, bias=bias, **kw)
 
     def extra_repr(self):
         return (
