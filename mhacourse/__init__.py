@@ -10,21 +10,29 @@ Masks are bool with True = may attend.
 torch.Size([3, 8, 4, 2])
 """
 
-from . import kernels, plot
+from . import diagrams, kernels, plot, positions
+from .decoder import DecoderBlock
 from .device import get_device, seed
+from .encoder import EncoderBlock
 from .heads import merge_heads, split_heads
+from .kv_cache import KVCache
 from .masks import causal_mask, padding_mask
 from .mha import MultiHeadAttention
 
 __version__ = "0.1.0"
 __all__ = [
+    "DecoderBlock",
+    "EncoderBlock",
+    "KVCache",
     "MultiHeadAttention",
     "causal_mask",
+    "diagrams",
     "get_device",
     "kernels",
     "merge_heads",
     "padding_mask",
     "plot",
+    "positions",
     "seed",
     "split_heads",
 ]
