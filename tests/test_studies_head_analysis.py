@@ -1,4 +1,4 @@
-"""Tests for mhacourse.studies.head_analysis: diversity metric, head ablation, identical heads."""
+"""Tests for mhacourse.studies.head_analysis: diversity, ablation, identical heads."""
 
 import pytest
 import torch
@@ -107,9 +107,11 @@ def test_ablation_hook_removed_on_error_and_bad_heads():
     assert not mha.out_proj._forward_pre_hooks
     with pytest.raises(ValueError, match="num_heads=2"), ablate_heads(mha, [2]):
         pass
-    with pytest.raises(TypeError, match="num_heads"):
-        with ablate_heads(torch.nn.Linear(2, 2), 0):
-            pass
+    with (
+        pytest.raises(TypeError, match="num_heads"),
+        ablate_heads(torch.nn.Linear(2, 2), 0),
+    ):
+        pass
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
@@ -132,3 +134,23 @@ def test_identical_heads_get_identical_gradients(kernel, device):
     go = mha.out_proj.weight.grad.unflatten(1, (3, E))  # (D, H, E)
     assert torch.allclose(go[:, 0], go[:, 1]) and torch.allclose(go[:, 0], go[:, 2])
     assert mha.q_proj.weight.grad.abs().sum() > 0
+
+
+def test_head_tools_work_on_subspace_attention():
+    # The module docstring promises any module with num_heads, head_dim and out_proj.
+    from mhacourse.studies.subspace_attention import SubspaceAttention
+
+    torch.manual_seed(0)
+    idx = torch.tensor([[0, 1, 2], [0, 1, 2]])  # both heads read the same coordinates
+    att = SubspaceAttention(6, idx, head_dim=4).double()
+    make_heads_identical(att)
+    x = torch.randn(2, 5, 6, dtype=torch.float64)
+    out, w = att(x)  # w: (B, H, L, S)
+    assert torch.equal(w[:, 0], w[:, 1])
+    assert float(head_diversity(w)) < 1e-12
+    go = att.out_proj.weight  # (D, H * e)
+    assert torch.equal(go[:, :4], go[:, 4:])
+    with ablate_heads(att, [0, 1]):
+        silent, _ = att(x)
+    assert torch.allclose(silent, att.out_proj.bias.expand_as(silent))
+    assert not torch.allclose(out, silent)

@@ -1,4 +1,4 @@
-"""Tests for mhacourse.studies.normalization: ReLU normalisation and softmax saturation gauges."""
+"""Tests for mhacourse.studies.normalization: ReLU normalisation, saturation gauges."""
 
 import math
 
@@ -19,12 +19,27 @@ rows = st.lists(
 
 
 # ---------------------------------------------------------------- relu_normalize
-def test_relu_normalize_matches_definition(device):
-    s = torch.randn(2, 3, 5, 7, dtype=torch.float64, device=device)  # (B, H, L, S)
-    w = relu_normalize(s, eps=1e-6)
-    expected = s.clamp_min(0) / (s.clamp_min(0).sum(-1, keepdim=True) + 1e-6)
+def test_relu_normalize_known_values(device):
+    s = torch.tensor(
+        [[1.0, -2.0, 3.0, 0.0], [-1.0, 2.0, -3.0, 2.0]],
+        dtype=torch.float64,
+        device=device,
+    )  # (L, S)
+    w = relu_normalize(s, eps=0.0)
+    expected = torch.tensor(
+        [[0.25, 0.0, 0.75, 0.0], [0.0, 0.5, 0.0, 0.5]], dtype=torch.float64
+    )
     assert w.shape == s.shape and w.device.type == device.type
-    assert torch.allclose(w, expected, atol=1e-12)
+    assert torch.equal(w.cpu(), expected)  # exact: powers of two
+    # eps only enlarges the denominator: both rows sum to 4, so w = 4 / (4 + eps).
+    w_eps = relu_normalize(s, eps=1.0)
+    assert torch.allclose(w_eps.cpu(), expected * 4 / 5, atol=1e-15)
+
+
+def test_relu_normalize_batched_rows_are_independent():
+    s = torch.randn(2, 3, 5, 7, dtype=torch.float64)  # (B, H, L, S)
+    w = relu_normalize(s)
+    assert torch.equal(w[1, 2, 3], relu_normalize(s[1, 2, 3]))
 
 
 def test_relu_normalize_all_negative_row_is_zero_not_nan(device):
@@ -89,8 +104,18 @@ def test_entropy_of_softmax_is_between_0_and_log_s(values):
     p = torch.softmax(torch.tensor(values, dtype=torch.float64), -1)
     h = entropy(p).item()
     assert -1e-12 <= h <= math.log(len(values)) + 1e-12
-    mask = p > 0
-    assert math.isclose(h, -(p[mask] * p[mask].log()).sum().item(), abs_tol=1e-9)
+    # Independent fact: the entropy of a softmax is log Z - E_p[s] (Z = sum exp s).
+    s = torch.tensor(values, dtype=torch.float64)
+    assert math.isclose(h, (torch.logsumexp(s, 0) - (p * s).sum()).item(), abs_tol=1e-9)
+
+
+def test_entropy_known_values():
+    w = torch.tensor([[0.5, 0.5, 0.0], [0.5, 0.25, 0.25]], dtype=torch.float64)
+    assert torch.allclose(
+        entropy(w),
+        torch.tensor([math.log(2), 1.5 * math.log(2)], dtype=torch.float64),
+        atol=1e-15,
+    )
 
 
 def test_entropy_bad_input():
@@ -138,7 +163,7 @@ def test_jacobian_norm_shrinks_as_scores_grow():
 
 
 def test_jacobian_norm_is_accurate_for_saturated_float32_rows():
-    # 1 - p_top rounds to 0 in float32 here (but not in float64); the norm must still be right.
+    # 1 - p_top rounds to 0 in float32 here (not in float64); the norm must be right.
     s64 = torch.tensor(
         [[18.0, 0.0, -2.0, 1.0], [25.0, 3.0, 2.0, 0.0]], dtype=torch.float64
     )

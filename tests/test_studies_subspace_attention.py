@@ -1,4 +1,4 @@
-"""Tests for mhacourse.studies.subspace_attention: heads on fixed subsets of the embedding."""
+"""Tests for mhacourse.studies.subspace_attention: heads on fixed embedding slices."""
 
 import pytest
 import torch
@@ -14,7 +14,7 @@ from mhacourse.studies.subspace_attention import (
 
 
 def _copy_from_mha(sub, mha):
-    """Load an MHA's weights into a SubspaceAttention whose heads all read every coordinate."""
+    """An MHA's weights in a SubspaceAttention whose heads read every coordinate."""
     H, E = mha.num_heads, mha.head_dim
     with torch.no_grad():
         for name in "qkv":

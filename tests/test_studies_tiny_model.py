@@ -1,4 +1,4 @@
-"""Tests for mhacourse.studies.tiny_model: the model's contract and a reproducible training loop."""
+"""Tests for mhacourse.studies.tiny_model: model and reproducible training loop."""
 
 import pytest
 import torch
@@ -38,7 +38,7 @@ def test_training_is_reproducible_and_learns():
     )
     assert all(
         torch.equal(a, b)
-        for a, b in zip(m1.state_dict().values(), m2.state_dict().values())
+        for a, b in zip(m1.state_dict().values(), m2.state_dict().values(), strict=True)
     )
     assert h1.loss[-1] < 0.8 * h1.loss[0]
     assert all(0.0 <= d <= 1.0 for d in h1.diversity) and h1.seconds > 0

@@ -1,4 +1,4 @@
-"""Tests for mhacourse.studies.toy_tasks: the two-relation task's data are what the docs say."""
+"""Tests for mhacourse.studies.toy_tasks: the tasks' data are what the docs say."""
 
 import pytest
 import torch

@@ -5,6 +5,8 @@
 * :mod:`~mhacourse.studies.tiny_model` - a one-layer attention model, trained.
 * :mod:`~mhacourse.studies.head_analysis` - head diversity, ablation, identical heads.
 * :mod:`~mhacourse.studies.subspace_attention` - heads restricted to fixed subspaces.
+* :mod:`~mhacourse.studies.synthetic_language` - sentences with known relations.
+* :mod:`~mhacourse.studies.tiny_lm` - a small causal Transformer and its head probes.
 
 >>> from mhacourse.studies import normalization
 >>> import torch
@@ -12,12 +14,22 @@
 True
 """
 
-from . import head_analysis, normalization, subspace_attention, tiny_model, toy_tasks
+from . import (
+    head_analysis,
+    normalization,
+    subspace_attention,
+    synthetic_language,
+    tiny_lm,
+    tiny_model,
+    toy_tasks,
+)
 
 __all__ = [
     "head_analysis",
     "normalization",
     "subspace_attention",
+    "synthetic_language",
+    "tiny_lm",
     "tiny_model",
     "toy_tasks",
 ]

@@ -58,7 +58,8 @@ def head_diversity(weights: torch.Tensor, metric: str = "cosine") -> torch.Tenso
         raise ValueError(f"metric must be one of {METRICS}, got metric={metric!r}")
     if weights.dim() not in (3, 4) or weights.shape[-3] < 2:
         raise ValueError(
-            f"weights must have shape (B, H, L, S) or (H, L, S) with H >= 2, got {tuple(weights.shape)}"
+            "weights must have shape (B, H, L, S) or (H, L, S) with H >= 2, "
+            f"got {tuple(weights.shape)}"
         )
     w = weights if weights.dim() == 4 else weights[None]  # (B, H, L, S)
     w = w.detach().double()
@@ -90,7 +91,8 @@ def _head_layout(module: nn.Module) -> tuple[int, int]:
     for name in ("num_heads", "head_dim", "out_proj"):
         if not hasattr(module, name):
             raise TypeError(
-                f"module must have num_heads, head_dim and out_proj, got a {type(module).__name__} "
+                "module must have num_heads, head_dim and out_proj, got a "
+                f"{type(module).__name__} "
                 f"without {name!r}"
             )
     return module.num_heads, module.head_dim
@@ -145,7 +147,11 @@ def make_heads_identical(module: nn.Module) -> nn.Module:
     Head 0's rows of W^q, W^k, W^v (and of their biases) are copied into the
     rows of every other head, and W^o's first column block into every column
     block. All heads then compute the same thing, receive the same gradient,
-    and stay identical under any gradient-based training.
+    and stay identical under any gradient-based training. Modules that keep
+    per-head parameters ``q_weight`` ... ``v_bias`` with a leading H dim (like
+    :class:`~mhacourse.studies.subspace_attention.SubspaceAttention`) get head
+    0's slice copied along that dim; for them "identical" also needs every
+    head to read the same coordinates, which this function cannot change.
 
     >>> from mhacourse import MultiHeadAttention
     >>> mha = make_heads_identical(MultiHeadAttention(8, 2))
@@ -154,12 +160,16 @@ def make_heads_identical(module: nn.Module) -> nn.Module:
     True
     """
     H, E = _head_layout(module)
-    for proj in (module.q_proj, module.k_proj, module.v_proj):
-        proj.weight.copy_(
-            proj.weight[:E].repeat(H, 1)
-        )  # (H * E, D): head 0's (E, D) rows, H times
-        if proj.bias is not None:
-            proj.bias.copy_(proj.bias[:E].repeat(H))  # (H * E,)
+    if hasattr(module, "q_proj"):  # MultiHeadAttention: stacked (H * E, D) rows
+        for proj in (module.q_proj, module.k_proj, module.v_proj):
+            proj.weight.copy_(proj.weight[:E].repeat(H, 1))  # (H * E, D)
+            if proj.bias is not None:
+                proj.bias.copy_(proj.bias[:E].repeat(H))  # (H * E,)
+    else:  # per-head parameters with a leading H dim, e.g. SubspaceAttention
+        for name in ("q_weight", "k_weight", "v_weight", "q_bias", "k_bias", "v_bias"):
+            p = getattr(module, name, None)
+            if p is not None:
+                p.copy_(p[:1].expand_as(p).clone())  # (H, ...): head 0's slice, H times
     w_o = module.out_proj.weight  # (D, H * E)
     w_o.copy_(w_o[:, :E].repeat(1, H))  # column block 0, H times
     return module

@@ -27,7 +27,8 @@ def _check_float(name: str, t) -> None:
         raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
     if not t.is_floating_point():
         raise TypeError(
-            f"{name} must be a floating-point tensor, got dtype {t.dtype} with shape {tuple(t.shape)}"
+            f"{name} must be a floating-point tensor, got dtype {t.dtype} "
+            f"with shape {tuple(t.shape)}"
         )
     if t.dim() == 0:
         raise ValueError(
@@ -105,7 +106,8 @@ def softmax_jacobian_norm(scores: torch.Tensor, dim: int = -1) -> torch.Tensor:
 
     >>> softmax_jacobian_norm(torch.zeros(4))  # uniform over S=4: sqrt(3)/4
     tensor(0.4330)
-    >>> bool(softmax_jacobian_norm(torch.tensor([30.0, 0.0, 0.0, 0.0])) < 1e-12)  # saturated
+    >>> saturated = torch.tensor([30.0, 0.0, 0.0, 0.0])
+    >>> bool(softmax_jacobian_norm(saturated) < 1e-12)
     True
     """
     _check_float("scores", scores)

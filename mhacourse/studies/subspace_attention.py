@@ -1,4 +1,4 @@
-"""Multi-head attention whose heads read fixed, possibly overlapping, subsets of the embedding.
+"""Multi-head attention whose heads read fixed, possibly overlapping, embedding slices.
 
 In :class:`mhacourse.MultiHeadAttention` every head sees *all* D embedding
 coordinates through its own learned (E, D) projection. A popular picture of
@@ -31,7 +31,7 @@ __all__ = ["SubspaceAttention", "contiguous_subspaces", "random_subspaces"]
 
 
 def contiguous_subspaces(embed_dim: int, num_heads: int) -> torch.Tensor:
-    """The "cut into segments" picture: head h reads coordinates h*r .. (h+1)*r - 1, r = D // H.
+    """The "cut into segments" picture: head h reads h*r .. (h+1)*r - 1, r = D // H.
 
     Returns:
         long (H, r).
@@ -43,7 +43,8 @@ def contiguous_subspaces(embed_dim: int, num_heads: int) -> torch.Tensor:
     """
     if num_heads <= 0 or embed_dim % num_heads:
         raise ValueError(
-            f"embed_dim={embed_dim} must be a positive multiple of num_heads={num_heads}"
+            f"embed_dim={embed_dim} must be a positive multiple of "
+            f"num_heads={num_heads}"
         )
     return torch.arange(embed_dim).reshape(num_heads, embed_dim // num_heads)  # (H, r)
 
@@ -51,7 +52,7 @@ def contiguous_subspaces(embed_dim: int, num_heads: int) -> torch.Tensor:
 def random_subspaces(
     embed_dim: int, num_heads: int, subspace_dim: int, seed: int = 0
 ) -> torch.Tensor:
-    """Each head reads ``subspace_dim`` coordinates sampled at random; heads may overlap.
+    """Each head reads ``subspace_dim`` random coordinates; heads may overlap.
 
     Each row is a sorted sample without replacement, drawn with a private
     generator seeded by ``seed`` (the global random state is left alone).
@@ -60,12 +61,13 @@ def random_subspaces(
         long (H, r) with r = ``subspace_dim``.
 
     >>> idx = random_subspaces(10, 3, 4, seed=0)
-    >>> idx.shape, bool((idx.diff(dim=1) > 0).all())        # distinct and sorted in each row
+    >>> idx.shape, bool((idx.diff(dim=1) > 0).all())  # distinct, sorted rows
     (torch.Size([3, 4]), True)
     """
     if not 0 < subspace_dim <= embed_dim or num_heads <= 0:
         raise ValueError(
-            f"need 0 < subspace_dim <= embed_dim and num_heads > 0, got subspace_dim={subspace_dim}, "
+            "need 0 < subspace_dim <= embed_dim and num_heads > 0, got "
+            f"subspace_dim={subspace_dim}, "
             f"embed_dim={embed_dim}, num_heads={num_heads}"
         )
     g = torch.Generator().manual_seed(seed)
@@ -116,7 +118,8 @@ class SubspaceAttention(nn.Module):
             )
         if indices.min() < 0 or indices.max() >= embed_dim:
             raise ValueError(
-                f"indices must lie in [0, embed_dim={embed_dim}), got min {int(indices.min())} "
+                f"indices must lie in [0, embed_dim={embed_dim}), got min "
+                f"{int(indices.min())} "
                 f"and max {int(indices.max())}"
             )
         H, r = indices.shape
@@ -152,7 +155,8 @@ class SubspaceAttention(nn.Module):
 
     def extra_repr(self):
         return (
-            f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, subspace_dim={self.subspace_dim}, "
+            f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, "
+            f"subspace_dim={self.subspace_dim}, "
             f"head_dim={self.head_dim}"
         )
 
@@ -177,12 +181,14 @@ class SubspaceAttention(nn.Module):
         for name, t in (("query", query), ("key", key), ("value", value)):
             if t.dim() != 3 or t.shape[-1] != self.embed_dim:
                 raise ValueError(
-                    f"{name} must have shape (B, N, {self.embed_dim}), got {tuple(t.shape)}"
+                    f"{name} must have shape (B, N, {self.embed_dim}), "
+                    f"got {tuple(t.shape)}"
                 )
         if key.shape[:2] != value.shape[:2] or query.shape[0] != key.shape[0]:
             raise ValueError(
-                f"query, key, value must share B and key, value must share S, got query "
-                f"{tuple(query.shape)}, key {tuple(key.shape)}, value {tuple(value.shape)}"
+                "query, key, value must share B and key, value must share S, "
+                f"got query {tuple(query.shape)}, key {tuple(key.shape)}, "
+                f"value {tuple(value.shape)}"
             )
         B, L, S = query.shape[0], query.shape[1], key.shape[1]
         check_mask(mask, (B, self.num_heads, L, S), query.device, what="(B, H, L, S)")

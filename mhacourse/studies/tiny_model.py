@@ -97,7 +97,8 @@ def loss_fn(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 
     logits (B, L, T, V), targets (B, L, T).
 
-    >>> loss_fn(torch.zeros(1, 2, 1, 4), torch.tensor([[[IGNORE], [3]]])).item() == torch.log(torch.tensor(4.)).item()
+    >>> logits, targets = torch.zeros(1, 2, 1, 4), torch.tensor([[[IGNORE], [3]]])
+    >>> loss_fn(logits, targets).item() == torch.log(torch.tensor(4.0)).item()
     True
     """
     return F.cross_entropy(
@@ -156,7 +157,8 @@ class History:
     (:func:`head_diversity` on the first 64 evaluation sequences; None for a
     single head) were measured. ``seconds`` is the training wall time.
 
-    >>> h = History(steps=[0, 10], loss=[2.3, 0.4], accuracy=[[0.1, 0.2], [0.9, 1.0]], diversity=[None, None])
+    >>> h = History(steps=[0, 10], loss=[2.3, 0.4], diversity=[None, None],
+    ...             accuracy=[[0.1, 0.2], [0.9, 1.0]])
     >>> h.accuracy[h.steps.index(10)], h.seconds
     ([0.9, 1.0], 0.0)
     """
@@ -193,7 +195,8 @@ def train(
     """
     if steps < 0 or eval_every < 1:
         raise ValueError(
-            f"need steps >= 0 and eval_every >= 1, got steps={steps}, eval_every={eval_every}"
+            "need steps >= 0 and eval_every >= 1, got "
+            f"steps={steps}, eval_every={eval_every}"
         )
     hist = History()
     probe = (eval_data if eval_data is not None else data)[:64]

@@ -25,10 +25,16 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["IGNORE", "TwoRelationData", "make_two_relation_data", "token_labels"]
+__all__ = [
+    "IGNORE",
+    "TwoRelationData",
+    "make_four_relation_data",
+    "make_two_relation_data",
+    "token_labels",
+]
 
 IGNORE = -100
-"""Target value that the loss and the accuracy skip (``F.cross_entropy``'s default ``ignore_index``)."""
+"""Target that loss and accuracy skip (``F.cross_entropy``'s ``ignore_index``)."""
 
 
 @dataclass
@@ -47,9 +53,11 @@ class TwoRelationData:
     >>> len(data), data.inputs.shape, data.marker.shape, data.num_values
     (3, torch.Size([3, 6, 2]), torch.Size([3]), 4)
     >>> rows = torch.arange(len(data))
-    >>> bool((data.inputs[rows, data.marker, 1] == 1).all()), data.targets[:, 0, 0].tolist()
+    >>> flags = data.inputs[rows, data.marker, 1]
+    >>> bool((flags == 1).all()), data.targets[:, 0, 0].tolist()
     (True, [-100, -100, -100])
-    >>> bool((data.targets[..., 1] == data.inputs[rows, data.marker, 0][:, None]).all())   # the marker's value
+    >>> marked = data.inputs[rows, data.marker, 0][:, None]  # the marker's value
+    >>> bool((data.targets[..., 1] == marked).all())
     True
     """
 
@@ -103,12 +111,13 @@ def make_two_relation_data(
     (torch.Size([2, 5, 2]), torch.Size([2, 5, 2]))
     >>> bool((data.inputs[..., 1].sum(dim=1) == 1).all())   # one marker per sequence
     True
-    >>> bool((data.targets[:, 1:, 0] == data.inputs[:, :-1, 0]).all())   # previous value
+    >>> bool((data.targets[:, 1:, 0] == data.inputs[:, :-1, 0]).all())  # previous
     True
     """
     if num_seqs < 1 or length < 2 or num_values < 2:
         raise ValueError(
-            f"need num_seqs >= 1, length >= 2, num_values >= 2; got num_seqs={num_seqs}, "
+            "need num_seqs >= 1, length >= 2, num_values >= 2; got "
+            f"num_seqs={num_seqs}, "
             f"length={length}, num_values={num_values}"
         )
     g = torch.Generator().manual_seed(seed)
@@ -139,6 +148,36 @@ def token_labels(inputs: torch.Tensor) -> list[str]:
     letters = "abcdefghijklmnopqrstuvwxyz"
     if int(inputs[:, 0].max()) >= len(letters):
         raise ValueError(
-            f"token_labels supports at most {len(letters)} values, got a value {int(inputs[:, 0].max())}"
+            f"token_labels supports at most {len(letters)} values, got a value "
+            f"{int(inputs[:, 0].max())}"
         )
     return [letters[v].upper() if f else letters[v] for v, f in inputs.tolist()]
+
+
+def make_four_relation_data(
+    num_seqs: int, length: int, num_values: int, seed: int = 0
+) -> TwoRelationData:
+    """The two-relation task with two more relations: four targets per position.
+
+    Targets (B, L, 4): the previous value, the value two steps back
+    (``IGNORE`` where there is none), the marker's value, and the first
+    token's value. Used to ask how many heads a task with several relations
+    needs. The inputs are those of :func:`make_two_relation_data` with the
+    same arguments.
+
+    >>> data = make_four_relation_data(3, 6, 4, seed=0)
+    >>> data.targets.shape
+    torch.Size([3, 6, 4])
+    >>> bool((data.targets[:, 2:, 1] == data.inputs[:, :-2, 0]).all())   # two back
+    True
+    >>> bool((data.targets[..., 3] == data.inputs[:, :1, 0]).all())      # first token
+    True
+    """
+    base = make_two_relation_data(num_seqs, length, num_values, seed)
+    values = base.inputs[..., 0]  # (B, L)
+    back2 = torch.full_like(values, IGNORE)  # (B, L)
+    back2[:, 2:] = values[:, :-2]
+    first = values[:, :1].expand_as(values)  # (B, L)
+    prev, marked = base.targets.unbind(-1)  # (B, L) each
+    targets = torch.stack([prev, back2, marked, first], dim=-1)  # (B, L, 4)
+    return TwoRelationData(base.inputs, targets, base.marker, num_values)
