@@ -19,11 +19,12 @@ D model dim, H heads, F feed-forward width.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .mha import MultiHeadAttention
 
-__all__ = ["EncoderBlock"]
+__all__ = ["EncoderBlock", "check_torch_layer"]
 
 
 class EncoderBlock(nn.Module):
@@ -38,6 +39,8 @@ class EncoderBlock(nn.Module):
         norm_first: pre-LN if True, post-LN (original Transformer) if False.
         kernel: attention kernel of the inner ``MultiHeadAttention``.
         layer_norm_eps: the LayerNorms' epsilon.
+        num_kv_heads: key/value heads of the attention (None: H), see
+            :class:`~mhacourse.MultiHeadAttention`.
 
     ``forward(x, mask=None)`` takes x (B, L, D) and an optional bool mask
     broadcastable to (B, H, L, L), True = may attend (for instance
@@ -60,13 +63,19 @@ class EncoderBlock(nn.Module):
         layer_norm_eps: float = 1e-5,
         device=None,
         dtype=None,
+        num_kv_heads: int | None = None,
     ):
         super().__init__()
         ff_dim = 4 * embed_dim if ff_dim is None else ff_dim
         kw = dict(device=device, dtype=dtype)
         self.norm_first = norm_first
         self.self_attn = MultiHeadAttention(
-            embed_dim, num_heads, kernel=kernel, dropout=dropout, **kw
+            embed_dim,
+            num_heads,
+            kernel=kernel,
+            dropout=dropout,
+            num_kv_heads=num_kv_heads,
+            **kw,
         )
         self.linear1 = nn.Linear(embed_dim, ff_dim, **kw)
         self.linear2 = nn.Linear(ff_dim, embed_dim, **kw)
@@ -97,27 +106,22 @@ class EncoderBlock(nn.Module):
     def from_torch(
         cls, layer: nn.TransformerEncoderLayer, kernel: str = "vectorized"
     ) -> EncoderBlock:
-        """Copy a batch-first, ReLU ``nn.TransformerEncoderLayer`` into an :class:`EncoderBlock`.
+        """Copy a batch-first, ReLU ``nn.TransformerEncoderLayer`` into a block.
+
+        The copy keeps the layer's dtype, device and training mode.
 
         Its ``src_key_padding_mask`` (True = padding) corresponds to our
         mask ``~src_key_padding_mask[:, None, None, :]`` (True = may attend).
 
-        >>> ref = nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, dropout=0.0, batch_first=True)
+        >>> ref = nn.TransformerEncoderLayer(
+        ...     16, 4, dim_feedforward=32, dropout=0.0, batch_first=True
+        ... )
         >>> ours = EncoderBlock.from_torch(ref)
         >>> x = torch.randn(2, 5, 16)
         >>> torch.allclose(ours(x), ref(x), atol=1e-5)
         True
         """
-        if not isinstance(layer, nn.TransformerEncoderLayer):
-            raise TypeError(
-                f"layer must be an nn.TransformerEncoderLayer, got {type(layer).__name__}"
-            )
-        if not layer.self_attn.batch_first:
-            raise ValueError(
-                "layer must be built with batch_first=True, like EncoderBlock"
-            )
-        if getattr(layer, "activation_relu_or_gelu", 1) != 1:
-            raise ValueError("only the ReLU activation is supported")
+        check_torch_layer(layer, nn.TransformerEncoderLayer)
         w = layer.linear1.weight
         block = cls(
             layer.self_attn.embed_dim,
@@ -133,4 +137,28 @@ class EncoderBlock(nn.Module):
         block.self_attn = MultiHeadAttention.from_torch(layer.self_attn, kernel=kernel)
         for name in ("linear1", "linear2", "norm1", "norm2"):
             getattr(block, name).load_state_dict(getattr(layer, name).state_dict())
-        return block
+        return block.train(layer.training)
+
+
+def check_torch_layer(layer, kind: type) -> None:
+    """Check that ``layer`` is a batch-first, ReLU PyTorch layer of type ``kind``.
+
+    Reads only public attributes: ``activation`` is the function or module
+    the layer applies (``F.relu`` for ``activation="relu"``).
+
+    >>> check_torch_layer(nn.Linear(2, 2), nn.TransformerEncoderLayer)
+    Traceback (most recent call last):
+    ...
+    TypeError: layer must be an nn.TransformerEncoderLayer, got Linear
+    """
+    if not isinstance(layer, kind):
+        raise TypeError(
+            f"layer must be an nn.{kind.__name__}, got {type(layer).__name__}"
+        )
+    if not layer.self_attn.batch_first:
+        raise ValueError("layer must be built with batch_first=True, like our blocks")
+    act = layer.activation
+    if not (act is F.relu or isinstance(act, nn.ReLU)):
+        raise ValueError(
+            f"only the ReLU activation is supported, got activation={act!r}"
+        )

@@ -1,4 +1,4 @@
-"""Tests for mhacourse.encoder: equal to nn.TransformerEncoderLayer, and padding-safe."""
+"""Tests for mhacourse.encoder: equals nn.TransformerEncoderLayer, padding-safe."""
 
 import pytest
 import torch
@@ -81,4 +81,36 @@ def test_from_torch_rejects_unsupported():
 def test_shape_and_default_ff_width():
     block = EncoderBlock(16, 4)
     assert block.linear1.out_features == 64
+    assert block(torch.randn(2, 3, 16)).shape == (2, 3, 16)
+
+
+@pytest.mark.parametrize("activation", ["gelu", torch.tanh])
+def test_from_torch_checks_the_activation_without_private_attributes(activation):
+    """No silent default: a non-ReLU layer is refused even without the private flag."""
+    layer = nn.TransformerEncoderLayer(8, 2, activation=activation, batch_first=True)
+    if hasattr(layer, "activation_relu_or_gelu"):
+        del layer.activation_relu_or_gelu
+    with pytest.raises(ValueError, match="ReLU"):
+        EncoderBlock.from_torch(layer)
+
+
+@pytest.mark.parametrize("activation", ["relu", nn.ReLU()])
+def test_from_torch_accepts_relu_given_either_way(activation):
+    layer = nn.TransformerEncoderLayer(
+        8, 2, 16, dropout=0.0, activation=activation, batch_first=True
+    ).eval()
+    x = torch.randn(2, 3, 8)
+    torch.testing.assert_close(EncoderBlock.from_torch(layer)(x), layer(x))
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_from_torch_keeps_training_mode(training):
+    layer = nn.TransformerEncoderLayer(8, 2, batch_first=True).train(training)
+    block = EncoderBlock.from_torch(layer)
+    assert block.training is training and block.self_attn.training is training
+
+
+def test_num_kv_heads_reaches_the_attention():
+    block = EncoderBlock(16, 4, num_kv_heads=2)
+    assert block.self_attn.k_proj.out_features == 8
     assert block(torch.randn(2, 3, 16)).shape == (2, 3, 16)

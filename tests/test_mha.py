@@ -9,6 +9,7 @@ import re
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from mhacourse import MultiHeadAttention, causal_mask, padding_mask
@@ -29,7 +30,10 @@ def _randn(*shape, device, seed=0, dtype=torch.float64):
 
 
 def _torch_mha(device, seed=0, dtype=torch.float64, **kwargs):
-    """An nn.MultiheadAttention with every parameter random (PyTorch zeroes the biases)."""
+    """An nn.MultiheadAttention with every parameter random.
+
+    (PyTorch itself zeroes the biases.)
+    """
     kwargs.setdefault("batch_first", True)
     ref = nn.MultiheadAttention(D, H, device=device, dtype=dtype, **kwargs)
     g = torch.Generator().manual_seed(seed)
@@ -47,7 +51,10 @@ def _run_torch(ref, query, key, value, **masks):
 
 def _check(ours, ref, out, weights, kernel):
     torch.testing.assert_close(out, ref[0], **TOL)
-    if kernel in ("sdpa", "tiled"):  # the fused and tiled kernels never form the weights
+    if kernel in (
+        "sdpa",
+        "tiled",
+    ):  # the fused and tiled kernels never form the weights
         assert weights is None
     else:
         assert weights.shape == ref[1].shape
@@ -275,7 +282,7 @@ def test_gradients_agree_between_kernels(device):
         ]
     assert len(grads["naive"]) == 3 + 8
     for kernel in ("naive", "sdpa"):
-        for a, b in zip(grads[kernel], grads["vectorized"]):
+        for a, b in zip(grads[kernel], grads["vectorized"], strict=True):
             torch.testing.assert_close(a, b, **TOL)
 
 
@@ -325,7 +332,7 @@ def test_sdpa_dropout_only_in_training(device):
     assert not torch.allclose(ours.train()(x)[0], out_eval)
 
 
-# ----------------------------------------------------------------------------- bad input
+# ------------------------------------------------------------------------- bad input
 
 
 def test_embed_dim_must_divide_by_heads():
@@ -356,7 +363,8 @@ def test_bad_kernel_name():
         ),
         (
             ((2, 4, 12), (2, 5, 7), (2, 6, 5)),
-            r"key and value must share \(B, S\), got key \(2, 5, 7\) and value \(2, 6, 5\)",
+            r"key and value must share \(B, S\), got key \(2, 5, 7\) "
+            r"and value \(2, 6, 5\)",
         ),
         (
             ((2, 4, 12), (3, 5, 7), (3, 5, 5)),
@@ -371,7 +379,7 @@ def test_wrong_input_shapes(args, message):
 
 
 def test_non_tensor_input():
-    with pytest.raises(TypeError, match="query must be a torch.Tensor, got list"):
+    with pytest.raises(TypeError, match=r"query must be a torch\.Tensor, got list"):
         MultiHeadAttention(D, H)([[0.0] * D])
 
 
@@ -384,7 +392,10 @@ def test_mask_that_cannot_broadcast(mask_shape):
         torch.randn(1, L, D),
         torch.randn(1, S, D),
     )  # B = 1: a (2, ...) mask would grow the batch
-    expected = f"mask with shape {tuple(mask_shape)} cannot broadcast to the scores' shape (B, H, L, S) = (1, {H}, {L}, {S})"
+    expected = (
+        f"mask with shape {tuple(mask_shape)} cannot broadcast to the scores' "
+        f"shape (B, H, L, S) = (1, {H}, {L}, {S})"
+    )
     with pytest.raises(ValueError, match=re.escape(expected)):
         mha(query, key, mask=torch.ones(mask_shape, dtype=torch.bool))
 
@@ -393,7 +404,8 @@ def test_float_mask_is_a_type_error():
     mha = MultiHeadAttention(D, H)
     with pytest.raises(
         TypeError,
-        match=r"mask must have dtype torch.bool .* got torch.float32 with shape \(4, 4\)",
+        match=r"mask must have dtype torch.bool .* got torch.float32 "
+        r"with shape \(4, 4\)",
     ):
         mha(torch.randn(1, L, D), mask=torch.zeros(L, L))
 
@@ -433,7 +445,7 @@ def test_inputs_on_cpu_and_cuda():
 
 def test_from_torch_rejects_what_it_cannot_copy():
     with pytest.raises(
-        TypeError, match="module must be an nn.MultiheadAttention, got Linear"
+        TypeError, match=r"module must be an nn\.MultiheadAttention, got Linear"
     ):
         MultiHeadAttention.from_torch(nn.Linear(4, 4))
     with pytest.raises(ValueError, match="add_bias_kv"):
@@ -446,8 +458,11 @@ def test_from_torch_rejects_what_it_cannot_copy():
 def test_every_broadcastable_mask_shape_gives_one_answer_for_all_kernels(
     device, mask_shape
 ):
-    """The docstring promises any bool mask broadcastable to (B, H, L, S); F.scaled_dot_product_attention
-    itself refuses 0-d and 1-d masks, so the "sdpa" kernel must widen them."""
+    """The docstring promises any bool mask broadcastable to (B, H, L, S).
+
+    F.scaled_dot_product_attention itself refuses 0-d and 1-d masks, so the
+    "sdpa" kernel must widen them.
+    """
     ours = MultiHeadAttention.from_torch(_torch_mha(device, seed=3))
     query, memory = (
         _randn(B, L, D, device=device, seed=1),
@@ -465,3 +480,166 @@ def test_every_broadcastable_mask_shape_gives_one_answer_for_all_kernels(
         )
     torch.testing.assert_close(expected["sdpa"], expected["vectorized"], **TOL)
     torch.testing.assert_close(expected["naive"], expected["vectorized"], **TOL)
+
+
+# -------------------------------------------------------- from_torch: mode, public API
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_from_torch_keeps_training_mode(training):
+    ref = _torch_mha("cpu").train(training)
+    assert MultiHeadAttention.from_torch(ref).training is training
+
+
+@pytest.mark.parametrize("kdim", [None, 7])
+def test_from_torch_reads_no_private_attribute(kdim):
+    """Works on a module without PyTorch's private ``_qkv_same_embed_dim``."""
+    ref = _torch_mha("cpu", kdim=kdim, vdim=kdim)
+    x = _randn(B, L, D, device="cpu")
+    kv = x if kdim is None else _randn(B, S, kdim, device="cpu", seed=1)
+    expected = _run_torch(ref, x, kv, kv)
+    del ref._qkv_same_embed_dim
+    out, _ = MultiHeadAttention.from_torch(ref)(x, kv, kv)
+    torch.testing.assert_close(out, expected[0], **TOL)
+
+
+# ------------------------------------------------------------------- dropout's output
+
+
+def _dropout_reference(ours, x, weights):
+    """The output the dropped weights must give: out_proj(merge(weights @ v))."""
+    from mhacourse.gqa import repeat_kv
+    from mhacourse.heads import merge_heads, split_heads
+
+    groups = ours.num_heads // ours.num_kv_heads
+    v = repeat_kv(split_heads(ours.v_proj(x), ours.num_kv_heads), groups)  # (B,H,S,E)
+    return ours.out_proj(merge_heads(weights @ v))  # (B, L, D)
+
+
+@pytest.mark.parametrize("kernel", ["naive", "vectorized"])
+@pytest.mark.parametrize("num_kv_heads", [None, 1])
+def test_dropout_output_uses_the_dropped_weights(kernel, num_kv_heads):
+    torch.manual_seed(0)
+    ours = MultiHeadAttention(
+        D, H, kernel=kernel, dropout=0.5, dtype=torch.float64, num_kv_heads=num_kv_heads
+    )
+    x = _randn(B, L, D, device="cpu")
+    out, weights = ours.train()(x)
+    assert (weights == 0).any()
+    torch.testing.assert_close(out, _dropout_reference(ours, x, weights), **TOL)
+    assert not torch.allclose(out, ours.eval()(x)[0])
+
+
+@pytest.mark.parametrize("num_kv_heads", [None, 1])
+def test_sdpa_dropout_output_equals_fused_kernel_with_same_seed(num_kv_heads):
+    from mhacourse.heads import merge_heads, split_heads
+
+    ours = MultiHeadAttention(
+        D, H, kernel="sdpa", dropout=0.5, dtype=torch.float64, num_kv_heads=num_kv_heads
+    ).train()
+    x = _randn(B, L, D, device="cpu")
+    q = split_heads(ours.q_proj(x), H)  # (B, H, L, E)
+    k = split_heads(ours.k_proj(x), ours.num_kv_heads)  # (B, H_kv, L, E)
+    v = split_heads(ours.v_proj(x), ours.num_kv_heads)  # (B, H_kv, L, E)
+    torch.manual_seed(3)
+    heads = F.scaled_dot_product_attention(
+        q, k, v, dropout_p=0.5, enable_gqa=num_kv_heads is not None
+    )
+    torch.manual_seed(3)
+    out, _ = ours(x)
+    torch.testing.assert_close(out, ours.out_proj(merge_heads(heads)), **TOL)
+
+
+def test_tiled_kernel_refuses_dropout_in_training_only():
+    ours = MultiHeadAttention(D, H, kernel="tiled", dropout=0.1, dtype=torch.float64)
+    x = _randn(B, L, D, device="cpu")
+    with pytest.raises(ValueError, match=r"kernel='tiled'.*dropout=0.1.*\.eval\(\)"):
+        ours.train()(x)
+    ours.eval()(x)  # no dropout in evaluation: fine
+
+
+# --------------------------------------------------------- grouped-query attention
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("num_kv_heads", [1, 2, 6])
+def test_gqa_equals_sdpa_enable_gqa(device, kernel, num_kv_heads):
+    """Every kernel, with the same weights, equals PyTorch's fused GQA."""
+    from mhacourse.heads import merge_heads, split_heads
+
+    Dg, Hg = 18, 6  # E = 3, odd
+    torch.manual_seed(0)
+    ours = MultiHeadAttention(
+        Dg, Hg, kernel=kernel, kdim=5, vdim=7, num_kv_heads=num_kv_heads,
+        dtype=torch.float64, device=device,
+    )  # fmt: skip
+    query = _randn(B, L, Dg, device=device)
+    key, value = (
+        _randn(B, S, 5, device=device, seed=1),
+        _randn(B, S, 7, device=device, seed=2),
+    )
+    mask = causal_mask(L, S, device=device) & padding_mask(torch.tensor([5, 2]), S).to(
+        device
+    )
+    q = split_heads(ours.q_proj(query), Hg)  # (B, H, L, E)
+    k = split_heads(ours.k_proj(key), num_kv_heads)  # (B, H_kv, S, E)
+    v = split_heads(ours.v_proj(value), num_kv_heads)  # (B, H_kv, S, E)
+    heads = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, enable_gqa=True)
+    expected = ours.out_proj(merge_heads(heads))  # (B, L, D)
+    out, _ = ours(query, key, value, mask=mask)
+    torch.testing.assert_close(out, expected, **TOL)
+
+
+def test_gqa_projection_sizes_and_default():
+    assert MultiHeadAttention(16, 8).num_kv_heads == 8
+    mqa = MultiHeadAttention(16, 8, num_kv_heads=1)
+    assert mqa.k_proj.out_features == mqa.v_proj.out_features == 2  # 1 head of E = 2
+    assert mqa.q_proj.out_features == mqa.out_proj.in_features == 16
+    assert "num_kv_heads=1" in repr(mqa)
+
+
+@pytest.mark.parametrize(
+    "bad, error", [(3, ValueError), (0, ValueError), (-2, ValueError), (16, ValueError),
+                   (2.0, TypeError), (True, TypeError)]
+)  # fmt: skip
+def test_bad_num_kv_heads_is_named(bad, error):
+    with pytest.raises(error, match="num_kv_heads"):
+        MultiHeadAttention(16, 8, num_kv_heads=bad)
+
+
+# ------------------------------------------------------------------------- KV cache
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("num_kv_heads", [None, 1])
+def test_kv_cache_decoding_equals_full_masked_pass(device, kernel, num_kv_heads):
+    from mhacourse.kv_cache import KVCache
+
+    torch.manual_seed(0)
+    ours = MultiHeadAttention(
+        D,
+        H,
+        kernel=kernel,
+        num_kv_heads=num_kv_heads,
+        dtype=torch.float64,
+        device=device,
+    ).eval()
+    T = 7
+    x = _randn(B, T, D, device=device)
+    full, _ = ours(x, mask=causal_mask(T, device=device))  # (B, T, D)
+    cache, steps = KVCache(), []
+    for chunk in (x[:, :3], x[:, 3:4], x[:, 4:5], x[:, 5:]):  # a prompt, then tokens
+        steps.append(ours(chunk, cache=cache)[0])
+    assert len(cache) == T
+    torch.testing.assert_close(torch.cat(steps, dim=1), full, **TOL)
+
+
+def test_kv_cache_rejects_cross_attention_and_wrong_type():
+    from mhacourse.kv_cache import KVCache
+
+    ours = MultiHeadAttention(D, H)
+    x = torch.randn(B, L, D)
+    with pytest.raises(ValueError, match="self-attention"):
+        ours(x, torch.randn(B, S, D), cache=KVCache())
+    with pytest.raises(TypeError, match="cache must be a KVCache"):
+        ours(x, cache={})

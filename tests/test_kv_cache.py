@@ -1,0 +1,48 @@
+"""Tests for mhacourse.kv_cache and mhacourse.gqa helpers."""
+
+import pytest
+import torch
+
+from mhacourse import MultiHeadAttention
+from mhacourse.gqa import check_num_kv_heads, repeat_kv
+from mhacourse.kv_cache import KVCache, cache_bytes_per_token, causal_mask_with_offset
+
+
+def test_cache_grows_and_counts_its_bytes():
+    mha = MultiHeadAttention(16, 4, num_kv_heads=2, dtype=torch.float64).eval()
+    cache = KVCache()
+    assert len(cache) == 0 and cache.nbytes() == 0
+    for _ in range(5):
+        mha(torch.randn(3, 1, 16, dtype=torch.float64), cache=cache)
+    assert cache.k.shape == cache.v.shape == (3, 2, 5, 4)  # (B, H_kv, T, E)
+    per_token = cache_bytes_per_token(1, 2, 4, torch.float64) * 3  # 3 sequences
+    assert cache.nbytes() == 5 * per_token
+
+
+@pytest.mark.parametrize(
+    "layers, h_kv, e, dtype, expected",
+    [(1, 1, 1, torch.float32, 8), (32, 32, 128, torch.float16, 524288),
+     (32, 8, 128, torch.bfloat16, 131072), (2, 3, 5, torch.float64, 480)],
+)  # fmt: skip
+def test_cache_bytes_per_token_formula(layers, h_kv, e, dtype, expected):
+    assert cache_bytes_per_token(layers, h_kv, e, dtype) == expected
+
+
+def test_offset_causal_mask_matches_the_bottom_rows_of_the_full_one():
+    full = torch.ones(6, 6, dtype=torch.bool).tril()
+    for L in range(1, 7):
+        assert torch.equal(causal_mask_with_offset(L, 6), full[6 - L :])
+
+
+def test_repeat_kv_groups_consecutive_heads():
+    k = torch.arange(3.0).reshape(1, 3, 1, 1)  # (B, H_kv, S, E)
+    assert repeat_kv(k, 2).flatten().tolist() == [0, 0, 1, 1, 2, 2]
+    assert repeat_kv(k, 1) is k
+
+
+def test_check_num_kv_heads():
+    assert check_num_kv_heads(None, 6) == 6
+    assert [check_num_kv_heads(n, 6) for n in (1, 2, 3, 6)] == [1, 2, 3, 6]
+    for bad in (4, 0, 12):
+        with pytest.raises(ValueError, match=f"num_kv_heads={bad} must be"):
+            check_num_kv_heads(bad, 6)
