@@ -1,4 +1,4 @@
-"""FLOP counts, checked against PyTorch's own FlopCounterMode on the real computation."""
+"""FLOP counts, checked against PyTorch's own FlopCounterMode on the computation."""
 
 import pytest
 import torch
@@ -45,3 +45,22 @@ def test_rates_and_bad_values():
         flops_per_second(1, 0.0)
     with pytest.raises(ValueError, match="L"):
         attention_flops(1, 1, -1, 2, 3)
+
+
+@pytest.mark.parametrize("B, L, S, D, H", [(2, 5, 5, 16, 4), (3, 4, 7, 8, 2)])
+def test_backward_counts_match_counted_except_the_recomputation(B, L, S, D, H):
+    """Autograd's backward is 2x the forward; attention's counts 2.5x (recompute)."""
+    mha = mhacourse.MultiHeadAttention(D, H)
+    x = torch.randn(B, L, D, requires_grad=True)  # (B, L, D); grads of inputs count
+    y = torch.randn(B, S, D, requires_grad=True)  # (B, S, D)
+    total = counted(lambda: mha(x, y, y)[0].sum().backward())
+    forward = mha_flops(B, L, S, D)
+    recompute = attention_flops(B, 1, L, S, D) // 2  # q @ k^T once more
+    assert (
+        mha_flops(B, L, S, D, backward=True)
+        == 3 * forward + recompute
+        == (total + recompute)
+    )
+    assert attention_flops(B, H, L, S, D // H, backward=True) == (
+        7 * attention_flops(B, H, L, S, D // H) // 2
+    )

@@ -1,4 +1,4 @@
-"""The benchmark plots work on a results file, e.g. a GPU one (here a synthetic stand-in)."""
+"""The benchmark plots work on a results file, e.g. a GPU one (here a stand-in)."""
 
 import json
 

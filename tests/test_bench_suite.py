@@ -1,4 +1,4 @@
-"""`python -m mhacourse.bench --quick`: runs, prints a table, and writes consistent raw JSON."""
+"""`python -m mhacourse.bench --quick` runs, prints a table, writes consistent JSON."""
 
 import json
 import statistics
@@ -6,9 +6,12 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
+from mhacourse import kernels
 from mhacourse.bench.flops import attention_flops, mha_flops
-from mhacourse.bench.suite import KERNELS, MHA_REF, main, plan
+from mhacourse.bench.measure import MHA_REF, skip_reason
+from mhacourse.bench.suite import main, plan
 from mhacourse.bench.targets import TARGETS
 
 
@@ -50,7 +53,7 @@ def test_json_schema(quick):
             and r["dtype"] == "float32"
             and r["error"] is None
         )
-        assert r["name"] in set(KERNELS) | {
+        assert r["name"] in set(kernels.REGISTRY) | {
             "ours-naive",
             "ours-vectorized",
             "ours-sdpa",
@@ -66,15 +69,18 @@ def test_medians_ratios_and_speeds_come_from_the_samples(quick):
     for r in rows:
         assert r["median_s"] == statistics.median(r["samples_s"])
         same_group = [
-            x for x in rows if x["section"] == r["section"] and x["shape"] == r["shape"]
+            x
+            for x in rows
+            if (x["section"], x["shape"], x["pass"])
+            == (r["section"], r["shape"], r["pass"])
         ]
         ref = next(x for x in same_group if x["name"] == r["ref"])
         assert r["ratio"] == pytest.approx(r["median_s"] / ref["median_s"], rel=1e-12)
-        s = r["shape"]
+        s, both = r["shape"], r["pass"] == "forward+backward"
         expected = (
-            attention_flops(s["B"], s["H"], s["L"], s["S"], s["E"])
+            attention_flops(s["B"], s["H"], s["L"], s["S"], s["E"], backward=both)
             if r["section"] == "kernel"
-            else mha_flops(s["B"], s["L"], s["L"], s["D"])
+            else mha_flops(s["B"], s["L"], s["L"], s["D"], backward=both)
         )
         assert r["flops"] == expected
         assert r["flops_per_s"] == pytest.approx(expected / r["median_s"], rel=1e-12)
@@ -93,3 +99,45 @@ def test_bad_device_is_an_error(capsys):
     with pytest.raises(SystemExit):
         main(["--device", "mps"])
     assert "--device" in capsys.readouterr().err
+
+
+def test_every_registered_kernel_is_timed_forward_and_backward(quick):
+    _, res = quick
+    for pass_ in ("forward", "forward+backward"):
+        kernel_rows = {
+            r["name"]
+            for r in res["rows"]
+            if r["section"] == "kernel" and r["pass"] == pass_
+        }
+        assert kernel_rows == set(kernels.REGISTRY), pass_
+        layer_rows = {
+            r["name"]
+            for r in res["rows"]
+            if r["section"] == "mha" and r["pass"] == pass_
+        }
+        assert MHA_REF in layer_rows and "ours-sdpa" in layer_rows, pass_
+
+
+def test_a_kernel_registered_later_joins_the_plan(monkeypatch):
+    monkeypatch.setitem(kernels.REGISTRY, "triton", kernels.REGISTRY["vectorized"])
+    cpu = plan("cpu")
+    first = cpu[0]["names"]
+    assert "triton" in first  # listed once, as skipped, with its reason
+    assert all("triton" not in g["names"] for g in cpu if g["sweep"])
+    assert skip_reason("triton", "cpu").startswith("skipped")
+    assert skip_reason("triton", "cuda") is None
+    cuda = plan("cuda")
+    assert all("triton" in g["names"] for g in cuda if g["section"] == "kernel")
+    both = [g for g in cuda if g["pass"] == "forward+backward"]
+    assert both and any(g["section"] == "mha" for g in both)
+
+
+def test_skipped_kernel_gets_a_row_with_its_reason(monkeypatch):
+    from mhacourse.bench.measure import measure_group
+
+    monkeypatch.setitem(kernels.REGISTRY, "triton", kernels.REGISTRY["vectorized"])
+    group = plan("cpu", quick=True)[0]
+    rows = measure_group(group, torch.device("cpu"), torch.float32, 1, 0.001)
+    triton = next(r for r in rows if r["name"] == "triton")
+    assert triton["median_s"] is None and triton["error"].startswith("skipped")
+    assert all(r["median_s"] > 0 for r in rows if r["name"] != "triton")

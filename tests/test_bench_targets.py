@@ -1,5 +1,7 @@
 """Targets are judged from the measured rows: PASS, FAIL, or SKIP when not measured."""
 
+import pytest
+
 from mhacourse.bench.targets import TARGETS, evaluate, format_targets
 
 
@@ -26,20 +28,25 @@ def test_time_ratio_pass_and_fail():
     ok = by_id(
         {
             "device": "cpu",
-            "rows": [row("tiled", shape, median=2.0), row("sdpa", shape, median=1.0)],
+            "rows": [row("tiled", shape, median=1.2), row("sdpa", shape, median=1.0)],
         }
     )
-    assert (
-        ok["cpu-tiled-vs-sdpa"]["status"] == "PASS"
-        and ok["cpu-tiled-vs-sdpa"]["value"] == 2.0
-    )
+    assert ok["cpu-tiled-vs-sdpa"]["status"] == "PASS"
+    assert ok["cpu-tiled-vs-sdpa"]["value"] == pytest.approx(1.2)
     bad = by_id(
         {
             "device": "cpu",
-            "rows": [row("tiled", shape, median=2.6), row("sdpa", shape, median=1.0)],
+            "rows": [row("tiled", shape, median=1.3), row("sdpa", shape, median=1.0)],
         }
     )
     assert bad["cpu-tiled-vs-sdpa"]["status"] == "FAIL"
+    # A forward+backward row of the same shape is not the forward target's row.
+    rows = [row("tiled", shape, median=9.0), row("sdpa", shape, median=1.0)]
+    for r in rows:
+        r["pass"] = "forward+backward"
+    assert by_id({"device": "cpu", "rows": rows})["cpu-tiled-vs-sdpa"]["status"] == (
+        "SKIP"
+    )
 
 
 def test_memory_ratio_and_skip():

@@ -1,4 +1,4 @@
-"""Side-by-side timing: medians of pooled samples, slow functions timed one call at a time."""
+"""Side-by-side timing: medians of pooled samples; slow functions one call at a time."""
 
 import statistics
 import time
@@ -39,3 +39,14 @@ def test_format_time():
         "250.0 ms",
         "12.0 s",
     ]
+
+
+def test_process_time_leaves_out_waiting():
+    def wait_then_work():
+        time.sleep(0.02)  # waiting: wall-clock time, no CPU time
+        sum(range(20_000))
+
+    fns = {"f": wait_then_work}
+    wall = compare(fns, rounds=1, min_run_time=0.005)["f"]["median_s"]
+    cpu = compare(fns, rounds=1, min_run_time=0.005, timer=time.process_time)
+    assert wall >= 0.02 > 0 < cpu["f"]["median_s"] < 0.015

@@ -1,4 +1,4 @@
-"""``python -m mhacourse.bench``: run the benchmark (see :mod:`mhacourse.bench.suite`)."""
+"""``python -m mhacourse.bench``: run the benchmark (:mod:`mhacourse.bench.suite`)."""
 
 from .suite import main
 

@@ -67,10 +67,13 @@ def _quiet_native_stderr():
 def _cpu_peak(fn) -> int:
     from torch.profiler import ProfilerActivity, profile
 
-    with _quiet_native_stderr():
-        with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-            result = fn()  # keep the result alive until the profile ends: outputs count
-            del result
+    activities = [ProfilerActivity.CPU]
+    with (
+        _quiet_native_stderr(),
+        profile(activities=activities, profile_memory=True) as prof,
+    ):
+        result = fn()  # keep the result alive until the profile ends: outputs count
+        del result
     events = [
         e
         for e in prof.profiler.kineto_results.events()

@@ -30,11 +30,11 @@ STYLE = {
 
 
 def load_results(path) -> dict:
-    """Read a results file of ``python -m mhacourse.bench --json``, checking its top-level keys.
+    """Read a results file of ``python -m mhacourse.bench --json``; check its keys.
 
     >>> import os, tempfile
-    >>> keys = dict(schema_version=1, device="cpu", device_name="Example CPU", torch_version="2.x",
-    ...             date="2000-01-01", dtypes=["float32"], rows=[])
+    >>> keys = dict(schema_version=1, device="cpu", device_name="Example CPU",
+    ...             torch_version="2.x", date="2000-01-01", dtypes=["float32"], rows=[])
     >>> with tempfile.TemporaryDirectory() as d:
     ...     path = os.path.join(d, "bench.json")
     ...     with open(path, "w") as f:
@@ -53,11 +53,13 @@ def load_results(path) -> dict:
 
 
 def sweep_rows(results: dict, dtype: str | None = None) -> dict:
-    """The length-sweep kernel rows, as name -> list of rows sorted by L (measured rows only).
+    """The forward length-sweep kernel rows: name -> measured rows sorted by L.
 
-    >>> rows = [dict(section="kernel", sweep=True, dtype="float32", name="tiled", median_s=t,
-    ...              shape=dict(B=1, H=1, L=n, S=n, E=8)) for n, t in ((64, 2.0), (32, 1.0))]
-    >>> [r["shape"]["L"] for r in sweep_rows({"dtypes": ["float32"], "rows": rows})["tiled"]]
+    >>> rows = [dict(section="kernel", sweep=True, dtype="float32", name="tiled",
+    ...              median_s=t, shape=dict(B=1, H=1, L=n, S=n, E=8))
+    ...         for n, t in ((64, 2.0), (32, 1.0))]
+    >>> found = sweep_rows({"dtypes": ["float32"], "rows": rows})
+    >>> [r["shape"]["L"] for r in found["tiled"]]
     [32, 64]
     """
     dtype = dtype or results["dtypes"][0]
@@ -66,6 +68,7 @@ def sweep_rows(results: dict, dtype: str | None = None) -> dict:
         if (
             r["section"] == "kernel"
             and r.get("sweep")
+            and r.get("pass", "forward") == "forward"
             and r["dtype"] == dtype
             and r["median_s"] is not None
         ):
@@ -74,17 +77,20 @@ def sweep_rows(results: dict, dtype: str | None = None) -> dict:
 
 
 def plot_sweep(results: dict, dtype: str | None = None, title: str | None = None):
-    """Three log-log panels against L = S: median time, peak extra memory, attained speed.
+    """Three log-log panels against L = S: median time, peak memory, attained speed.
 
     Returns ``(fig, axes)``; never calls ``plt.show()``. Rows whose memory
     was not measured are left out of the memory panel.
 
-    >>> rows = [dict(section="kernel", sweep=True, dtype="float32", name="tiled", shape=dict(B=1, H=1, L=n, S=n, E=8),
-    ...              median_s=n * 1e-6, peak_bytes=n * 1024, flops_per_s=4 * n * n * 8 / (n * 1e-6)) for n in (32, 64)]
-    >>> results = dict(device="cpu", device_name="Example CPU", torch_version="2.x", date="2000-01-01",
-    ...                dtypes=["float32"], rows=rows)
+    >>> rows = [dict(section="kernel", sweep=True, dtype="float32", name="tiled",
+    ...              shape=dict(B=1, H=1, L=n, S=n, E=8), median_s=n * 1e-6,
+    ...              peak_bytes=n * 1024, flops_per_s=4 * n * n * 8 / (n * 1e-6))
+    ...         for n in (32, 64)]
+    >>> results = dict(device="cpu", device_name="Example CPU", torch_version="2.x",
+    ...                date="2000-01-01", dtypes=["float32"], rows=rows)
     >>> fig, axes = plot_sweep(results)
-    >>> [ax.get_title() for ax in axes], [line.get_label() for line in axes[0].get_lines()], axes[2].get_ylabel()
+    >>> labels = [line.get_label() for line in axes[0].get_lines()]
+    >>> [ax.get_title() for ax in axes], labels, axes[2].get_ylabel()
     (['time', 'memory', 'speed'], ['tiled'], 'attained GFLOP/s')
     >>> plt.close(fig)
     """
@@ -109,12 +115,12 @@ def plot_sweep(results: dict, dtype: str | None = None, title: str | None = None
             "speed",
         ),
     ]
-    for ax, (ylabel, get, panel) in zip(axes, panels):
+    for ax, (ylabel, get, panel) in zip(axes, panels, strict=True):
         for name, rs in rows.items():
             pts = [(r["shape"]["L"], get(r)) for r in rs if get(r) is not None]
             if pts:
                 color, marker = STYLE.get(name, (None, "x"))
-                ax.plot(*zip(*pts), marker=marker, color=color, label=name)
+                ax.plot(*zip(*pts, strict=True), marker=marker, color=color, label=name)
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("sequence length L = S")
@@ -130,7 +136,8 @@ def plot_sweep(results: dict, dtype: str | None = None, title: str | None = None
     )
     fig.suptitle(
         title
-        or f"{results['device_name']}, {dtype}, {batch}, H={shape['H']}, E={shape['E']} "
+        or f"{results['device_name']}, {dtype}, {batch}, H={shape['H']}, "
+        f"E={shape['E']} "
         f"(measured {results['date'][:10]}, torch {results['torch_version']})"
     )
     fig.tight_layout()

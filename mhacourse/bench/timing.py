@@ -17,7 +17,9 @@ from torch.utils.benchmark import Timer
 __all__ = ["compare", "format_time"]
 
 
-def compare(fns, rounds: int = 3, min_run_time: float = 0.2, warmup: int = 1) -> dict:
+def compare(
+    fns, rounds: int = 3, min_run_time: float = 0.2, warmup: int = 1, timer=None
+) -> dict:
     """Median seconds per call of each zero-argument callable, timed in turns.
 
     Args:
@@ -29,6 +31,12 @@ def compare(fns, rounds: int = 3, min_run_time: float = 0.2, warmup: int = 1) ->
             CUDA kernels' first launch, allocator caches). A function whose
             warm-up call alone takes ``min_run_time`` is then timed with one
             call per round instead of a block of calls.
+        timer: the clock, a function returning seconds; default
+            ``time.perf_counter`` (wall-clock time). ``time.process_time``
+            counts only the CPU time this process used: on a machine shared
+            with other work, it leaves out the time a single-threaded call
+            spent waiting for a core (multi-threaded calls add up the time
+            of all their threads, so use it with one thread).
 
     Returns:
         dict name -> {"median_s": float, "samples_s": list of per-call times}.
@@ -40,7 +48,10 @@ def compare(fns, rounds: int = 3, min_run_time: float = 0.2, warmup: int = 1) ->
     """
     if rounds < 1:
         raise ValueError(f"rounds must be at least 1, got rounds={rounds}")
-    timers = {name: Timer("fn()", globals={"fn": fn}) for name, fn in fns.items()}
+    clock = {} if timer is None else {"timer": timer}
+    timers = {
+        name: Timer("fn()", globals={"fn": fn}, **clock) for name, fn in fns.items()
+    }
     slow = set()
     for name, timer in timers.items():
         for _ in range(warmup):

@@ -4,17 +4,20 @@ The vectorized kernel builds the whole (..., L, S) score matrix, so its memory
 grows with L * S. This kernel never does: it walks over the keys and values in
 blocks of ``block_size`` and keeps, for every query, three running summaries
 
-* ``m``   (..., L, 1)  the largest score seen so far,
-* ``l``   (..., L, 1)  the sum of ``exp(score - m)`` over the keys seen so far,
-* ``acc`` (..., L, Ev) the sum of ``exp(score - m) * value`` over those keys.
+* ``m``   (..., Lb, 1)  the largest score seen so far,
+* ``l``   (..., Lb, 1)  the sum of ``exp(score - m)`` over the keys seen so far,
+* ``acc`` (..., Lb, Ev) the sum of ``exp(score - m) * value`` over those keys.
 
 When a new block raises the maximum from ``m_old`` to ``m_new``, everything
 summed so far was measured against the old maximum, so ``l`` and ``acc`` are
 rescaled by ``exp(m_old - m_new)`` before the block's terms are added. After
 the last block, ``acc / l`` is exactly ``softmax(scores) @ v``. This is the
-idea behind FlashAttention (Dao et al., 2022), written with PyTorch ops: all
-queries are processed at once, so the extra memory is O(L * block_size + L * Ev),
-linear in L, instead of O(L * S).
+idea behind FlashAttention (Dao et al., 2022), written with PyTorch ops.
+
+The queries are processed in blocks of ``query_block_size`` too (``Lb`` above),
+one after the other, so that one (Lb, Sb) tile of scores stays in the CPU's
+cache while it is scaled, exponentiated, summed and multiplied by the values.
+Extra memory: O(Lb * Sb) for the tile plus O(L * Ev) for the output.
 """
 
 from __future__ import annotations
@@ -25,29 +28,72 @@ import torch
 
 from .._validate import check_mask, check_qkv
 
-__all__ = ["DEFAULT_BLOCK_SIZE", "scaled_dot_product_attention"]
+__all__ = [
+    "DEFAULT_BLOCK_SIZE",
+    "DEFAULT_QUERY_BLOCK_SIZE",
+    "scaled_dot_product_attention",
+]
 
-#: Keys per block. Large enough that each block is a decent matmul, small
-#: enough that a (L, block) tile stays in cache; chosen by measurement with
-#: ``python -m mhacourse.bench`` on a CPU.
-DEFAULT_BLOCK_SIZE = 256
+#: Keys and queries per block, chosen by measurement at (B, H, L, E) =
+#: (1, 1, 4096, 64), float32, one thread, among 128 to 4096 (see chapter 7):
+#: big enough that each tile is a decent matmul and the Python loop runs few
+#: times, small enough that a (Lb, Sb) float32 tile (1 MiB) stays near the core
+#: in its L2/L3 cache instead of streaming (L, Sb) through main memory.
+DEFAULT_BLOCK_SIZE = 512
+DEFAULT_QUERY_BLOCK_SIZE = 512
 
 
-def _check_block_size(block_size) -> None:
-    if isinstance(block_size, bool) or not isinstance(block_size, int):
+def _check_block_size(name, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(
-            f"block_size must be a positive int, got {type(block_size).__name__} {block_size!r}"
+            f"{name} must be a positive int, got {type(value).__name__} {value!r}"
         )
-    if block_size < 1:
-        raise ValueError(
-            f"block_size must be a positive int, got block_size={block_size}"
-        )
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int, got {name}={value}")
+
+
+def _online_softmax(q, kT, v, mask, block_size):
+    """softmax(q k^T) v for one block of (already scaled) queries, keys in blocks.
+
+    q (..., Lb, E), kT (..., E, S), v (..., S, Ev), mask None or (..., Lb, S).
+    """
+    neg_inf = float("-inf")
+    m = q.new_full((*q.shape[:-1], 1), neg_inf)  # (..., Lb, 1) running max
+    l = q.new_zeros((*q.shape[:-1], 1))  # (..., Lb, 1) running sum of exp(s - m)
+    acc = q.new_zeros((*q.shape[:-1], v.shape[-1]))  # (..., Lb, Ev) sum of p * v
+    for start in range(0, v.shape[-2], block_size):
+        stop = start + block_size  # slicing clips the last block at S
+        s = q @ kT[..., start:stop]  # (..., Lb, Sb) with Sb = stop - start
+        if mask is not None:
+            s = s.masked_fill(~mask[..., start:stop], neg_inf)  # (..., Lb, Sb)
+        # The output does not depend on which reference m we subtract (it
+        # cancels in acc / l), so m carries no gradient.
+        m_new = torch.maximum(m, s.detach().amax(-1, keepdim=True))  # (..., Lb, 1)
+        # With a mask, a row that has seen only masked keys has m_new = -inf,
+        # and score - m_new would be -inf - -inf = NaN. Measure such rows
+        # against 0 instead: exp(-inf - 0) = 0, so they keep l = 0 and acc = 0.
+        ref = m_new if mask is None else m_new.masked_fill(m_new == neg_inf, 0.0)
+        # In-place updates save one (Lb, Sb) allocation per step; none of
+        # them overwrites a value that autograd saved for the backward pass.
+        p = s.sub_(ref).exp_()  # (..., Lb, Sb) unnormalised weights of this block
+        rescale = torch.exp(m - ref)  # (..., Lb, 1) exp(m_old - m_new); 0 at first
+        l = l.mul_(rescale).add_(p.sum(dim=-1, keepdim=True))  # (..., Lb, 1)
+        acc = acc.mul_(rescale).add_(p @ v[..., start:stop, :])  # (..., Lb, Ev)
+        m = m_new
+    # l == 0 exactly when a query may attend to no key; its acc is 0 as well.
+    return acc / l.masked_fill(l == 0, 1.0)  # (..., Lb, Ev)
 
 
 def scaled_dot_product_attention(
-    q, k, v, mask=None, scale=None, block_size=DEFAULT_BLOCK_SIZE
+    q,
+    k,
+    v,
+    mask=None,
+    scale=None,
+    block_size=DEFAULT_BLOCK_SIZE,
+    query_block_size=DEFAULT_QUERY_BLOCK_SIZE,
 ):
-    """Attention computed block by block over the keys, never storing (L, S) weights.
+    """Attention computed tile by tile, never storing the (L, S) weights.
 
     Args:
         q: queries, shape (..., L, E).
@@ -56,71 +102,55 @@ def scaled_dot_product_attention(
         mask: optional bool tensor broadcastable to (..., L, S);
             True means "this query may attend to this key".
         scale: factor for the scores; defaults to 1 / sqrt(E).
-        block_size: number of keys handled per step (a positive int; the
-            last block may be shorter).
+        block_size: keys handled per step (a positive int; the last block
+            may be shorter).
+        query_block_size: queries handled per outer step (a positive int).
 
     Returns:
         ``(out, None)``: out (..., L, Ev). There are no weights to return:
         the (..., L, S) matrix is never built. A query that may attend to no
-        key gets a zero output, like the other kernels.
+        key gets a zero output, like the other kernels. Half-precision inputs
+        are computed in float32 and the output cast back.
 
-    >>> q, k, v = torch.randn(2, 8, 3, 4), torch.randn(2, 8, 5, 4), torch.randn(2, 8, 5, 6)
-    >>> out, w = scaled_dot_product_attention(q, k, v, block_size=2)
+    >>> q, k = torch.randn(2, 8, 3, 4), torch.randn(2, 8, 5, 4)  # (B, H, L|S, E)
+    >>> v = torch.randn(2, 8, 5, 6)  # (B, H, S, Ev)
+    >>> out, w = scaled_dot_product_attention(q, k, v, block_size=2, query_block_size=2)
     >>> out.shape, w
     (torch.Size([2, 8, 3, 6]), None)
     >>> from mhacourse.kernels import vectorized
-    >>> torch.allclose(out, vectorized.scaled_dot_product_attention(q, k, v)[0], atol=1e-6)
+    >>> ref, _ = vectorized.scaled_dot_product_attention(q, k, v)
+    >>> torch.allclose(out, ref, atol=1e-6)
     True
     """
     check_qkv(q, k, v)
     *batch, L, E = q.shape
-    S, Ev = k.shape[-2], v.shape[-1]
+    S = k.shape[-2]
     check_mask(mask, (*batch, L, S), q.device)
-    _check_block_size(block_size)
+    _check_block_size("block_size", block_size)
+    _check_block_size("query_block_size", query_block_size)
     if scale is None:
         scale = 1.0 / math.sqrt(E)
-    if mask is not None:
-        if mask.dim() == 0:
-            mask = mask.reshape(1)  # (1,)
-        mask = mask.expand(
-            *mask.shape[:-1], S
-        )  # (..., L or 1, S): a view, so it can be sliced per block
-
-    neg_inf = float("-inf")
-    q = q * scale  # (..., L, E): scale once, not once per block
-    # Half-precision inputs keep their running sums in float32, as fused kernels do.
-    kw = dict(
-        dtype=torch.float32 if q.dtype in (torch.float16, torch.bfloat16) else q.dtype,
-        device=q.device,
-    )
-    m = torch.full((*batch, L, 1), neg_inf, **kw)  # (..., L, 1) running max
-    l = torch.zeros((*batch, L, 1), **kw)  # (..., L, 1) running sum of exp(score - m)
-    acc = torch.zeros(
-        (*batch, L, Ev), **kw
-    )  # (..., L, Ev) running sum of exp(score - m) * value
-    for start in range(0, S, block_size):
-        stop = min(start + block_size, S)
-        s = q @ k[..., start:stop, :].transpose(
-            -2, -1
-        )  # (..., L, Sb) with Sb = stop - start
-        if mask is not None:
-            s = s.masked_fill(~mask[..., start:stop], neg_inf)  # (..., L, Sb)
-        # The output does not depend on which reference m we subtract (it
-        # cancels in acc / l), so m carries no gradient.
-        m_new = torch.maximum(m, s.detach().amax(dim=-1, keepdim=True))  # (..., L, 1)
-        # While a row has seen only masked keys, m_new is -inf and
-        # score - m_new would be -inf - -inf = NaN. Measure such rows against
-        # 0 instead: exp(-inf - 0) = 0, so they keep l = 0 and acc = 0.
-        ref = m_new.masked_fill(m_new == neg_inf, 0.0)  # (..., L, 1)
-        # In-place updates below save one (L, Sb) allocation per step; none of
-        # them overwrites a value that autograd saved for the backward pass.
-        p = s.sub_(ref).exp_()  # (..., L, Sb) unnormalised weights of this block
-        rescale = torch.exp(
-            m - ref
-        )  # (..., L, 1) = exp(m_old - m_new); 0 on the first real block
-        l = l.mul_(rescale).add_(p.sum(dim=-1, keepdim=True))  # (..., L, 1)
-        acc = acc.mul_(rescale).add_(p @ v[..., start:stop, :])  # (..., L, Ev)
-        m = m_new
-    # l == 0 exactly when a query may attend to no key; its acc is 0 as well.
-    out = acc / l.masked_fill(l == 0, 1.0)  # (..., L, Ev)
-    return out.to(v.dtype), None
+    if mask is not None:  # a view with explicit L and S dims, sliced per tile
+        mask = mask.reshape(
+            (1,) * max(0, 2 - mask.dim()) + mask.shape
+        )  # (..., 1|L, 1|S)
+        mask = mask.expand(*mask.shape[:-2], L, S)  # (..., L, S)
+    # Like the other kernels, compute in at least float32: half-precision
+    # scores overflow (256 * 256 * 80 > 65504) and lose digits in exp.
+    dtype = v.dtype
+    work = torch.promote_types(dtype, torch.float32)
+    q = q.to(work) * scale  # (..., L, E): scale once, not once per tile
+    # k^T, contiguous: every tile's q @ k^T then reads whole rows of memory.
+    kT = k.to(work).transpose(-2, -1).contiguous()  # (..., E, S)
+    v = v.to(work)  # (..., S, Ev); no copy if already float32
+    outs = [
+        _online_softmax(
+            q[..., i : i + query_block_size, :],  # (..., Lb, E)
+            kT,
+            v,
+            None if mask is None else mask[..., i : i + query_block_size, :],
+            block_size,
+        )  # (..., Lb, Ev)
+        for i in range(0, L, query_block_size)
+    ]
+    return torch.cat(outs, dim=-2).to(dtype), None  # (..., L, Ev)
