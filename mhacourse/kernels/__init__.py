@@ -12,6 +12,10 @@ the (L, S) matrix.
   memory linear in L, returns ``(out, None)``.
 * ``"sdpa"`` - PyTorch's fused ``F.scaled_dot_product_attention`` under the
   same contract (a query that may attend to nothing gets zeros).
+* :mod:`mhacourse.kernels.triton` - FlashAttention-2 written in Triton,
+  compiled on CUDA and interpreted on the CPU; registered as ``"triton"``
+  only when the optional ``triton`` package is installed. Importing it does
+  not import triton; the first call does.
 
 :data:`REGISTRY` maps each name to its function; ``MultiHeadAttention(kernel=...)``
 and ``python -m mhacourse.bench`` both read it.
@@ -21,9 +25,9 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 
-from . import naive, tiled, vectorized
+from . import naive, tiled, triton, vectorized
 
-__all__ = ["REGISTRY", "get", "naive", "sdpa", "tiled", "vectorized"]
+__all__ = ["REGISTRY", "get", "naive", "sdpa", "tiled", "triton", "vectorized"]
 
 
 def sdpa(q, k, v, mask=None, scale=None):
@@ -57,6 +61,8 @@ REGISTRY = {
     "tiled": tiled.scaled_dot_product_attention,
     "sdpa": sdpa,
 }
+if triton.is_available():  # optional: a machine without triton lists one kernel less
+    REGISTRY["triton"] = triton.scaled_dot_product_attention
 
 
 def get(name: str):
