@@ -93,7 +93,10 @@ q6 = predict(
     },
     why="The weights hold L x L numbers per head: doubling L multiplies them by 4. "
     "That quadratic term is what the tiled kernel never stores.",
-    hints=["How many numbers does one head's (L, L) matrix hold?"],
+    hints=[
+        "How many numbers does one head's (L, L) matrix hold?",
+        "Replace L by 2L in L x L.",
+    ],
 )
 
 
