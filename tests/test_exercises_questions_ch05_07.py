@@ -15,6 +15,7 @@ import torch
 from mhacourse.exercises import all_exercises, chapter
 from mhacourse.exercises.kinds import Question
 from mhacourse.exercises.questions import ch05 as q05
+from mhacourse.exercises.questions import ch05_trained as q05t
 from mhacourse.exercises.questions import ch06 as q06
 from mhacourse.exercises.questions import ch07 as q07
 from mhacourse.kv_cache import cache_bytes_per_token
@@ -64,6 +65,22 @@ def test_the_rank_follows_the_head_size():
 
 def test_noise_diversity_grows_like_the_square_of_the_noise():
     assert 80 <= q05.noise_diversity() <= 125
+
+
+def test_the_trained_heads_split_the_relations_and_ablation_shows_it():
+    roles = q05t._roles()  # (H, 2) weight on previous token, on marker
+    assert q05t.who_does_what() == "a"
+    assert roles[0, 0] > 0.8 and roles[1, 1] > 0.8  # head 0 previous, head 1 marker
+    assert q05t.marker_head() == 1
+    assert q05t.ablated_marker_accuracy() < 0.15  # about chance, 1/16
+    assert q05t._ablated("accuracy", 0)() > 0.95  # the other relation survives
+
+
+def test_the_trained_model_is_a_fresh_copy_each_time():
+    model, _ = q05t.trained_model()
+    with torch.no_grad():
+        model.attention.out_proj.weight.zero_()
+    assert q05t.who_does_what() == "a" and q05t.ablated_marker_accuracy() < 0.15
 
 
 def test_rope_offset_uses_the_real_rotation(monkeypatch):
