@@ -17,6 +17,7 @@ from mhacourse.exercises.kinds import Question
 from mhacourse.exercises.questions import ch05 as q05
 from mhacourse.exercises.questions import ch05_trained as q05t
 from mhacourse.exercises.questions import ch06 as q06
+from mhacourse.exercises.questions import ch06_trained as q06t
 from mhacourse.exercises.questions import ch07 as q07
 from mhacourse.kv_cache import cache_bytes_per_token
 
@@ -104,6 +105,13 @@ def test_the_cross_attention_panel_is_the_one_with_source_columns():
     masks = q06._masks()
     panel = dict(zip(q06._ORDER, q06._MASKS, strict=True))[q06.cross_mask_panel()]
     assert masks[panel].shape == (4, 6) and panel == "cross"
+
+
+def test_the_trained_cross_attention_is_anti_diagonal():
+    w = q06t._cross_weights()  # (H, L, S)
+    flipped = w.flip(-1)  # anti-diagonal -> diagonal
+    assert torch.diagonal(flipped, dim1=-2, dim2=-1).mean() > 0.6
+    assert q06t.cross_pattern() == "b"
 
 
 def test_no_running_max_overflows_only_in_float32(monkeypatch):
