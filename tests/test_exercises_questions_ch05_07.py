@@ -144,3 +144,14 @@ def test_new_questions_are_deterministic_and_quick(ex):
     start = time.process_time()
     assert ex.reference == first
     assert time.process_time() - start < 2.0
+
+
+@pytest.mark.parametrize(
+    "ex",
+    [e for e in all_exercises() if getattr(e, "kind", None) == "picture"],
+    ids=lambda e: e.id,
+)
+def test_a_picture_shows_itself_as_the_stubs_last_expression(ex):
+    """Jupyter shows a cell's last value: the stub ends with show(), a PNG."""
+    assert ex.stub.rstrip().endswith(f"ex.{ex.name}.show()")
+    assert ex.show()._repr_png_().startswith(b"\x89PNG")
