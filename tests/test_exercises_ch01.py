@@ -1,7 +1,5 @@
 """Chapter 1 exercises: reader-style answers, right and wrong."""
 
-import math
-
 import pytest
 import torch
 import torch.nn.functional as F

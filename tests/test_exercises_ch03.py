@@ -17,7 +17,10 @@ def vector_view(swap=False, scale=True, project=True):
             q, k = (W_q @ a[j], W_k @ a[i]) if swap else (W_q @ a[i], W_k @ a[j])
             scores.append(q @ k / (math.sqrt(len(q)) if scale else 1.0))
         weights = torch.softmax(torch.stack(scores), dim=0)
-        return sum(w * (W_v @ a_j if project else a_j) for w, a_j in zip(weights, a))
+        return sum(
+            w * (W_v @ a_j if project else a_j)
+            for w, a_j in zip(weights, a, strict=False)
+        )
 
     return answer
 

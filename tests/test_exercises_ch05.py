@@ -43,7 +43,7 @@ def test_head_similarity(device):
 
 
 def mha_parts(x, W_q, W_k, W_v, H):
-    D = x.shape[-1]
+    _B, _L, D = x.shape
     q, k, v = (mhacourse.split_heads(x @ W.T, H) for W in (W_q, W_k, W_v))
     return (
         torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(D // H), -1) @ v

@@ -15,9 +15,10 @@ def test_causal_mask(device):
         torch.arange(L, device=device)[:, None] >= torch.arange(S or L, device=device)
     )
     assert ex.q1.check(by_positions, device=device).passed
-    ones = lambda L, S=None, device=None: torch.ones(
-        L, S or L, dtype=torch.bool, device=device
-    )
+
+    def ones(L, S=None, device=None):
+        return torch.ones(L, S or L, dtype=torch.bool, device=device)
+
     named(
         ex.q1,
         lambda L, S=None, device=None: ones(L, S, device).triu(1),
@@ -98,9 +99,9 @@ def test_attn_mask_agrees_with_nn_multihead_attention():
 
 
 def test_cross_attention(device):
-    via_package = lambda mha, x, mem, n: mha(
-        x, mem, mem, mask=mhacourse.padding_mask(n, mem.shape[1])
-    )[0]
+    def via_package(mha, x, mem, n):
+        return mha(x, mem, mem, mask=mhacourse.padding_mask(n, mem.shape[1]))[0]
+
     assert ex.q5.check(via_package, device=device).passed
 
     def reader(mask_fn, swap=False):

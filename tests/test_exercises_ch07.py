@@ -23,9 +23,9 @@ def test_flops():
 
 
 def test_scores_bytes():
-    on_meta = lambda B, H, L, S, dtype: (
-        torch.empty(B, H, L, S, dtype=dtype, device="meta").nbytes
-    )
+    def on_meta(B, H, L, S, dtype):
+        return torch.empty(B, H, L, S, dtype=dtype, device="meta").nbytes
+
     assert ex.q2.check(on_meta, device="cpu").passed
     named(ex.q2, lambda B, H, L, S, dtype: B * H * L * S, "elements")
     named(ex.q2, lambda B, H, L, S, dtype: 4 * B * H * L * S, "always_4_bytes")

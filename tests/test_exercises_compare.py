@@ -119,7 +119,7 @@ def test_a_copy_always_matches(shape):
 @settings(max_examples=40, deadline=None)
 @given(st.permutations(["B", "H", "L", "E"]), st.data())
 def test_any_two_swapped_dims_are_named(order, data):
-    sizes = dict(zip(["B", "H", "L", "E"], [2, 3, 5, 4]))
+    sizes = dict(zip(["B", "H", "L", "E"], [2, 3, 5, 4], strict=False))
     i, j = sorted(
         data.draw(st.lists(st.integers(0, 3), min_size=2, max_size=2, unique=True))
     )

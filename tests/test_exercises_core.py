@@ -1,4 +1,4 @@
-"""The exercise contract (mhacourse.exercises and exercise.py) and the checker's robustness."""
+"""The exercise contract (exercises, exercise.py) and the checker's robustness."""
 
 import inspect
 import re
@@ -39,7 +39,7 @@ def _fresh(ex):
     return namespace
 
 
-# --- the catalogue --------------------------------------------------------------------------------------------
+# --- the catalogue --------------------------------------------------------------------
 def test_there_are_enough_exercises_with_stable_ids():
     assert len(EXERCISES) >= 28
     for name in CHAPTERS:
@@ -96,7 +96,7 @@ def test_fresh_stub_is_not_attempted(ex):
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=lambda e: e.id)
 def test_catalogue_mistakes_are_told_apart(ex):
-    """Each catalogued wrong implementation differs from the reference and is named by its own message."""
+    """Each catalogued wrong implementation differs from the reference and is named."""
     for m in ex.mistakes:
         if m.fn is None:
             continue
@@ -123,7 +123,7 @@ def test_each_check_draws_fresh_inputs():
     assert not torch.equal(seen[0], seen[3])
 
 
-# --- robustness against the reader's code ---------------------------------------------------------------------
+# --- robustness against the reader's code ---------------------------------------------
 SDPA = BY_ID["ch02.q2"]
 
 
@@ -260,7 +260,7 @@ def test_value_exercise_accepts_any_float_dtype_and_explains_types():
     assert ex.check(torch.tensor([1.5, 1.5])).status == "incorrect"
 
 
-# --- CheckResult, hints ---------------------------------------------------------------------------------------
+# --- CheckResult, hints ---------------------------------------------------------------
 def test_check_result_displays():
     r = CheckResult("ch02.q1", "incorrect", "Use `dim=-1` <not html>.")
     assert repr(r) == "Not quite (ch02.q1): Use `dim=-1` <not html>."

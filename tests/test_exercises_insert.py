@@ -1,4 +1,4 @@
-"""tools/insert_exercises.py: generated exercise cells, idempotent, on a copy of a notebook."""
+"""tools/insert_exercises.py: exercise cells, idempotent, on a copy of a notebook."""
 
 import importlib
 import importlib.util
@@ -140,7 +140,7 @@ def test_every_solution_cell_passes_the_check(number):
     module = importlib.import_module(f"mhacourse.exercises.ch{number}")
     solutions = [c for c in tool.exercise_cells(module) if c.id.endswith("-solution")]
     assert len(solutions) == len(module.EXERCISES)
-    for ex, cell in zip(module.EXERCISES, solutions):
+    for ex, cell in zip(module.EXERCISES, solutions, strict=False):
         code = cell.source.split("```python\n", 1)[1].rsplit("\n```\n:::", 1)[0]
         namespace = {"ex": module}
         exec(compile(code, ex.id, "exec"), namespace)

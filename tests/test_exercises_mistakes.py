@@ -1,4 +1,4 @@
-"""mhacourse.exercises.mistakes: the buggy building blocks are right when no mistake is asked for."""
+"""mhacourse.exercises.mistakes: buggy blocks are right when asked for no mistake."""
 
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""The predict, experiment and picture exercises (issue 16, item 4), and every solution."""
+"""The predict, experiment and picture exercises (issue 16 item 4); all solutions."""
 
 import pytest
 from matplotlib.figure import Figure

@@ -10,9 +10,9 @@ import time
 
 import pytest
 import torch
+from exercise_helpers import named
 
 import mhacourse.exercises.compare as compare
-from exercise_helpers import named
 from mhacourse.exercises import all_exercises, ch01, ch02, ch06, ch07
 from mhacourse.exercises.exercise import Exercise
 from mhacourse.exercises.inputs import Case
@@ -76,17 +76,26 @@ def test_default_dtype_float64_does_not_reject_the_reference(ex):
     assert result.status == "correct", result.message
 
 
+def _by_hand(q, k, v, mask=None):
+    """Scaled dot-product attention with a hand-written softmax."""
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    top = scores.amax(-1, keepdim=True).nan_to_num(0.0, neginf=0.0)
+    e = (scores - top).exp()
+    weights = (e / e.sum(-1, keepdim=True)).nan_to_num(0.0)
+    return weights @ v, weights
+
+
 def test_patched_torch_functions_do_not_change_the_expected_values():
     original = torch.softmax
-    torch.softmax = lambda x, dim=-1: original(x * 2, dim)  # a reader's patch
+    torch.softmax = lambda x, dim=-1, **kw: original(2 * x, dim)  # a reader's patch
     try:
-        wrong = SDPA.check(lambda q, k, v, mask=None: _sdpa(q, k, v, mask, 1.0))
-        right = SDPA.check(lambda q, k, v, mask=None: _sdpa(q, k, v, mask))
+        result = SDPA.check(_by_hand, device="cpu")
+        assert torch.softmax is not original  # the reader's patch is left in place
     finally:
         torch.softmax = original
-    assert wrong.status == "incorrect"
-    # The reader's own answer calls the patched softmax, so it fails: as it should.
-    assert right.status == "incorrect"
+    assert result.status == "correct", result.message
 
 
 def test_patching_the_checker_during_a_check_has_no_effect_on_the_next():
@@ -106,7 +115,7 @@ def test_an_exercise_is_read_only():
         SDPA.cases = lambda gen, device: []
 
 
-# --- no time limit; exit() kills the kernel --------------------------------------------
+# --- no time limit; exit() kills the kernel -------------------------------------------
 def identity(x):
     """Return x."""
     return x
@@ -163,7 +172,7 @@ def test_ipython_exit_request_is_withdrawn(monkeypatch):
     assert shell.exit_now is False
 
 
-# --- failures cannot be reproduced; prints are swallowed --------------------------------
+# --- failures cannot be reproduced; prints are swallowed ------------------------------
 def test_last_failure_replays_the_failing_case():
     def wrong(q, k, v, mask=None):
         return _sdpa(q, k, v, mask, 0.495)
@@ -199,7 +208,7 @@ def test_prints_and_logs_are_shown_truncated_with_the_failure():
     assert "earlier lines]" in result.message and "line 0\n" not in result.message
 
 
-# --- wrong statuses and messages --------------------------------------------------------
+# --- wrong statuses and messages ------------------------------------------------------
 def test_a_helper_still_raising_is_an_error_not_not_attempted():
     def helper(scores):
         raise NotImplementedError
@@ -265,10 +274,24 @@ def test_markdown_is_rendered_in_the_html():
     assert "*best*" not in shown and "<code>argmin</code>" in shown
 
 
-# --- issue 10: the comparison tolerance is pinned ---------------------------------------
+# --- issue 10: the comparison tolerance is pinned -------------------------------------
+def half(x):
+    """Return x / 2."""
+    return 0.5 * x
+
+
 def test_a_slightly_wrong_scale_is_rejected():
+    """0.495 instead of 0.5 is a 1% error: the pinned tolerance (rtol 1e-4) sees it."""
+    ex = Exercise(
+        "demo.q7",
+        "Half",
+        "Halve x.",
+        half,
+        cases=lambda gen, device: [Case((torch.randn(50, generator=gen) + 3,))],
+    )
+    assert ex.check(lambda x: 0.5 * x, device="cpu").passed
+    assert ex.check(lambda x: 0.495 * x, device="cpu").status == "incorrect"
     result = SDPA.check(
-        lambda q, k, v, mask=None: _sdpa(q, k, v, mask, 0.495 * 2 / math.sqrt(4)),
-        device="cpu",
+        lambda q, k, v, mask=None: _sdpa(q, k, v, mask, 0.495), device="cpu"
     )
     assert result.status == "incorrect"

@@ -1,4 +1,4 @@
-"""Issue 11, item 2: in a real JupyterLab, an exercise reads well and hides its solution.
+"""Issue 11, item 2: in a real JupyterLab, exercises read well, solutions hide.
 
 Starts JupyterLab on a copy of chapter 1, opens it in headless Chromium and checks
 that the exercise statement is rendered Markdown with typeset maths, that no
@@ -17,9 +17,9 @@ import time
 import urllib.request
 
 import pytest
+from website import browser
 
 from mhacourse.exercises import ch01
-from website import browser
 
 pytestmark = pytest.mark.browser
 ROOT = pathlib.Path(__file__).resolve().parents[1]

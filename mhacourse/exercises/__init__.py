@@ -21,14 +21,29 @@ from __future__ import annotations
 import importlib
 import sys
 
-from . import base, compare, exercise, failure, guard, inputs, mistakes, render
-from . import kinds, runner, sandbox, stub
+from . import guard
 from .exercise import Exercise
 from .render import CheckResult, Text
 
-for _module in (base, compare, exercise, failure, guard, inputs, kinds, mistakes,
-                render, runner, sandbox, stub):
-    guard.protect(_module)
+#: The checker's own modules: every check puts them back as they were imported.
+CHECKER = (
+    "base",
+    "compare",
+    "exercise",
+    "failure",
+    "guard",
+    "inputs",
+    "kinds",
+    "messages",
+    "mistakes",
+    "render",
+    "report",
+    "runner",
+    "sandbox",
+    "stub",
+)
+for _name in CHECKER:
+    guard.protect(importlib.import_module(f"{__name__}.{_name}"))
 
 __all__ = ["CHAPTERS", "CheckResult", "Exercise", "Text", "all_exercises", "chapter"]
 

@@ -7,8 +7,8 @@ putting them (and the checker's modules) back as they were built.
 
 >>> ex = BaseExercise("demo.q1", "Demo", "Say *hi*.", hints=["Just say it."])
 >>> ex._freeze()
->>> ex.name, ex.label, ex.hint()
-('q1', 'demo-q1', Hint 1 of 1 (last hint; `ex.q1.solution()` shows a solution): Just say it.)
+>>> ex.name, ex.label, ex.hint().endswith("shows a solution): Just say it.")
+('q1', 'demo-q1', True)
 >>> ex.title = "changed"
 Traceback (most recent call last):
 ...
@@ -41,7 +41,7 @@ class BaseExercise:
         self._state = {"hints": 0, "failure": None}
 
     def _freeze(self):
-        """Make the settings read-only and remember them (call at the end of __init__)."""
+        """Make the settings read-only and remember them (end of __init__)."""
         object.__setattr__(self, "_built", dict(vars(self)))
 
     def __setattr__(self, name, value):

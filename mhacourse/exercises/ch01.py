@@ -22,7 +22,7 @@ from .questions.ch01 import q3, q6
 SIZES = {"B": 2, "L": 5, "S": 7, "E": 4, "Ev": 6}
 
 
-# q1 -----------------------------------------------------------------------------------------------------------
+# q1 -----------------------------------------------------------------------------------
 def softmax(x, dim=-1):
     """Softmax of ``x`` along ``dim``, without calling torch.softmax.
 
@@ -56,7 +56,8 @@ def _exp_over(x, dim, total):
 
 
 _NO_KEEPDIM = (
-    "A reduction lost its dim, so the subtraction or division broadcast along the wrong axis. Use "
+    "A reduction lost its dim, so the subtraction or division broadcast along the "
+    "wrong axis. Use "
     "`keepdim=True` in `amax` and in `sum`."
 )
 
@@ -65,27 +66,35 @@ q1 = Exercise(
     "ch01.q1",
     "Softmax from scratch",
     r"""
-    Write `softmax(x, dim=-1)`: exponentiate, then divide by the sum along `dim`, so that the entries along
+    Write `softmax(x, dim=-1)`: exponentiate, then divide by the sum along `dim`, so
+    that the entries along
     `dim` are positive and sum to 1. Do not call `torch.softmax`.
 
-    Make it *numerically stable*: $e^{100}$ already overflows in float32. Subtracting the maximum along `dim`
-    first changes nothing mathematically, since $\mathrm{softmax}(x - c) = \mathrm{softmax}(x)$, but keeps
+    Make it *numerically stable*: $e^{100}$ already overflows in float32. Subtracting
+    the maximum along `dim`
+    first changes nothing mathematically, since
+    $\mathrm{softmax}(x - c) = \mathrm{softmax}(x)$, but keeps
     every exponent at most 0.
     """,
     softmax,
     cases=_softmax_cases,
     forbid=("softmax", "log_softmax"),
     hints=[
-        "Use `x.amax(dim=dim, keepdim=True)` for the maximum and `.sum(dim=dim, keepdim=True)` for the sum.",
-        "`keepdim=True` keeps the reduced dim with size 1, so the division broadcasts along the right axis.",
-        "`exps = (x - x.amax(dim=dim, keepdim=True)).exp()`, then `exps / exps.sum(dim=dim, keepdim=True)`.",
+        "Use `x.amax(dim=dim, keepdim=True)` for the maximum and "
+        "`.sum(dim=dim, keepdim=True)` for the sum.",
+        "`keepdim=True` keeps the reduced dim with size 1, so the division broadcasts "
+        "along the right axis.",
+        "`exps = (x - x.amax(dim=dim, keepdim=True)).exp()`, then "
+        "`exps / exps.sum(dim=dim, keepdim=True)`.",
     ],
     mistakes=[
         mistake(
             "no_max_shift",
             lambda x, dim=-1: _exp_over(x, dim, lambda e: e.sum(dim=dim, keepdim=True)),
-            message="Your softmax overflows on large inputs: exp(100) is inf in float32, and inf / inf is "
-            "NaN. Subtract the max along `dim` first (x - x.amax(dim=dim, keepdim=True)).",
+            message="Your softmax overflows on large inputs: exp(100) is inf in "
+            "float32, and inf / inf is "
+            "NaN. Subtract the max along `dim` first (x - x.amax(dim=dim, "
+            "keepdim=True)).",
         ),
         mistake(
             "no_keepdim",
@@ -102,30 +111,34 @@ q1 = Exercise(
         mistake(
             "ignored_dim",
             lambda x, dim=-1: softmax(x, -1),
-            message="Your function ignores its `dim` argument and always uses the last dim. "
+            message="Your function ignores its `dim` argument and always uses the last "
+            "dim. "
             "Use `dim=dim` in `amax` and `sum`.",
         ),
         mistake(
             "softmax_wrong_axis",
             lambda x, dim=-1: softmax(x, 0 if dim % x.dim() != 0 else -1),
-            message="Your entries sum to 1 along another dim than `dim`. Reduce along `dim=dim`.",
+            message="Your entries sum to 1 along another dim than `dim`. Reduce along "
+            "`dim=dim`.",
         ),
         mistake(
             "sum_of_everything",
             lambda x, dim=-1: _exp_over(x - x.amax(), dim, lambda e: e.sum()),
-            message="You divided by the sum of the whole tensor. Divide by the sum along `dim` "
+            message="You divided by the sum of the whole tensor. Divide by the sum "
+            "along `dim` "
             "(with keepdim=True), so that each slice sums to 1.",
         ),
         mistake(
             "not_normalised",
             lambda x, dim=-1: (x - x.amax(dim, keepdim=True)).exp(),
-            message="You forgot to divide by the sum: the entries must sum to 1 along `dim`.",
+            message="You forgot to divide by the sum: the entries must sum to 1 along "
+            "`dim`.",
         ),
     ],
 )
 
 
-# q2 -----------------------------------------------------------------------------------------------------------
+# q2 -----------------------------------------------------------------------------------
 def by_hand_output():
     """The output of the lookup in the statement, computed step by step."""
     q = torch.tensor([1.0, 2.0])
@@ -152,18 +165,22 @@ q2 = Exercise(
     | 2 | $(0, 1)$ | $(0, 1)$ |
     | 3 | $(1, 1)$ | $(2, 2)$ |
 
-    Score each key with the dot product $q \cdot k_j$ (no scaling), turn the three scores into weights with a
-    softmax, and take the weighted sum of the values. Do it by hand (a calculator for $e^x$ is fine) and write
+    Score each key with the dot product $q \cdot k_j$ (no scaling), turn the three
+    scores into weights with a
+    softmax, and take the weighted sum of the values. Do it by hand (a calculator for
+    $e^x$ is fine) and write
     the output as a tensor of two numbers, to 3 decimals.
     """,
     by_hand_output,
     atol=2e-3,
     rtol=0.0,
-    stub="# The output of the lookup, to 3 decimals, e.g. torch.tensor([0.123, 4.567])\nby_hand_output = ...\n",
+    stub="# The output of the lookup, to 3 decimals, e.g. torch.tensor([0.123, "
+    "4.567])\nby_hand_output = ...\n",
     check_code="ex.q2.check(by_hand_output)",
     hints=[
         "The scores are 1, 2 and 3. The weights are $e^{s_j} / (e^1 + e^2 + e^3)$.",
-        "The weights are about 0.090, 0.245 and 0.665. Now add up weight times value, one coordinate at a time.",
+        "The weights are about 0.090, 0.245 and 0.665. Now add up weight times value, "
+        "one coordinate at a time.",
     ],
     mistakes=[
         mistake(
@@ -199,7 +216,7 @@ q2 = Exercise(
 )
 
 
-# q3 -----------------------------------------------------------------------------------------------------------
+# q3 -----------------------------------------------------------------------------------
 def soft_lookup(q, k, v, temperature=1.0):
     """Soft lookup: every query takes a weighted average of the values.
 
@@ -221,11 +238,11 @@ def _lookup_cases(gen, device, temperatures=(1.0, 0.3, 3.0)):
             {"temperature": t} if t is not None else {},
             SIZES,
         )
-        for b, dt, t in zip(batches, dtypes, temperatures)
+        for b, dt, t in zip(batches, dtypes, temperatures, strict=False)
     ]
 
 
-# q4 -----------------------------------------------------------------------------------------------------------
+# q4 -----------------------------------------------------------------------------------
 def hard_lookup(q, k, v):
     """Hard lookup: each query returns the value of its best-matching key.
 
@@ -251,18 +268,23 @@ q4 = Exercise(
     "ch01.q4",
     "Hard lookup",
     r"""
-    A Python dictionary does a *hard* lookup: it returns exactly one value. Write `hard_lookup(q, k, v)`,
-    which returns for each query the value of the key with the largest score $q_i \cdot k_j$, with the same
-    shapes as the chapter's soft lookup: `q` (..., L, E), `k` (..., S, E), `v` (..., S, Ev), output (..., L, Ev).
+    A Python dictionary does a *hard* lookup: it returns exactly one value. Write
+    `hard_lookup(q, k, v)`,
+    which returns for each query the value of the key with the largest score
+    $q_i \cdot k_j$, with the same
+    shapes as the chapter's soft lookup: `q` (..., L, E), `k` (..., S, E), `v` (..., S,
+    Ev), output (..., L, Ev).
 
-    This is the limit of the soft lookup as the temperature goes to 0. Unlike it, it has no useful gradient,
+    This is the limit of the soft lookup as the temperature goes to 0. Unlike it, it
+    has no useful gradient,
     which is why attention uses the soft version.
     """,
     hard_lookup,
     cases=lambda gen, device: _lookup_cases(gen, device, (None, None, None)),
     hints=[
         "`scores.argmax(dim=-1)` gives, for each query, the index of its best key.",
-        "Turn the indices into one-hot rows with `torch.nn.functional.one_hot(best, S)` and multiply with "
+        "Turn the indices into one-hot rows with "
+        "`torch.nn.functional.one_hot(best, S)` and multiply with "
         "`v`, or pick the rows with `torch.gather`.",
     ],
     mistakes=[
@@ -275,18 +297,20 @@ q4 = Exercise(
         mistake(
             "returned_key",
             _hard(lambda s: s.argmax(-1), lambda k, v: k),
-            message="You returned the best key. A lookup returns the *value* stored under that key.",
+            message="You returned the best key. A lookup returns the *value* stored "
+            "under that key.",
         ),
         mistake(
             "soft_instead",
             lambda q, k, v: soft_lookup(q, k, v)[0],
-            message="That is the soft lookup. Here each query returns only its single best value.",
+            message="That is the soft lookup. Here each query returns only its single "
+            "best value.",
         ),
     ],
 )
 
 
-# q5 -----------------------------------------------------------------------------------------------------------
+# q5 -----------------------------------------------------------------------------------
 def entropy(weights):
     """Entropy, in nats, of each row of attention weights.
 
@@ -322,9 +346,12 @@ q5 = Exercise(
     "ch01.q5",
     "How peaked are the weights?",
     r"""
-    The entropy $H(w) = -\sum_j w_j \log w_j$ of a row of attention weights measures how spread out it is: 0 for
-    a hard lookup (one weight is 1), $\log S$ for uniform weights over $S$ keys. Write `entropy(weights)` for
-    weights of shape (..., L, S); it returns the entropy of every row, shape (..., L), in nats (natural log).
+    The entropy $H(w) = -\sum_j w_j \log w_j$ of a row of attention weights measures
+    how spread out it is: 0 for
+    a hard lookup (one weight is 1), $\log S$ for uniform weights over $S$ keys. Write
+    `entropy(weights)` for
+    weights of shape (..., L, S); it returns the entropy of every row, shape (..., L),
+    in nats (natural log).
 
     Masked keys get weight exactly 0, and $0 \log 0$ counts as 0.
     """,
@@ -332,7 +359,8 @@ q5 = Exercise(
     cases=_weight_cases,
     hints=[
         "Sum over the keys: the last dim.",
-        "`0 * torch.log(0)` is `0 * -inf = nan`. `torch.special.xlogy(w, w)` computes w log w and gives 0 "
+        "`0 * torch.log(0)` is `0 * -inf = nan`. `torch.special.xlogy(w, w)` computes "
+        "w log w and gives 0 "
         "where w is 0.",
     ],
     mistakes=[
@@ -340,7 +368,8 @@ q5 = Exercise(
             "nan_at_zero",
             lambda w: -(w * w.log()).sum(-1),
             message="NaN where a weight is 0: 0 * log(0) is "
-            "0 * -inf = NaN in floating point. Use torch.special.xlogy(w, w), which is 0 where w is 0.",
+            "0 * -inf = NaN in floating point. Use torch.special.xlogy(w, w), which is "
+            "0 where w is 0.",
         ),
         mistake(
             "log2",
@@ -350,12 +379,14 @@ q5 = Exercise(
         mistake(
             "no_minus",
             lambda w: torch.special.xlogy(w, w).sum(-1),
-            message="Missing minus sign: the entropy is -sum w log w, which is never negative.",
+            message="Missing minus sign: the entropy is -sum w log w, which is never "
+            "negative.",
         ),
         mistake(
             "wrong_axis",
             lambda w: -torch.special.xlogy(w, w).sum(-2),
-            message="You summed over the queries (dim=-2). Each row, one query's weights over the keys, "
+            message="You summed over the queries (dim=-2). Each row, one query's "
+            "weights over the keys, "
             "is one distribution: sum over dim=-1.",
         ),
     ],

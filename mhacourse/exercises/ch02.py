@@ -23,14 +23,13 @@ from .questions.ch02 import q1, q6
 SIZES = {"B": 2, "L": 5, "S": 7, "E": 4, "Ev": 6}
 
 
-# q1 -----------------------------------------------------------------------------------------------------------
+# q1 -----------------------------------------------------------------------------------
 def _batched(gen, device, n=3):
     dtypes = [torch.float32, torch.float32, I.wide_dtype(device)]
-    return [(b, dt) for b, dt in zip([(), (2,), (2, 3)], dtypes)][:n]
+    return [(b, dt) for b, dt in zip([(), (2,), (2, 3)], dtypes, strict=False)][:n]
 
 
-
-# q2 -----------------------------------------------------------------------------------------------------------
+# q2 -----------------------------------------------------------------------------------
 def scaled_dot_product_attention(q, k, v, mask=None):
     """Scaled dot-product attention with an optional boolean mask.
 
@@ -86,23 +85,29 @@ q2 = Exercise(
     r"""
     Write `scaled_dot_product_attention(q, k, v, mask=None)`:
 
-    $$\mathrm{weights} = \mathrm{softmax}\!\left(\frac{q k^\top}{\sqrt{E}}\right), \qquad
+    $$\mathrm{weights} = \mathrm{softmax}\!\left(\frac{q k^\top}{\sqrt{E}}\right),
+    \qquad
     \mathrm{out} = \mathrm{weights}\; v,$$
 
-    with the softmax over the keys. Shapes: `q` (..., L, E), `k` (..., S, E), `v` (..., S, Ev); return
+    with the softmax over the keys. Shapes: `q` (..., L, E), `k` (..., S, E), `v` (...,
+    S, Ev); return
     `(out, weights)` with `out` (..., L, Ev) and `weights` (..., L, S).
 
-    The optional `mask` is a bool tensor that broadcasts to (..., L, S); **True means "may attend"**. A blocked
-    key must get weight exactly 0, and a query whose keys are *all* blocked must get zero weights and a zero
+    The optional `mask` is a bool tensor that broadcasts to (..., L, S); **True means
+    "may attend"**. A blocked
+    key must get weight exactly 0, and a query whose keys are *all* blocked must get
+    zero weights and a zero
     output (not NaN).
     """,
     scaled_dot_product_attention,
     cases=_sdpa_cases,
     outputs=("out", "weights"),
     hints=[
-        "Scores: `q @ k.transpose(-2, -1) / math.sqrt(E)`, with E = `q.shape[-1]`. Softmax with `dim=-1`.",
+        "Scores: `q @ k.transpose(-2, -1) / math.sqrt(E)`, with E = `q.shape[-1]`. "
+        "Softmax with `dim=-1`.",
         "Block keys *before* the softmax: `scores.masked_fill(~mask, float('-inf'))`.",
-        "A row of all -inf gives NaN after the softmax. Find such rows with `mask.any(dim=-1, keepdim=True)` "
+        "A row of all -inf gives NaN after the softmax. Find such rows with "
+        "`mask.any(dim=-1, keepdim=True)` "
         "and set their weights to 0 with `masked_fill`.",
     ],
     mistakes=[
@@ -123,7 +128,7 @@ q2 = Exercise(
 )
 
 
-# q3 -----------------------------------------------------------------------------------------------------------
+# q3 -----------------------------------------------------------------------------------
 def relu_attention(q, k, v):
     """Attention that normalises ReLU(scores) instead of taking a softmax.
 
@@ -161,12 +166,16 @@ q3 = Exercise(
     "ch02.q3",
     "Normalising with ReLU instead of softmax",
     r"""
-    The softmax is one way to turn scores into weights. Another: keep the positive part of each score and
-    divide by the row's sum. Write `relu_attention(q, k, v)` returning `(out, weights)` with
+    The softmax is one way to turn scores into weights. Another: keep the positive part
+    of each score and
+    divide by the row's sum. Write `relu_attention(q, k, v)` returning `(out, weights)`
+    with
 
-    $$w_{ij} = \frac{\mathrm{relu}(s_{ij})}{\sum_{j'} \mathrm{relu}(s_{ij'})}, \qquad s = \frac{q k^\top}{\sqrt{E}},$$
+    $$w_{ij} = \frac{\mathrm{relu}(s_{ij})}{\sum_{j'} \mathrm{relu}(s_{ij'})}, \qquad s
+    = \frac{q k^\top}{\sqrt{E}},$$
 
-    and `out = weights @ v`, same shapes as in the previous exercise. When all of a query's scores are
+    and `out = weights @ v`, same shapes as in the previous exercise. When all of a
+    query's scores are
     $\le 0$ the sum is 0: give that query zero weights (and so a zero output), not NaN.
     """,
     relu_attention,
@@ -200,14 +209,15 @@ q3 = Exercise(
         mistake(
             "wrong_axis",
             _relu(lambda r: r / r.sum(-2, keepdim=True).clamp_min(1e-12)),
-            message="You divided by the sum over the queries (dim=-2). Each query's weights must sum to 1 "
+            message="You divided by the sum over the queries (dim=-2). Each query's "
+            "weights must sum to 1 "
             "over the keys: sum over dim=-1.",
         ),
     ],
 )
 
 
-# q4 -----------------------------------------------------------------------------------------------------------
+# q4 -----------------------------------------------------------------------------------
 def attend_one_query(q_i, k, v):
     """Attention for one query, as a loop over the keys.
 
@@ -246,15 +256,19 @@ q4 = Exercise(
     "ch02.q4",
     "One query at a time",
     r"""
-    The loop version of attention handles one query at a time, and is the best way to see what happens.
-    Write `attend_one_query(q_i, k, v)` for a single query `q_i` of shape (E,), keys `k` (S, E) and values
-    `v` (S, Ev): score the query against each key ($q_i \cdot k_j / \sqrt{E}$), softmax the S scores, and
+    The loop version of attention handles one query at a time, and is the best way to
+    see what happens.
+    Write `attend_one_query(q_i, k, v)` for a single query `q_i` of shape (E,), keys
+    `k` (S, E) and values
+    `v` (S, Ev): score the query against each key ($q_i \cdot k_j / \sqrt{E}$), softmax
+    the S scores, and
     return the weighted sum of the values, shape (Ev,). Loops are welcome here.
     """,
     attend_one_query,
     cases=_one_query_cases,
     hints=[
-        "`q_i @ k[j]` is the dot product with key j; `torch.stack` turns a list of scores into a tensor.",
+        "`q_i @ k[j]` is the dot product with key j; `torch.stack` turns a list of "
+        "scores into a tensor.",
         "The output is `sum_j weights[j] * v[j]`, which is also `weights @ v`.",
     ],
     mistakes=[
@@ -276,7 +290,7 @@ q4 = Exercise(
 )
 
 
-# q5 -----------------------------------------------------------------------------------------------------------
+# q5 -----------------------------------------------------------------------------------
 def mask_scores(scores, mask):
     """Block the scores where the mask is False.
 
@@ -320,15 +334,18 @@ q5 = Exercise(
     "ch02.q5",
     "Masking the scores",
     r"""
-    Write `mask_scores(scores, mask)`: return a copy of `scores` (..., L, S) with $-\infty$ wherever the bool
-    `mask` is False; `mask` broadcasts to the scores' shape, and True means "may attend". After a softmax,
+    Write `mask_scores(scores, mask)`: return a copy of `scores` (..., L, S) with
+    $-\infty$ wherever the bool
+    `mask` is False; `mask` broadcasts to the scores' shape, and True means "may
+    attend". After a softmax,
     a score of $-\infty$ becomes a weight of exactly 0.
     """,
     mask_scores,
     cases=_mask_cases,
     hints=[
         "`Tensor.masked_fill(where, value)` writes `value` where `where` is True.",
-        "You want -inf where the mask is *False*: fill where `~mask`, with `float('-inf')`.",
+        "You want -inf where the mask is *False*: fill where `~mask`, with "
+        "`float('-inf')`.",
     ],
     mistakes=[
         mistake("mask_polarity", lambda s, m: s.masked_fill(m, float("-inf"))),
@@ -336,20 +353,23 @@ q5 = Exercise(
             "zero_fill",
             lambda s, m: s * m,
             message="The blocked scores became 0 (from scores * mask or a "
-            "fill with 0). After a softmax a score of 0 still gets weight e^0 > 0: fill with -inf.",
+            "fill with 0). After a softmax a score of 0 still gets weight e^0 > 0: "
+            "fill with -inf.",
         ),
         mistake(
             "inf_times_zero",
             lambda s, m: s + (~m).to(s.dtype) * float("-inf"),
             message="NaN at allowed "
-            "positions: 0 * (-inf) is NaN, so adding `(~mask) * -inf` poisons the allowed scores. "
+            "positions: 0 * (-inf) is NaN, so adding `(~mask) * -inf` poisons the "
+            "allowed scores. "
             "Use masked_fill.",
         ),
         mistake(
             "finite_fill",
             detect=_finite_fill,
             message="You filled the blocked scores with a large finite "
-            "number. Use float('-inf') here: the blocked keys then get exactly 0 weight, and a query with "
+            "number. Use float('-inf') here: the blocked keys then get exactly 0 "
+            "weight, and a query with "
             "no allowed key stays easy to detect.",
         ),
     ],

@@ -35,7 +35,7 @@ def _dtypes(device):
     return [torch.float32, torch.float32, I.wide_dtype(device)]
 
 
-# q1 -----------------------------------------------------------------------------------------------------------
+# q1 -----------------------------------------------------------------------------------
 def self_attention_vector(a, W_q, W_k, W_v, i):
     """The output b^i of self-attention, computed from the vectors a^1..a^n.
 
@@ -56,7 +56,7 @@ def _vector_cases(gen, device):
             (I.randn(gen, (_N, _R), device, dt), *_weights(gen, device, dt), i),
             sizes=SIZES,
         )
-        for dt, i in zip(_dtypes(device), (0, 3, 4))
+        for dt, i in zip(_dtypes(device), (0, 3, 4), strict=False)
     ]
 
 
@@ -75,22 +75,28 @@ q1 = Exercise(
     "ch03.q1",
     "One output vector, step by step",
     r"""
-    Self-attention turns input vectors $a^1, \dots, a^n$ into outputs $b^1, \dots, b^n$. For output $b^i$:
-    every token gets a query $q^j = W^q a^j$, a key $k^j = W^k a^j$ and a value $v^j = W^v a^j$; then
+    Self-attention turns input vectors $a^1, \dots, a^n$ into outputs
+    $b^1, \dots, b^n$. For output $b^i$:
+    every token gets a query $q^j = W^q a^j$, a key $k^j = W^k a^j$ and a value
+    $v^j = W^v a^j$; then
 
     1. **score**: $\alpha_{i,j} = q^i \cdot k^j / \sqrt{d_q}$ for every $j$,
     2. **normalise**: $\alpha'_{i,\cdot} = \mathrm{softmax}(\alpha_{i,\cdot})$,
     3. **weighted sum**: $b^i = \sum_j \alpha'_{i,j}\, v^j$.
 
-    Write `self_attention_vector(a, W_q, W_k, W_v, i)` with `a` of shape (n, r) (row j is $a^j$),
-    `W_q`, `W_k` of shape ($d_q$, r), `W_v` of shape ($d_v$, r) and a 0-based index `i`; return $b^i$, shape
+    Write `self_attention_vector(a, W_q, W_k, W_v, i)` with `a` of shape (n, r) (row j
+    is $a^j$),
+    `W_q`, `W_k` of shape ($d_q$, r), `W_v` of shape ($d_v$, r) and a 0-based index
+    `i`; return $b^i$, shape
     ($d_v$,).
     """,
     self_attention_vector,
     cases=_vector_cases,
     hints=[
-        "`W_q @ a[i]` is the query of token i. Do the same with W_k and W_v for every token j.",
-        "Stack the n scores into a tensor (n,), softmax it with `dim=0`, and weight the values.",
+        "`W_q @ a[i]` is the query of token i. Do the same with W_k and W_v for every "
+        "token j.",
+        "Stack the n scores into a tensor (n,), softmax it with `dim=0`, and weight "
+        "the values.",
     ],
     mistakes=[
         mistake(
@@ -115,7 +121,7 @@ q1 = Exercise(
 )
 
 
-# q2 -----------------------------------------------------------------------------------------------------------
+# q2 -----------------------------------------------------------------------------------
 def self_attention_columns(I, W_q, W_k, W_v):
     """Self-attention in the column convention: inputs and outputs are columns.
 
@@ -156,14 +162,18 @@ q2 = Exercise(
     "ch03.q2",
     "The matrix view, in columns",
     r"""
-    Put the inputs side by side as the columns of $I = [a^1, \dots, a^n]$, shape $r \times n$. With
+    Put the inputs side by side as the columns of $I = [a^1, \dots, a^n]$, shape
+    $r \times n$. With
     $W^q, W^k$ of shape $d_q \times r$ and $W^v$ of shape $d_v \times r$:
 
-    $$Q = W^q I, \quad K = W^k I, \quad V = W^v I, \quad A = \frac{K^\top Q}{\sqrt{d_q}}, \quad
+    $$Q = W^q I, \quad K = W^k I, \quad V = W^v I, \quad A =
+    \frac{K^\top Q}{\sqrt{d_q}}, \quad
     A' = \mathrm{softmax}(A), \quad O = V A'.$$
 
-    Column $i$ of $A$ holds query $i$'s scores against every key, so the softmax normalises each **column**.
-    Write `self_attention_columns(I, W_q, W_k, W_v)` returning $O$, shape $d_v \times n$: column $i$ is $b^i$.
+    Column $i$ of $A$ holds query $i$'s scores against every key, so the softmax
+    normalises each **column**.
+    Write `self_attention_columns(I, W_q, W_k, W_v)` returning $O$, shape
+    $d_v \times n$: column $i$ is $b^i$.
     """,
     self_attention_columns,
     cases=_columns_cases,
@@ -176,7 +186,8 @@ q2 = Exercise(
             "softmax_rows",
             _columns(dim=-1),
             message="The softmax ran along the rows. In the column "
-            "convention query i is column i of A = K^T Q, so each *column* must sum to 1: dim=0.",
+            "convention query i is column i of A = K^T Q, so each *column* must sum to "
+            "1: dim=0.",
         ),
         mistake(
             "transposed_output",
@@ -199,7 +210,7 @@ q2 = Exercise(
 )
 
 
-# q3 -----------------------------------------------------------------------------------------------------------
+# q3 -----------------------------------------------------------------------------------
 def self_attention_rows(x, W_q, W_k, W_v):
     """Self-attention in the row convention used by PyTorch: tokens are rows.
 
@@ -214,7 +225,7 @@ def self_attention_rows(x, W_q, W_k, W_v):
     return weights @ v  # (..., n, dv) = O^T
 
 
-# q4 -----------------------------------------------------------------------------------------------------------
+# q4 -----------------------------------------------------------------------------------
 def projection_parameters(r, dq, dv, bias=False):
     """Number of learned numbers in W^q, W^k (dq x r each) and W^v (dv x r).
 
@@ -232,9 +243,11 @@ q4 = Exercise(
     "ch03.q4",
     "How many parameters?",
     r"""
-    The only learned parameters of a self-attention layer are $W^q$, $W^k$ ($d_q \times r$ each) and
+    The only learned parameters of a self-attention layer are $W^q$, $W^k$
+    ($d_q \times r$ each) and
     $W^v$ ($d_v \times r$), plus a bias vector per projection if it has biases. Write
-    `projection_parameters(r, dq, dv, bias=False)` returning the number of learned numbers, an `int`.
+    `projection_parameters(r, dq, dv, bias=False)` returning the number of learned
+    numbers, an `int`.
     Note that the count does not depend on the number of tokens n.
     """,
     projection_parameters,
@@ -261,13 +274,14 @@ q4 = Exercise(
         mistake(
             "square",
             lambda r, dq, dv, bias=False: 3 * r * r + (3 * r if bias else 0),
-            message="The projections map r inputs to dq (or dv) outputs, so they are not r x r.",
+            message="The projections map r inputs to dq (or dv) outputs, so they are "
+            "not r x r.",
         ),
     ],
 )
 
 
-# q5 -----------------------------------------------------------------------------------------------------------
+# q5 -----------------------------------------------------------------------------------
 def equivariance_gap(f, x, perm):
     """How far ``f`` is from permutation equivariance on ``x``.
 
@@ -305,7 +319,9 @@ def _gap_cases(gen, device):
             note="f maps each token on its own",
         )
     ]
-    for b, dt, positions in zip([(2,), (2,)], _dtypes(device)[1:], (False, True)):
+    for b, dt, positions in zip(
+        [(2,), (2,)], _dtypes(device)[1:], (False, True), strict=False
+    ):
         W, pos = _weights(gen, device, dt), I.randn(gen, (_N, _R), device, dt)
         f = (
             (lambda x, W=W, pos=pos: self_attention_rows(x + pos, *W))
@@ -330,10 +346,14 @@ q5 = Exercise(
     "ch03.q5",
     "Permutation equivariance",
     r"""
-    Self-attention has no notion of order: shuffle the input tokens, and the outputs come out shuffled the same
-    way. Write `equivariance_gap(f, x, perm)` that measures this for any function `f`: apply `f` to `x` with its
-    tokens (dim -2) permuted by `perm`, compare with `f(x)` permuted the same way, and return the largest
-    absolute difference as a 0-dim tensor. It is about 0 for self-attention and clearly not 0 once `f` adds
+    Self-attention has no notion of order: shuffle the input tokens, and the outputs
+    come out shuffled the same
+    way. Write `equivariance_gap(f, x, perm)` that measures this for any function `f`:
+    apply `f` to `x` with its
+    tokens (dim -2) permuted by `perm`, compare with `f(x)` permuted the same way, and
+    return the largest
+    absolute difference as a 0-dim tensor. It is about 0 for self-attention and clearly
+    not 0 once `f` adds
     position information.
     """,
     equivariance_gap,
@@ -346,7 +366,8 @@ q5 = Exercise(
         mistake(
             "output_not_permuted",
             lambda f, x, perm: (f(x[..., perm, :]) - f(x)).abs().max(),
-            message="You compared f(permuted x) with f(x) unpermuted. Equivariance means the outputs move "
+            message="You compared f(permuted x) with f(x) unpermuted. Equivariance "
+            "means the outputs move "
             "with the inputs: permute f(x) too.",
         ),
         mistake(
@@ -354,7 +375,8 @@ q5 = Exercise(
             lambda f, x, perm: (
                 (f(x[..., perm, :]) - f(x)[..., perm.argsort(), :]).abs().max()
             ),
-            message="You permuted the outputs with the inverse permutation. Use the same "
+            message="You permuted the outputs with the inverse permutation. Use the "
+            "same "
             "`perm` on both sides.",
         ),
         mistake(

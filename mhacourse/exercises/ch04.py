@@ -21,7 +21,8 @@ from .exercise import Exercise
 from .mistakes import mha, mistake, split
 from .questions.ch04 import q2, q6, q7
 
-# (B, L, H, E) per case; D = H * E. All sizes within a case differ, to name dims in messages.
+# (B, L, H, E) per case; D = H * E. All sizes within a case differ, to name dims in
+# messages.
 _SHAPES = [(2, 5, 3, 4), (2, 5, 4, 3), (3, 7, 2, 5)]
 
 
@@ -33,7 +34,7 @@ def _dtypes(device):
     return [torch.float32, torch.float32, I.wide_dtype(device)]
 
 
-# q1 -----------------------------------------------------------------------------------------------------------
+# q1 -----------------------------------------------------------------------------------
 def split_heads(x, num_heads):
     """Split the model dim into heads: (B, L, D) -> (B, H, L, E), with E = D // H.
 
@@ -49,15 +50,17 @@ q1 = Exercise(
     "ch04.q1",
     "Split the heads",
     r"""
-    Write `split_heads(x, num_heads)`, which turns `x` of shape (B, L, D) into (B, H, L, E) with $E = D / H$:
-    head $h$ gets features `h*E:(h+1)*E` of every token, and sees them as an (L, E) matrix.
+    Write `split_heads(x, num_heads)`, which turns `x` of shape (B, L, D) into (B, H,
+    L, E) with $E = D / H$:
+    head $h$ gets features `h*E:(h+1)*E` of every token, and sees them as an (L, E)
+    matrix.
 
     Two steps: `view` the last dim as (H, E), then move the heads next to the batch dim.
     """,
     split_heads,
     cases=lambda gen, device: [
         I.Case((I.randn(gen, (B, L, H * E), device, dt), H), sizes=_sizes(B, L, H, E))
-        for (B, L, H, E), dt in zip(_SHAPES, _dtypes(device))
+        for (B, L, H, E), dt in zip(_SHAPES, _dtypes(device), strict=False)
     ],
     hints=[
         "`x.view(B, L, H, E)` cuts each token's features into H chunks of E.",
@@ -71,7 +74,7 @@ q1 = Exercise(
 )
 
 
-# q2 -----------------------------------------------------------------------------------------------------------
+# q2 -----------------------------------------------------------------------------------
 def merge_heads(x):
     """Undo split_heads: (B, H, L, E) -> (B, L, D), head 0's E features first."""
     B, H, L, E = x.shape
@@ -79,8 +82,7 @@ def merge_heads(x):
     return x.reshape(B, L, H * E)  # (B, L, D): the heads concatenated per token
 
 
-
-# q3 -----------------------------------------------------------------------------------------------------------
+# q3 -----------------------------------------------------------------------------------
 def mha_parameter_count(D, H, bias=True):
     """Head dim E, and the parameter count of multi-head attention (D, H heads).
 
@@ -100,12 +102,16 @@ q3 = Exercise(
     "ch04.q3",
     "Head dim and parameter count",
     r"""
-    Multi-head attention with model dim $D$ and $H$ heads gives each head $E = D / H$ dims. Each head has its own
-    $W^q_h, W^k_h, W^v_h$ of shape $E \times D$, stacked into one $D \times D$ matrix per projection, and an
+    Multi-head attention with model dim $D$ and $H$ heads gives each head $E = D / H$
+    dims. Each head has its own
+    $W^q_h, W^k_h, W^v_h$ of shape $E \times D$, stacked into one $D \times D$ matrix
+    per projection, and an
     output projection $W^o$ ($D \times D$) mixes the concatenated heads.
 
-    Write `mha_parameter_count(D, H, bias=True)` returning the tuple `(E, count)`, where `count` is the number
-    of parameters of the layer (with a bias of size $D$ per projection when `bias` is True). Compare with
+    Write `mha_parameter_count(D, H, bias=True)` returning the tuple `(E, count)`,
+    where `count` is the number
+    of parameters of the layer (with a bias of size $D$ per projection when `bias` is
+    True). Compare with
     `sum(p.numel() for p in nn.MultiheadAttention(D, H).parameters())`.
     """,
     mha_parameter_count,
@@ -116,7 +122,8 @@ q3 = Exercise(
         I.Case((64, 4), {"bias": False}),
     ],
     hints=[
-        "The H heads' (E, D) blocks stack into one (D, D) matrix: more heads do not mean more parameters.",
+        "The H heads' (E, D) blocks stack into one (D, D) matrix: more heads do not "
+        "mean more parameters.",
         "Four D x D matrices (W^q, W^k, W^v, W^o), plus four biases of size D.",
     ],
     mistakes=[
@@ -126,24 +133,27 @@ q3 = Exercise(
                 D // H,
                 H * 3 * (D * D + bias * D) + D * D + bias * D,
             ),
-            message="Each head's projections are only E x D (its rows of the stacked D x D matrices). "
+            message="Each head's projections are only E x D (its rows of the stacked D "
+            "x D matrices). "
             "Splitting into heads does not multiply the parameters.",
         ),
         mistake(
             "no_out_proj",
             lambda D, H, bias=True: (D // H, 3 * D * D + 3 * D * bias),
-            message="Count the output projection W^o too: another D x D matrix (and D biases).",
+            message="Count the output projection W^o too: another D x D matrix (and D "
+            "biases).",
         ),
         mistake(
             "forgot_bias",
             lambda D, H, bias=True: (D // H, 4 * D * D),
-            message="With bias=True, add a bias of size D for each of the four projections.",
+            message="With bias=True, add a bias of size D for each of the four "
+            "projections.",
         ),
     ],
 )
 
 
-# q4 -----------------------------------------------------------------------------------------------------------
+# q4 -----------------------------------------------------------------------------------
 def head_projection(x, weight, bias, h, num_heads):
     """Head h's part of a stacked projection, computed on its own.
 
@@ -158,7 +168,7 @@ def head_projection(x, weight, bias, h, num_heads):
 def _head_cases(gen, device):
     cases = []
     for (B, L, H, E), dt, d_in, h in zip(
-        _SHAPES, _dtypes(device), (12, 12, 8), (1, 2, 0)
+        _SHAPES, _dtypes(device), (12, 12, 8), (1, 2, 0), strict=False
     ):
         w, b = (
             I.randn(gen, (H * E, d_in), device, dt),
@@ -186,16 +196,21 @@ q4 = Exercise(
     "ch04.q4",
     "One head from the stacked projection",
     r"""
-    `mhacourse.MultiHeadAttention` (like `nn.MultiheadAttention`) stores the H heads' query projections in one
-    `nn.Linear`: its weight has shape (D, D_in) and **rows** `h*E:(h+1)*E` (and the same slice of the bias) belong
-    to head $h$. Write `head_projection(x, weight, bias, h, num_heads)` that computes head $h$'s projected tokens
-    on their own, shape (B, L, E). Taking this slice for every head gives exactly `split_heads` of the full
+    `mhacourse.MultiHeadAttention` (like `nn.MultiheadAttention`) stores the H heads'
+    query projections in one
+    `nn.Linear`: its weight has shape (D, D_in) and **rows** `h*E:(h+1)*E` (and the
+    same slice of the bias) belong
+    to head $h$. Write `head_projection(x, weight, bias, h, num_heads)` that computes
+    head $h$'s projected tokens
+    on their own, shape (B, L, E). Taking this slice for every head gives exactly
+    `split_heads` of the full
     projection: a loop over heads and the reshape compute the same thing.
     """,
     head_projection,
     cases=_head_cases,
     hints=[
-        "nn.Linear computes `x @ weight.T + bias`, so output feature i comes from row i of the weight.",
+        "nn.Linear computes `x @ weight.T + bias`, so output feature i comes from row "
+        "i of the weight.",
         "`rows = slice(h * E, (h + 1) * E)`, then use `weight[rows]` and `bias[rows]`.",
     ],
     mistakes=[
@@ -204,7 +219,8 @@ q4 = Exercise(
             lambda x, w, b, h, H: _rows_of(lambda t, h, H, E: t[h * E : (h + 1) * E])(
                 x, w.T, b, h, H
             ),
-            message="You took columns of the weight. In nn.Linear's layout (out_features, in_features), "
+            message="You took columns of the weight. In nn.Linear's layout "
+            "(out_features, in_features), "
             "head h owns *rows* h*E:(h+1)*E.",
         ),
         mistake(
@@ -222,7 +238,7 @@ q4 = Exercise(
 )
 
 
-# q5 -----------------------------------------------------------------------------------------------------------
+# q5 -----------------------------------------------------------------------------------
 def multi_head_attention(query, key, value, W_q, W_k, W_v, W_o, num_heads, mask=None):
     """Multi-head attention forward (no biases).
 
@@ -248,7 +264,7 @@ def multi_head_attention(query, key, value, W_q, W_k, W_v, W_o, num_heads, mask=
 def _mha_cases(gen, device):
     cases = []
     for (B, L, H, E), dt, S, mask_shape in zip(
-        _SHAPES, _dtypes(device), (None, 7, 6), (None, "B1LS", "LS")
+        _SHAPES, _dtypes(device), (None, 7, 6), (None, "B1LS", "LS"), strict=False
     ):
         D = H * E
         x = I.randn(gen, (B, L, D), device, dt)
@@ -279,17 +295,23 @@ q5 = Exercise(
     "ch04.q5",
     "A multi-head attention forward",
     r"""
-    Put it all together. Write `multi_head_attention(query, key, value, W_q, W_k, W_v, W_o, num_heads,
-    mask=None)` without biases: project (`x @ W.T`), split into H heads, run scaled dot-product attention in
-    every head at once (scale $1/\sqrt{E}$), merge the heads, and apply the output projection $W^o$.
+    Put it all together. Write
+    `multi_head_attention(query, key, value, W_q, W_k, W_v, W_o, num_heads,
+    mask=None)` without biases: project (`x @
+    W.T`), split into H heads, run scaled dot-product attention in
+    every head at once (scale $1/\sqrt{E}$), merge the heads, and apply the output
+    projection $W^o$.
 
-    Shapes: `query` (B, L, D), `key` and `value` (B, S, D) (for self-attention pass the same tensor three
-    times), each `W` (D, D); `mask` is bool, broadcastable to (B, H, L, S), True = may attend. Return (B, L, D).
+    Shapes: `query` (B, L, D), `key` and `value` (B, S, D) (for self-attention pass the
+    same tensor three
+    times), each `W` (D, D); `mask` is bool, broadcastable to (B, H, L, S), True = may
+    attend. Return (B, L, D).
     """,
     multi_head_attention,
     cases=_mha_cases,
     hints=[
-        "Reuse your split_heads logic, and merge with a transpose and a reshape; each head's attention is ordinary scaled dot-product "
+        "Reuse your split_heads logic, and merge with a transpose and a reshape; each "
+        "head's attention is ordinary scaled dot-product "
         "attention on (B, H, L, E) tensors.",
         "The scale uses the head dim E = D // H, not D.",
         "Finish with `concat @ W_o.T`.",

@@ -30,7 +30,7 @@ def _dtypes(device):
     return [torch.float32, torch.float32, I.wide_dtype(device)]
 
 
-# q2 -----------------------------------------------------------------------------------------------------------
+# q2 -----------------------------------------------------------------------------------
 def head_similarity(weights):
     """Mean pairwise cosine similarity of the heads' attention maps.
 
@@ -48,7 +48,7 @@ def head_similarity(weights):
 
 def _similarity_cases(gen, device):
     cases = []
-    for b, dt in zip([(), (2,), (2,)], _dtypes(device)):
+    for b, dt in zip([(), (2,), (2,)], _dtypes(device), strict=False):
         w = torch.softmax(
             I.randn(gen, (*b, 3, 5, 7), device, dt, 2.0), dim=-1
         )  # (..., H, L, S)
@@ -78,15 +78,19 @@ q2 = Exercise(
     "How similar are the heads?",
     r"""
     To see whether heads learned different things, compare their attention maps. Write
-    `head_similarity(weights)` for `weights` of shape (..., H, L, S): flatten each head's (L, S) map into one
-    vector, compute the cosine similarity $\frac{u \cdot w}{\lVert u \rVert \lVert w \rVert}$ of every pair of
-    *different* heads, and return the mean over the $H(H-1)/2$ pairs, shape (...). It is 1 when all heads attend
+    `head_similarity(weights)` for `weights` of shape (..., H, L, S): flatten each
+    head's (L, S) map into one
+    vector, compute the cosine similarity
+    $\frac{u \cdot w}{\lVert u \rVert \lVert w \rVert}$ of every pair of
+    *different* heads, and return the mean over the $H(H-1)/2$ pairs, shape (...). It
+    is 1 when all heads attend
     alike and smaller for diverse heads.
     """,
     head_similarity,
     cases=_similarity_cases,
     hints=[
-        "`weights.flatten(-2)` gives (..., H, L*S). Normalise each row to unit length, then one matmul gives "
+        "`weights.flatten(-2)` gives (..., H, L*S). Normalise each row to unit length, "
+        "then one matmul gives "
         "every pair's cosine, shape (..., H, H).",
         "Keep only the pairs h < h': `torch.triu_indices(H, H, offset=1)` lists them.",
     ],
@@ -107,7 +111,7 @@ q2 = Exercise(
 )
 
 
-# q3 -----------------------------------------------------------------------------------------------------------
+# q3 -----------------------------------------------------------------------------------
 def ablate_head(x, W_q, W_k, W_v, W_o, num_heads, h):
     """Self-attention output (B, L, D) with head h switched off.
 
@@ -133,7 +137,10 @@ def ablate_head(x, W_q, W_k, W_v, W_o, num_heads, h):
 def _ablate_cases(gen, device):
     cases = []
     for (B, L, H, E), dt, h in zip(
-        [(2, 5, 3, 4), (2, 5, 4, 3), (3, 7, 2, 5)], _dtypes(device), (1, 0, 1)
+        [(2, 5, 3, 4), (2, 5, 4, 3), (3, 7, 2, 5)],
+        _dtypes(device),
+        (1, 0, 1),
+        strict=False,
     ):
         D = H * E
         W = [I.randn(gen, (D, D), device, dt, 1 / math.sqrt(D)) for _ in range(4)]
@@ -179,8 +186,10 @@ q3 = Exercise(
     "Ablating a head",
     r"""
     One way to learn what a head does: switch it off and see what changes. Write
-    `ablate_head(x, W_q, W_k, W_v, W_o, num_heads, h)`, a multi-head self-attention forward (no biases, as in
-    chapter 4) in which head $h$'s output is replaced by zeros *before* the output projection $W^o$, so that it
+    `ablate_head(x, W_q, W_k, W_v, W_o, num_heads, h)`, a multi-head self-attention
+    forward (no biases, as in
+    chapter 4) in which head $h$'s output is replaced by zeros *before* the output
+    projection $W^o$, so that it
     contributes nothing. `x` is (B, L, D), each `W` is (D, D); return (B, L, D).
     """,
     ablate_head,
@@ -194,14 +203,16 @@ q3 = Exercise(
             "zeroed_w_q",
             _ablate("W_q"),
             message="Zeroing head h's rows of W^q does not switch the head "
-            "off: its scores all become 0, so it attends uniformly and still adds the mean of its values. "
+            "off: its scores all become 0, so it attends uniformly and still adds the "
+            "mean of its values. "
             "Zero the head's *output*.",
         ),
         mistake(
             "zeroed_after_w_o",
             _ablate("output"),
             message="You zeroed features of the final output. W^o "
-            "mixes all heads into every output feature, so zero head h's output *before* W^o.",
+            "mixes all heads into every output feature, so zero head h's output "
+            "*before* W^o.",
         ),
         mistake(
             "interleaved_heads",

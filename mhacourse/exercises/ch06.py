@@ -24,8 +24,10 @@ from .questions.ch06 import q7, q8, q9, q10
 from .questions.ch06_trained import q11
 
 _POLARITY = (
-    "Your mask is True where attention is *blocked*. In this course True means 'may attend' (like "
-    "F.scaled_dot_product_attention); nn.MultiheadAttention is the one that uses True = blocked."
+    "Your mask is True where attention is *blocked*. In this course True means 'may "
+    "attend' (like "
+    "F.scaled_dot_product_attention); nn.MultiheadAttention is the one that uses True "
+    "= blocked."
 )
 
 
@@ -33,7 +35,7 @@ def _dtypes(device):
     return [torch.float32, torch.float32, I.wide_dtype(device)]
 
 
-# q1 -----------------------------------------------------------------------------------------------------------
+# q1 -----------------------------------------------------------------------------------
 def causal_mask(L, S=None, device=None):
     """Bool (L, S) causal mask, True = may attend: query i sees keys 0..i.
 
@@ -48,9 +50,12 @@ q1 = Exercise(
     "ch06.q1",
     "A causal mask",
     r"""
-    A decoder must not look ahead: query $i$ may attend to keys $0, \dots, i$ only. Write
-    `causal_mask(L, S=None, device=None)` returning a bool (L, S) mask (S defaults to L) on `device`, True = may
-    attend, aligned to the top-left corner like `F.scaled_dot_product_attention(..., is_causal=True)`: entry
+    A decoder must not look ahead: query $i$ may attend to keys $0, \dots, i$ only.
+    Write
+    `causal_mask(L, S=None, device=None)` returning a bool (L, S) mask (S defaults to
+    L) on `device`, True = may
+    attend, aligned to the top-left corner like
+    `F.scaled_dot_product_attention(..., is_causal=True)`: entry
     [i, j] is True exactly when $j \le i$, also when $L \ne S$.
     """,
     causal_mask,
@@ -76,21 +81,24 @@ q1 = Exercise(
         mistake(
             "no_diagonal",
             lambda L, S=None, device=None: causal_mask(L, S, device).tril(-1),
-            message="Query i may attend to itself: keep the diagonal (tril(), not tril(-1)).",
+            message="Query i may attend to itself: keep the diagonal (tril(), not "
+            "tril(-1)).",
         ),
         mistake(
             "bottom_right",
             lambda L, S=None, device=None: torch.ones(
                 L, S or L, dtype=torch.bool, device=device
             ).tril((S or L) - L),
-            message="Your diagonal is aligned to the bottom-right corner. Here it is top-left aligned, as "
-            "with is_causal=True: entry [i, j] is True when j <= i, whatever L and S are.",
+            message="Your diagonal is aligned to the bottom-right corner. Here it is "
+            "top-left aligned, as "
+            "with is_causal=True: entry [i, j] is True when j <= i, whatever L and S "
+            "are.",
         ),
     ],
 )
 
 
-# q2 -----------------------------------------------------------------------------------------------------------
+# q2 -----------------------------------------------------------------------------------
 def padding_mask(lengths, S):
     """Bool (B, 1, 1, S) mask from sequence lengths, True at the real tokens.
 
@@ -113,15 +121,20 @@ q2 = Exercise(
     "ch06.q2",
     "A padding mask from lengths",
     r"""
-    Sequences in a batch have different lengths and are padded to a common length S. Write
-    `padding_mask(lengths, S)` for an int64 tensor `lengths` of shape (B,): return a bool mask of shape
-    (B, 1, 1, S), True at the real tokens (positions $< \text{lengths}[b]$) and False at the padding, on the
-    device of `lengths`. The two size-1 dims let it broadcast against scores of shape (B, H, L, S).
+    Sequences in a batch have different lengths and are padded to a common length S.
+    Write
+    `padding_mask(lengths, S)` for an int64 tensor `lengths` of shape (B,): return a
+    bool mask of shape
+    (B, 1, 1, S), True at the real tokens (positions $< \text{lengths}[b]$) and False
+    at the padding, on the
+    device of `lengths`. The two size-1 dims let it broadcast against scores of shape
+    (B, H, L, S).
     """,
     padding_mask,
     cases=_length_cases,
     hints=[
-        "Compare positions `torch.arange(S, device=lengths.device)` with `lengths[:, None]`: broadcasting "
+        "Compare positions `torch.arange(S, device=lengths.device)` with "
+        "`lengths[:, None]`: broadcasting "
         "gives (B, S).",
         "Add the two size-1 dims with `[:, None, None, :]`.",
     ],
@@ -134,20 +147,22 @@ q2 = Exercise(
         mistake(
             "off_by_one",
             lambda lengths, S: padding_mask(lengths + 1, S + 1)[..., :S],
-            message="Off by one: a sequence of length n has real tokens at positions 0..n-1, so use "
+            message="Off by one: a sequence of length n has real tokens at positions "
+            "0..n-1, so use "
             "positions < length, not <=.",
         ),
         mistake(
             "no_singleton_dims",
             lambda lengths, S: padding_mask(lengths, S)[:, 0, 0, :],
-            message="Return shape (B, 1, 1, S), so that the mask broadcasts over heads and queries: add "
+            message="Return shape (B, 1, 1, S), so that the mask broadcasts over heads "
+            "and queries: add "
             "the dims with [:, None, None, :].",
         ),
     ],
 )
 
 
-# q3 -----------------------------------------------------------------------------------------------------------
+# q3 -----------------------------------------------------------------------------------
 def to_key_padding_mask(mask):
     """Our (B, 1, 1, S) padding mask -> nn.MultiheadAttention's key_padding_mask.
 
@@ -160,8 +175,10 @@ q3 = Exercise(
     "ch06.q3",
     "Talking to nn.MultiheadAttention: key_padding_mask",
     r"""
-    `nn.MultiheadAttention` takes padding as `key_padding_mask`, a bool (B, S) tensor that is True at the
-    **padding**: the opposite polarity of ours. Write `to_key_padding_mask(mask)`, which converts one of our
+    `nn.MultiheadAttention` takes padding as `key_padding_mask`, a bool (B, S) tensor
+    that is True at the
+    **padding**: the opposite polarity of ours. Write `to_key_padding_mask(mask)`,
+    which converts one of our
     (B, 1, 1, S) padding masks (True = real token) into that form.
     """,
     to_key_padding_mask,
@@ -178,13 +195,14 @@ q3 = Exercise(
             "not_flipped",
             lambda mask: mask[:, 0, 0, :],
             message="You kept our polarity. "
-            "nn.MultiheadAttention's key_padding_mask is True at the *padding*: flip it with ~.",
+            "nn.MultiheadAttention's key_padding_mask is True at the *padding*: flip "
+            "it with ~.",
         )
     ],
 )
 
 
-# q4 -----------------------------------------------------------------------------------------------------------
+# q4 -----------------------------------------------------------------------------------
 def to_attn_mask(mask, num_heads):
     """Our (B, L, S) mask -> nn.MultiheadAttention's 3-D attn_mask.
 
@@ -209,18 +227,24 @@ q4 = Exercise(
     "ch06.q4",
     "Talking to nn.MultiheadAttention: a 3-D attn_mask",
     r"""
-    For a different mask per sequence, `nn.MultiheadAttention` takes a 3-D `attn_mask` of shape (B*H, L, S),
-    True = **blocked**, in which row `b*H + h` is for sequence b and head h. Write `to_attn_mask(mask, num_heads)`
-    that turns our (B, L, S) mask (True = may attend) into that form, with the same mask for every head of a
-    sequence. You can test it: `nn.MultiheadAttention(D, H, batch_first=True)` with your `attn_mask` must
+    For a different mask per sequence, `nn.MultiheadAttention` takes a 3-D `attn_mask`
+    of shape (B*H, L, S),
+    True = **blocked**, in which row `b*H + h` is for sequence b and head h. Write
+    `to_attn_mask(mask, num_heads)`
+    that turns our (B, L, S) mask (True = may attend) into that form, with the same
+    mask for every head of a
+    sequence. You can test it: `nn.MultiheadAttention(D, H, batch_first=True)` with
+    your `attn_mask` must
     agree with `mhacourse.MultiHeadAttention.from_torch` of it, given `mask[:, None]`.
     """,
     to_attn_mask,
     cases=_attn_mask_cases,
     hints=[
         "Flip the polarity with `~`.",
-        "Row b*H + h must hold sequence b's mask: each sequence repeated H times *in place* "
-        "(b0, b0, b0, b1, b1, b1), which is what `repeat_interleave(num_heads, dim=0)` does.",
+        "Row b*H + h must hold sequence b's mask: each sequence repeated H times *in "
+        "place* "
+        "(b0, b0, b0, b1, b1, b1), which is what `repeat_interleave(num_heads, dim=0)` "
+        "does.",
     ],
     mistakes=[
         mistake("repeat_not_interleave", lambda mask, H: (~mask).repeat(H, 1, 1)),
@@ -228,18 +252,20 @@ q4 = Exercise(
             "not_flipped",
             lambda mask, H: mask.repeat_interleave(H, dim=0),
             message="You kept our polarity. "
-            "nn.MultiheadAttention's bool attn_mask is True where attention is *blocked*: flip it with ~.",
+            "nn.MultiheadAttention's bool attn_mask is True where attention is "
+            "*blocked*: flip it with ~.",
         ),
         mistake(
             "not_flattened",
             lambda mask, H: (~mask)[:, None].expand(-1, H, -1, -1),
-            message="nn.MultiheadAttention wants a 3-D mask: flatten (B, H) into B*H rows.",
+            message="nn.MultiheadAttention wants a 3-D mask: flatten (B, H) into B*H "
+            "rows.",
         ),
     ],
 )
 
 
-# q5 -----------------------------------------------------------------------------------------------------------
+# q5 -----------------------------------------------------------------------------------
 def cross_attention(mha, x, memory, memory_lengths):
     """Decoder tokens attend to the encoder's output, ignoring its padding.
 
@@ -257,7 +283,9 @@ def cross_attention(mha, x, memory, memory_lengths):
 def _cross_cases(gen, device):
     cases = []
     for (B, L, S, H, E), dt in zip(
-        [(2, 5, 7, 3, 4), (3, 4, 6, 2, 5), (2, 6, 4, 3, 3)], _dtypes(device)
+        [(2, 5, 7, 3, 4), (3, 4, 6, 2, 5), (2, 6, 4, 3, 3)],
+        _dtypes(device),
+        strict=False,
     ):
         mha = I.init_module(
             MultiHeadAttention(H * E, H, device="meta"), gen, device, dt
@@ -293,10 +321,14 @@ q5 = Exercise(
     "ch06.q5",
     "Cross-attention over a padded memory",
     r"""
-    In an encoder-decoder Transformer, the decoder's L tokens attend to the encoder's S output tokens (the
-    *memory*), so $L \ne S$ in general. Write `cross_attention(mha, x, memory, memory_lengths)`: call the
-    `mhacourse.MultiHeadAttention` module `mha` with queries from the decoder tokens `x` (B, L, D), keys and values
-    from `memory` (B, S, D), and a mask so that no query attends to the memory's padding (`memory_lengths`, (B,),
+    In an encoder-decoder Transformer, the decoder's L tokens attend to the encoder's S
+    output tokens (the
+    *memory*), so $L \ne S$ in general. Write
+    `cross_attention(mha, x, memory, memory_lengths)`: call the
+    `mhacourse.MultiHeadAttention` module `mha` with queries from the decoder tokens
+    `x` (B, L, D), keys and values
+    from `memory` (B, S, D), and a mask so that no query attends to the memory's
+    padding (`memory_lengths`, (B,),
     counts the real tokens). Return the attention output (B, L, D).
     """,
     cross_attention,
@@ -328,7 +360,7 @@ q5 = Exercise(
 )
 
 
-# q6 -----------------------------------------------------------------------------------------------------------
+# q6 -----------------------------------------------------------------------------------
 def encoder_block(x, attn, ff, norm1, norm2, pre_norm=True):
     """A Transformer encoder block: self-attention, then feed-forward.
 
@@ -349,7 +381,10 @@ def encoder_block(x, attn, ff, norm1, norm2, pre_norm=True):
 def _block_cases(gen, device):
     cases = []
     for (B, L, H, E), dt, pre in zip(
-        [(2, 5, 3, 4), (2, 5, 3, 4), (3, 4, 2, 5)], _dtypes(device), (True, False, True)
+        [(2, 5, 3, 4), (2, 5, 3, 4), (3, 4, 2, 5)],
+        _dtypes(device),
+        (True, False, True),
+        strict=False,
     ):
         D = H * E
         mods = (
@@ -399,8 +434,10 @@ q6 = Exercise(
     "ch06.q6",
     "An encoder block, pre-norm and post-norm",
     r"""
-    An encoder block wraps self-attention and a feed-forward network each in a **residual connection** and a
-    **LayerNorm**. The original Transformer normalises after the sum (*post-norm*), most models today before the
+    An encoder block wraps self-attention and a feed-forward network each in a
+    **residual connection** and a
+    **LayerNorm**. The original Transformer normalises after the sum (*post-norm*),
+    most models today before the
     sublayer (*pre-norm*):
 
     $$\begin{aligned}
@@ -410,27 +447,33 @@ q6 = Exercise(
       x &\leftarrow \mathrm{norm}_2(x + \mathrm{ff}(x))
     \end{aligned}$$
 
-    Write `encoder_block(x, attn, ff, norm1, norm2, pre_norm=True)` for `x` (B, L, D), where `attn` is a
-    `mhacourse.MultiHeadAttention` (it returns `(out, weights)`), `ff` maps (B, L, D) to (B, L, D), and `norm1`,
+    Write `encoder_block(x, attn, ff, norm1, norm2, pre_norm=True)` for `x` (B, L, D),
+    where `attn` is a
+    `mhacourse.MultiHeadAttention` (it returns `(out, weights)`), `ff` maps (B, L, D)
+    to (B, L, D), and `norm1`,
     `norm2` are `nn.LayerNorm(D)`. Return (B, L, D).
     """,
     encoder_block,
     cases=_block_cases,
     hints=[
         "`attn(h)` is self-attention on h and returns a tuple: take `[0]`.",
-        "In pre-norm the residual adds back the *un-normalised* x: `x = x + attn(norm1(x))[0]`.",
+        "In pre-norm the residual adds back the *un-normalised* x: "
+        "`x = x + attn(norm1(x))[0]`.",
     ],
     mistakes=[
         mistake(
             "no_residual",
             lambda *a, pre_norm=True: _block(*a, pre_norm=pre_norm, residual=False),
-            message="You forgot the residual connections: add each sublayer's input back to its output.",
+            message="You forgot the residual connections: add each sublayer's input "
+            "back to its output.",
         ),
         mistake(
             "pre_post_swapped",
             lambda *a, pre_norm=True: _block(*a, pre_norm=not pre_norm),
-            message="That is the other variant. Pre-norm normalises each sublayer's input and adds the "
-            "un-normalised x back: x + attn(norm1(x)). Post-norm normalises after the residual sum: "
+            message="That is the other variant. Pre-norm normalises each sublayer's "
+            "input and adds the "
+            "un-normalised x back: x + attn(norm1(x)). Post-norm normalises after the "
+            "residual sum: "
             "norm1(x + attn(x)).",
         ),
         mistake(
@@ -438,7 +481,8 @@ q6 = Exercise(
             lambda *a, pre_norm=True: _block(
                 *a, pre_norm=pre_norm, normed_residual=True
             ),
-            message="Your residual carries the normalised x. In pre-norm only the sublayer's input is "
+            message="Your residual carries the normalised x. In pre-norm only the "
+            "sublayer's input is "
             "normalised: x + attn(norm1(x)), not norm1(x) + attn(norm1(x)).",
         ),
         mistake(
@@ -446,7 +490,8 @@ q6 = Exercise(
             lambda x, attn, ff, n1, n2, pre_norm=True: _block(
                 x, attn, ff, n1, n2, pre_norm, second=n1
             ),
-            message="Use norm2 for the feed-forward sublayer; each sublayer has its own LayerNorm.",
+            message="Use norm2 for the feed-forward sublayer; each sublayer has its "
+            "own LayerNorm.",
         ),
     ],
 )

@@ -22,7 +22,7 @@ from .questions.ch07 import q5, q6, q7, q8
 SIZES = {"B": 2, "L": 5, "S": 7, "E": 4, "Ev": 6, "Sb": 3}
 
 
-# q1 -----------------------------------------------------------------------------------------------------------
+# q1 -----------------------------------------------------------------------------------
 def attention_flops(B, H, L, S, E):
     """Floating-point operations of the two matmuls of attention: 4 * B * H * L * S * E.
 
@@ -44,15 +44,19 @@ q1 = Exercise(
     "ch07.q1",
     "Counting FLOPs",
     r"""
-    To turn a measured time into a speed you need the number of floating-point operations (FLOPs). Write
-    `attention_flops(B, H, L, S, E)`: the FLOPs of the two matrix products of attention, $q k^\top$ and
-    $\mathrm{weights}\, v$ (take $E_v = E$; ignore the softmax). Count a multiply and an add as 2 FLOPs, so a dot
+    To turn a measured time into a speed you need the number of floating-point
+    operations (FLOPs). Write
+    `attention_flops(B, H, L, S, E)`: the FLOPs of the two matrix products of
+    attention, $q k^\top$ and
+    $\mathrm{weights}\, v$ (take $E_v = E$; ignore the softmax). Count a multiply and
+    an add as 2 FLOPs, so a dot
     product of length $E$ costs $2E$. Return an `int`.
     """,
     attention_flops,
     cases=lambda gen, device: [I.Case(c) for c in _FLOP_CASES],
     hints=[
-        "q @ k^T computes L * S dot products of length E, in each of the B * H (batch, head) pairs.",
+        "q @ k^T computes L * S dot products of length E, in each of the B * H (batch, "
+        "head) pairs.",
         "weights @ v has the same cost. Total: 2 matmuls x 2 FLOPs x B H L S E.",
     ],
     mistakes=[
@@ -60,7 +64,8 @@ q1 = Exercise(
             "half",
             lambda B, H, L, S, E: 2 * B * H * L * S * E,
             message="That is half the count: did you "
-            "count a multiply-add as one FLOP, or only one of the two matmuls (q @ k^T and weights @ v)?",
+            "count a multiply-add as one FLOP, or only one of the two matmuls (q @ k^T "
+            "and weights @ v)?",
         ),
         mistake(
             "forgot_heads",
@@ -82,7 +87,7 @@ q1 = Exercise(
 )
 
 
-# q2 -----------------------------------------------------------------------------------------------------------
+# q2 -----------------------------------------------------------------------------------
 def scores_bytes(B, H, L, S, dtype):
     """Bytes taken by the (B, H, L, S) scores matrix, for a torch dtype.
 
@@ -96,9 +101,12 @@ q2 = Exercise(
     "ch07.q2",
     "Memory of the scores matrix",
     r"""
-    The plain attention kernel stores the full (B, H, L, S) matrix of scores (and then of weights), which is
-    what limits the sequence length. Write `scores_bytes(B, H, L, S, dtype)` returning its size in bytes as an
-    `int`, for a torch dtype such as `torch.float16`. How many GiB does it take for B = 1, H = 16,
+    The plain attention kernel stores the full (B, H, L, S) matrix of scores (and then
+    of weights), which is
+    what limits the sequence length. Write `scores_bytes(B, H, L, S, dtype)` returning
+    its size in bytes as an
+    `int`, for a torch dtype such as `torch.float16`. How many GiB does it take for B =
+    1, H = 16,
     L = S = 32768 in float16?
     """,
     scores_bytes,
@@ -139,7 +147,7 @@ q2 = Exercise(
 )
 
 
-# q3 -----------------------------------------------------------------------------------------------------------
+# q3 -----------------------------------------------------------------------------------
 def online_softmax_update(m, l, acc, scores, v):
     """Fold one new block of keys into the running state of the online softmax.
 
@@ -213,22 +221,29 @@ q3 = Exercise(
     "ch07.q3",
     "One step of the online softmax",
     r"""
-    A fast kernel never stores all the scores: it visits the keys block by block and keeps, for every query, a
+    A fast kernel never stores all the scores: it visits the keys block by block and
+    keeps, for every query, a
     running max $m$, a running sum $\ell = \sum_j e^{s_j - m}$ and an accumulator
-    $\mathrm{acc} = \sum_j e^{s_j - m} v_j$ (divided by $\ell$ only at the very end). When a new block arrives with
+    $\mathrm{acc} = \sum_j e^{s_j - m} v_j$ (divided by $\ell$ only at the very end).
+    When a new block arrives with
     a larger max, the old terms must be rescaled by $e^{m_\text{old} - m_\text{new}}$.
 
-    Write `online_softmax_update(m, l, acc, scores, v)` with `m`, `l` of shape (..., L), `acc` (..., L, Ev), the
-    new block's `scores` (..., L, Sb) and values `v` (..., Sb, Ev); return the updated `(m, l, acc)`. Before the
-    first block, `m` is $-\infty$ and `l`, `acc` are 0. Do not modify the inputs in place.
+    Write `online_softmax_update(m, l, acc, scores, v)` with `m`, `l` of shape (...,
+    L), `acc` (..., L, Ev), the
+    new block's `scores` (..., L, Sb) and values `v` (..., Sb, Ev); return the updated
+    `(m, l, acc)`. Before the
+    first block, `m` is $-\infty$ and `l`, `acc` are 0. Do not modify the inputs in
+    place.
     """,
     online_softmax_update,
     cases=_online_cases,
     outputs=("m", "l", "acc"),
     hints=[
         "New max: `torch.maximum(m, scores.amax(dim=-1))`.",
-        "`rescale = torch.exp(m - m_new)` is 0 when m is -inf, which handles the first block.",
-        "`l_new = rescale * l + p.sum(-1)` and `acc_new = rescale[..., None] * acc + p @ v`, with "
+        "`rescale = torch.exp(m - m_new)` is 0 when m is -inf, which handles the first "
+        "block.",
+        "`l_new = rescale * l + p.sum(-1)` and "
+        "`acc_new = rescale[..., None] * acc + p @ v`, with "
         "`p = torch.exp(scores - m_new[..., None])`.",
     ],
     mistakes=[
@@ -236,7 +251,8 @@ q3 = Exercise(
             "no_rescale",
             _update(rescale_l=False, rescale_acc=False),
             message="When the max grows, the old "
-            "sums were computed relative to the old max: multiply l and acc by exp(m_old - m_new).",
+            "sums were computed relative to the old max: multiply l and acc by "
+            "exp(m_old - m_new).",
         ),
         mistake(
             "no_rescale_acc",
@@ -265,7 +281,7 @@ q3 = Exercise(
 )
 
 
-# q4 -----------------------------------------------------------------------------------------------------------
+# q4 -----------------------------------------------------------------------------------
 def tiled_attention(q, k, v, block_size):
     """softmax(q k^T / sqrt(E)) v, one block of keys at a time (online softmax).
 
@@ -371,11 +387,16 @@ q4 = Exercise(
     "ch07.q4",
     "Tiled attention",
     r"""
-    Now the whole loop. Write `tiled_attention(q, k, v, block_size)`, which computes ordinary scaled dot-product
-    attention $\mathrm{softmax}(q k^\top / \sqrt{E})\, v$ without ever forming the full (..., L, S) scores: visit
-    the keys and values in blocks of `block_size` (the last block may be shorter), fold each block into
-    $(m, \ell, \mathrm{acc})$ with the update of the previous exercise, and divide by $\ell$ at the end.
-    Do not call `torch.softmax` or `F.scaled_dot_product_attention`: the checker enforces both rules. Shapes:
+    Now the whole loop. Write `tiled_attention(q, k, v, block_size)`, which computes
+    ordinary scaled dot-product
+    attention $\mathrm{softmax}(q k^\top / \sqrt{E})\, v$ without ever forming the full
+    (..., L, S) scores: visit
+    the keys and values in blocks of `block_size` (the last block may be shorter), fold
+    each block into
+    $(m, \ell, \mathrm{acc})$ with the update of the previous exercise, and divide by
+    $\ell$ at the end.
+    Do not call `torch.softmax` or `F.scaled_dot_product_attention`: the checker
+    enforces both rules. Shapes:
     `q` (..., L, E), `k` (..., S, E), `v` (..., S, Ev); return (..., L, Ev).
     """,
     tiled_attention,
@@ -383,8 +404,10 @@ q4 = Exercise(
     forbid=("softmax", "log_softmax", "sdpa"),
     watch_shape=_full_scores,
     hints=[
-        "Start from m = -inf, l = 0, acc = 0, with shapes (..., L), (..., L) and (..., L, Ev).",
-        "`for start in range(0, S, block_size)` with slices `start:start + block_size` also covers a shorter "
+        "Start from m = -inf, l = 0, acc = 0, with shapes (..., L), (..., L) and (..., "
+        "L, Ev).",
+        "`for start in range(0, S, block_size)` with slices `start:start + block_size` "
+        "also covers a shorter "
         "last block.",
         "Return `acc / l[..., None]`.",
     ],
@@ -399,7 +422,8 @@ q4 = Exercise(
             "dropped_last_block",
             _tiled(drop_tail=True),
             message="You skipped the last, shorter block. When "
-            "S is not a multiple of block_size, range(0, S, block_size) with slicing covers it.",
+            "S is not a multiple of block_size, range(0, S, block_size) with slicing "
+            "covers it.",
         ),
         mistake("no_scaling", _tiled(scale=False)),
         mistake(

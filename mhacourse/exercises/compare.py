@@ -7,11 +7,12 @@ wrong device, wrong dtype, NaN where the reference has numbers, or values
 that differ (with the largest difference and where it is).
 
 >>> import torch
+
+from .messages import dtype_message, type_message
 >>> sizes = {"B": 2, "H": 3, "L": 5, "E": 4}
 >>> message = diagnose(torch.zeros(2, 5, 3, 4), torch.zeros(2, 3, 5, 4), sizes)
->>> print(message.replace(". ", ".\\n"))
-Your output should have shape (B, H, L, E) = (2, 3, 5, 4), but it has shape (2, 5, 3, 4).
-Are the heads (H) and query length (L) dims swapped?
+>>> message.split(". ")[1]
+'Are the heads (H) and query length (L) dims swapped?'
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import numbers
 
 import numpy as np
 import torch
+
+from .messages import dtype_message, type_message
 
 __all__ = ["WORDS", "diagnose", "dim_names", "shape_message"]
 
@@ -41,7 +44,7 @@ WORDS = {
 
 
 def dim_names(shape, sizes: dict) -> list:
-    """Name each size in ``shape`` by the one letter of ``sizes`` with that value (None if not exactly one).
+    """Name each size in ``shape`` by its letter in ``sizes`` (None unless exactly one).
 
     >>> dim_names((2, 5, 9), {"B": 2, "L": 5, "S": 5})
     ['B', None, None]
@@ -68,8 +71,8 @@ def _dim(name) -> str:
 def shape_message(got, expected, sizes: dict, what: str = "Your output") -> str:
     """Explain a shape mismatch in words.
 
-    >>> shape_message((3, 7), (3, 1, 1, 7), {"B": 3, "S": 7}).split(". ")[1]
-    'The sizes agree apart from the size-1 dims: check where you add them (x[:, None, None, :] or unsqueeze) or ...'
+    >>> shape_message((3, 7), (3, 1, 1, 7), {"B": 3, "S": 7}).split(". ")[1][:42]
+    'The sizes agree apart from the size-1 dims'
     """
     g, e = tuple(got), tuple(expected)
     msg = f"{what} should have shape {_fmt(e, sizes)}, but it has shape {g}."
@@ -95,33 +98,21 @@ def shape_message(got, expected, sizes: dict, what: str = "Your output") -> str:
         )
     if len(g) < len(e) and g == e[len(e) - len(g) :]:
         return msg + (
-            f" The leading dims {e[: len(e) - len(g)]} are missing: keep every batch dim, for example"
-            " with negative dims (dim=-1, transpose(-2, -1)), which work for any number of leading dims."
+            f" The leading dims {e[: len(e) - len(g)]} are missing: keep every batch "
+            f"dim, for example"
+            " with negative dims (dim=-1, transpose(-2, -1)), which work for any "
+            "number of leading dims."
         )
     if len(g) > len(e):
         return msg + f" It has {len(g) - len(e)} dim(s) too many."
     if np.prod(g, dtype=np.int64) == np.prod(e, dtype=np.int64):
         return msg + (
-            " It has the right number of elements, so a reshape or view probably arranged them"
-            " differently: a reshape never moves data between dims, only a transpose or permute does."
+            " It has the right number of elements, so a reshape or view probably "
+            "arranged them"
+            " differently: a reshape never moves data between dims, only a transpose "
+            "or permute does."
         )
     return msg
-
-
-def _type_message(got, what: str, wanted: str) -> str:
-    if got is None:
-        return f"{what} is None. Did you forget the `return` statement?"
-    if isinstance(got, np.ndarray):
-        return (
-            f"{what} is a NumPy array, but {wanted} was expected. Keep the computation in PyTorch: "
-            "NumPy arrays cannot live on the GPU and do not keep the input's device."
-        )
-    if isinstance(got, (list, tuple)):
-        return (
-            f"{what} is a Python {type(got).__name__}, but {wanted} was expected. Build a tensor with "
-            "torch.stack(...) (from tensors) or torch.tensor(...) (from numbers)."
-        )
-    return f"{what} is a {type(got).__name__}, but {wanted} was expected."
 
 
 def _kind(got) -> str:
@@ -132,41 +123,6 @@ def _kind(got) -> str:
     if isinstance(got, np.ndarray):
         return "a NumPy array"
     return f"a {type(got).__name__}"
-
-
-def _dtype_message(got: torch.dtype, exp: torch.dtype, what: str, default=None) -> str:
-    """Say why ``got`` is not ``exp``: the likely cause, not always a missing dtype=."""
-    if exp == torch.bool:
-        return (
-            f"{what} has dtype {got}, but masks are bool tensors. Build it with a "
-            "comparison (e.g. positions < lengths) or tril() on a bool tensor, or "
-            "convert with .bool()."
-        )
-    head = f"{what} has dtype {got}, but {exp} (the dtype of the inputs) was expected."
-    if not got.is_floating_point:
-        why = (
-            " Integer or bool tensors come from argmax, arange, comparisons or integer "
-            "arithmetic: convert with .to(x.dtype) before mixing them in."
-        )
-    elif default is not None and got == default != torch.float32:
-        why = (
-            f" Your session's default dtype is {default} (torch.set_default_dtype was "
-            "called), and a tensor made without dtype= follows it: pass dtype=x.dtype "
-            "or use torch.zeros_like(x)."
-        )
-    elif got.itemsize < exp.itemsize:
-        why = (
-            " Precision was lost on the way: a .float() call, or a result written "
-            "into a tensor made without dtype= (float32 by default): pass "
-            "dtype=x.dtype or use torch.zeros_like(x)."
-        )
-    else:
-        why = (
-            f" A {got} tensor joined the computation: .double(), dtype={got}, or "
-            "torch.tensor / torch.from_numpy of a NumPy float64 array. Keep to the "
-            "inputs' dtype."
-        )
-    return head + why
 
 
 def _index(flat: int, shape) -> tuple:
@@ -186,14 +142,16 @@ def _value_message(
             return None
         at = _index(int(wrong.flatten().nonzero()[0]), exp.shape)
         return (
-            f"{what} has the right shape, but {int(wrong.sum())} of {exp.numel()} entries differ, the first "
+            f"{what} has the right shape, but {int(wrong.sum())} of {exp.numel()} "
+            f"entries differ, the first "
             f"at index {at} (yours {got[at].item()}, expected {exp[at].item()})."
         )
     for bad, word, why in (
         (
             torch.isnan(got) & ~torch.isnan(exp),
             "NaN",
-            "NaN comes from 0/0, from 0 * log(0), or from a softmax over a row whose scores "
+            "NaN comes from 0/0, from 0 * log(0), or from a softmax over a row whose "
+            "scores "
             "are all -inf.",
         ),
         (
@@ -205,7 +163,8 @@ def _value_message(
         if bad.any():
             at = _index(int(bad.flatten().nonzero()[0]), exp.shape)
             return (
-                f"{what} contains {word} at {int(bad.sum())} of {exp.numel()} positions (the first at "
+                f"{what} contains {word} at {int(bad.sum())} of {exp.numel()} "
+                f"positions (the first at "
                 f"index {at}) where the reference has ordinary numbers. {why}"
             )
     if torch.allclose(got, exp, rtol=rtol, atol=atol, equal_nan=True):
@@ -213,8 +172,10 @@ def _value_message(
     diff = (got - exp).abs().nan_to_num(nan=float("inf"), posinf=float("inf"))
     at = _index(int(diff.flatten().argmax()), exp.shape)
     return (
-        f"{what} has the right shape, dtype and device, but its values differ from the reference: the "
-        f"largest difference is at index {at} (yours {got[at].item():.4g}, expected {exp[at].item():.4g})."
+        f"{what} has the right shape, dtype and device, but its values differ from the "
+        f"reference: the "
+        f"largest difference is at index {at} (yours {got[at].item():.4g}, expected "
+        f"{exp[at].item():.4g})."
     )
 
 
@@ -249,52 +210,65 @@ def diagnose(
     Your output is None. Did you forget the `return` statement?
     """
     sizes = sizes or {}
+    context = (sizes, rtol, atol, what, names, default_dtype)
     if isinstance(expected, tuple):
-        names = names or [f"item {i}" for i in range(len(expected))]
-        listing = f"({', '.join(names)})"
-        if not isinstance(got, (tuple, list)):
-            return (
-                f"You should return a tuple {listing}, but {what.lower()} is {_kind(got)}. "
-                f"End with `return {', '.join(names)}`."
-            )
-        if len(got) != len(expected):
-            return f"You should return {len(expected)} things {listing}, but you returned {len(got)}."
-        shapes = [tuple(getattr(t, "shape", ())) for t in got]
-        wanted = [tuple(getattr(t, "shape", ())) for t in expected]
-        if len(got) > 1 and shapes != wanted and shapes == wanted[::-1]:
-            return f"The items of your tuple seem to be in the wrong order: return {listing}."
-        for item, exp, name in zip(got, expected, names):
-            problem = diagnose(
-                item, exp, sizes, rtol, atol, f"`{name}`", default_dtype=default_dtype
-            )
-            if problem:
-                return problem
-        return None
+        return _diagnose_tuple(got, expected, context)
     if isinstance(expected, numbers.Number):
-        value = _as_number(got)
-        if value is None:
-            return _type_message(got, what, "a number")
-        if isinstance(expected, numbers.Integral):
-            return (
-                None
-                if value == expected
-                else f"{what} is {value}, which is not the right count."
-            )
-        ok = abs(value - expected) <= atol + rtol * abs(expected)
+        return _diagnose_number(got, expected, rtol, atol, what)
+    return _diagnose_tensor(got, expected, context)
+
+
+def _diagnose_tuple(got, expected, context):
+    sizes, rtol, atol, what, names, default_dtype = context
+    names = names or [f"item {i}" for i in range(len(expected))]
+    listing = f"({', '.join(names)})"
+    if not isinstance(got, (tuple, list)):
         return (
-            None
-            if ok
-            else f"{what} is {value:.6g}, which differs from the reference value."
+            f"You should return a tuple {listing}, but {what.lower()} is "
+            f"{_kind(got)}. End with `return {', '.join(names)}`."
         )
+    if len(got) != len(expected):
+        return (
+            f"You should return {len(expected)} things {listing}, but you returned "
+            f"{len(got)}."
+        )
+    shapes = [tuple(getattr(t, "shape", ())) for t in got]
+    wanted = [tuple(getattr(t, "shape", ())) for t in expected]
+    if len(got) > 1 and shapes != wanted and shapes == wanted[::-1]:
+        return (
+            f"The items of your tuple seem to be in the wrong order: return {listing}."
+        )
+    for item, exp, name in zip(got, expected, names, strict=False):
+        problem = diagnose(
+            item, exp, sizes, rtol, atol, f"`{name}`", default_dtype=default_dtype
+        )
+        if problem:
+            return problem
+    return None
+
+
+def _diagnose_number(got, expected, rtol, atol, what):
+    value = _as_number(got)
+    if value is None:
+        return type_message(got, what, "a number")
+    if isinstance(expected, numbers.Integral):
+        if value == expected:
+            return None
+        return f"{what} is {value}, which is not the right count."
+    if abs(value - expected) <= atol + rtol * abs(expected):
+        return None
+    return f"{what} is {value:.6g}, which differs from the reference value."
+
+
+def _diagnose_tensor(got, expected, context):
+    sizes, rtol, atol, what, _, default_dtype = context
     if not isinstance(got, torch.Tensor):
-        if expected.dim() == 0 and _as_number(got) is not None:
-            got = torch.tensor(
-                _as_number(got), dtype=expected.dtype, device=expected.device
-            )
-        else:
-            return _type_message(
-                got, what, f"a torch.Tensor of shape {tuple(expected.shape)}"
-            )
+        if expected.dim() != 0 or _as_number(got) is None:
+            wanted = f"a torch.Tensor of shape {tuple(expected.shape)}"
+            return type_message(got, what, wanted)
+        got = torch.tensor(
+            _as_number(got), dtype=expected.dtype, device=expected.device
+        )
     if got.shape != expected.shape:
         return shape_message(got.shape, expected.shape, sizes, what)
     if got.device != expected.device:
@@ -305,7 +279,7 @@ def diagnose(
             "device argument), or use torch.zeros_like(x) and friends."
         )
     if got.dtype != expected.dtype:
-        return _dtype_message(got.dtype, expected.dtype, what, default_dtype)
+        return dtype_message(got.dtype, expected.dtype, what, default_dtype)
     if expected.is_meta:
         return None
     return _value_message(got, expected, what, rtol, atol)

@@ -36,33 +36,13 @@ from ..device import get_device
 from . import inputs, sandbox
 from .base import BaseExercise
 from .compare import diagnose
-from .failure import Failure, shrink
 from .guard import pristine
 from .render import Code
-from .runner import describe, is_stub_raise, names, reader_line, same, tip_for
+from .report import Reporting, cast_like
+from .runner import is_stub_raise, names, reader_line, same, tip_for
 from .stub import imports_for, make_stub, source
 
 __all__ = ["Exercise"]
-
-
-def _joiner(value) -> str:
-    if isinstance(value, torch.Tensor):
-        return " "
-    return "=" if isinstance(value, (int, float, bool, torch.dtype)) else ": "
-
-
-def _cast_like(got, expected):
-    """``got`` in ``expected``'s dtype and device, where that makes sense (for mistakes)."""
-    if isinstance(expected, tuple) and isinstance(got, (tuple, list)):
-        return tuple(_cast_like(g, e) for g, e in zip(got, expected))
-    if (
-        isinstance(got, torch.Tensor)
-        and isinstance(expected, torch.Tensor)
-        and got.shape == expected.shape
-        and not expected.is_meta
-    ):
-        return got.detach().to(expected.device, expected.dtype)
-    return got
 
 
 def _has_float(values) -> bool:
@@ -75,7 +55,7 @@ def _has_float(values) -> bool:
     )
 
 
-class Exercise(BaseExercise):
+class Exercise(Reporting, BaseExercise):
     """One function (or value) exercise: statement, reference, cases, hints, mistakes.
 
     Args:
@@ -102,12 +82,29 @@ class Exercise(BaseExercise):
     ('correct', 'not attempted')
     """
 
-    def __init__(self, id, title, statement, reference, *, cases=None, hints=(),
-                 mistakes=(), outputs=None, stub=None, check_code=None, rtol=1e-4,
-                 atol=1e-5, forbid=(), watch_shape=None, time_limit=10.0,
-                 polarity=None):
-        super().__init__(id, title, statement, hints=hints, mistakes=mistakes,
-                         polarity=polarity)
+    def __init__(
+        self,
+        id,
+        title,
+        statement,
+        reference,
+        *,
+        cases=None,
+        hints=(),
+        mistakes=(),
+        outputs=None,
+        stub=None,
+        check_code=None,
+        rtol=1e-4,
+        atol=1e-5,
+        forbid=(),
+        watch_shape=None,
+        time_limit=10.0,
+        polarity=None,
+    ):
+        super().__init__(
+            id, title, statement, hints=hints, mistakes=mistakes, polarity=polarity
+        )
         self._fn, self.cases, self.outputs = reference, cases, outputs
         self.rtol, self.atol, self.forbid = rtol, atol, tuple(forbid)
         self.watch_shape, self.time_limit = watch_shape, time_limit
@@ -146,7 +143,7 @@ class Exercise(BaseExercise):
         return copy.deepcopy(found.args), copy.deepcopy(found.kwargs)
 
     def check(self, answer, device=None, seed=None):
-        """Check ``answer`` (a function, or a value) on ``device`` (default: get_device()).
+        """Check ``answer`` (a function or a value) on ``device`` (get_device()).
 
         ``seed`` replays an earlier check: the failure message shows its seed.
         """
@@ -184,14 +181,16 @@ class Exercise(BaseExercise):
             expected = self._fn()
             if isinstance(answer, torch.Tensor) and answer.is_floating_point():
                 answer = answer.detach().to("cpu", expected.dtype)
-            problem = diagnose(answer, expected, {}, self.rtol, self.atol,
-                               "Your answer", self.outputs)
+            problem = diagnose(
+                answer, expected, {}, self.rtol, self.atol, "Your answer", self.outputs
+            )
             if problem is None:
                 return self._result("correct", "Well done: your answer matches.")
             for m in self.mistakes:
-                if m.fn is not None and diagnose(
-                    answer, m.fn(), {}, self.rtol, self.atol
-                ) is None:
+                if (
+                    m.fn is not None
+                    and diagnose(answer, m.fn(), {}, self.rtol, self.atol) is None
+                ):
                     return self._result("incorrect", self.message(m))
         return self._result("incorrect", problem)
 
@@ -208,14 +207,22 @@ class Exercise(BaseExercise):
 
     def _call(self, fn, args, kwargs, case):
         watch = self.watch_shape(case) if self.watch_shape else None
-        return sandbox.call(fn, args, kwargs, time_limit=self.time_limit,
-                            forbid=self.forbid, watch_shape=watch)
+        return sandbox.call(
+            fn,
+            args,
+            kwargs,
+            time_limit=self.time_limit,
+            forbid=self.forbid,
+            watch_shape=watch,
+        )
 
     def _check_function(self, fn, device, seed):
         default = torch.get_default_dtype()
         cases, expected, copies = self._prepare(device, seed)
         printed = 0
-        for i, (case, exp, (args, kwargs)) in enumerate(zip(cases, expected, copies)):
+        for i, (case, exp, (args, kwargs)) in enumerate(
+            zip(cases, expected, copies, strict=False)
+        ):
             outcome = self._call(fn, args, kwargs, case)
             printed += outcome.output.count("\n")
             with pristine():
@@ -239,7 +246,7 @@ class Exercise(BaseExercise):
         arg_names = names(self._fn, len(case.args)) + list(case.kwargs)
         values = [*case.args, *case.kwargs.values()]
         after = [*called[0], *called[1].values()]
-        for name, before, now in zip(arg_names, values, after):
+        for name, before, now in zip(arg_names, values, after, strict=False):
             if not same(before, now):
                 return "incorrect", (
                     f"Your function changed its input `{name}` in place (e.g. with "
@@ -248,9 +255,18 @@ class Exercise(BaseExercise):
                     "tensors: the caller still needs the originals."
                 )
         if default != torch.float32 and not _has_float(values):
-            got = _cast_like(got, expected)  # nothing to take a dtype from but the default
-        problem = diagnose(got, expected, case.sizes, self.rtol, self.atol,
-                           names=self.outputs, default_dtype=default)
+            got = cast_like(
+                got, expected
+            )  # nothing to take a dtype from but the default
+        problem = diagnose(
+            got,
+            expected,
+            case.sizes,
+            self.rtol,
+            self.atol,
+            names=self.outputs,
+            default_dtype=default,
+        )
         if problem is None:
             return None
         return "incorrect", self._match_mistake(got, expected, case) or problem
@@ -279,7 +295,7 @@ class Exercise(BaseExercise):
         return "error", f"Your function raised `{text}`.{where} {tip}".rstrip()
 
     def _match_mistake(self, got, expected, case):
-        got = _cast_like(got, expected)
+        got = cast_like(got, expected)
         for m in self.mistakes:
             try:
                 if m.detect is not None:
@@ -289,72 +305,19 @@ class Exercise(BaseExercise):
                 wrong = self._expect_with(m.fn, case)
             except Exception:  # a mistake that cannot apply to this case
                 continue
-            differs = diagnose(wrong, expected, case.sizes, self.rtol, self.atol,
-                               names=self.outputs)
-            if differs is not None and diagnose(
-                got, wrong, case.sizes, self.rtol, self.atol, names=self.outputs
-            ) is None:
+            differs = diagnose(
+                wrong, expected, case.sizes, self.rtol, self.atol, names=self.outputs
+            )
+            if (
+                differs is not None
+                and diagnose(
+                    got, wrong, case.sizes, self.rtol, self.atol, names=self.outputs
+                )
+                is None
+            ):
                 return self.message(m)
         return None
 
     @staticmethod
     def _expect_with(fn, case):
         return fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
-
-    def _fail(self, fn, verdict, seed, i, case, expected, outcome, device):
-        status, message = verdict
-        if status == "not attempted":
-            return self._not_attempted()
-        answer = getattr(fn, "__name__", "answer")
-        answer = answer if answer.isidentifier() else "answer"
-        replay = (
-            f"args, kwargs = ex.{self.name}.inputs(seed={seed}, case={i}"
-            + (f', device="{device.type}"' if device.type != "cpu" else "")
-            + f"); {answer}(*args, **kwargs)"
-        )
-        failure = Failure(self.id, seed, i, case.args, case.kwargs, expected,
-                          outcome.value, message, outcome.output, replay)
-        if status == "incorrect":
-            failure.small = self._shrink(fn, case)
-        self._state["failure"] = failure
-        return self._result(status, message + self._details(failure, case))
-
-    def _shrink(self, fn, case):
-        found = {}
-        for args, kwargs in shrink(case.args, case.kwargs):
-            try:
-                expected = self._expect(args, kwargs)
-            except Exception:  # the reference does not accept this shape
-                break
-            outcome = self._call(fn, *copy.deepcopy((args, kwargs)), case)
-            if outcome.error is not None or diagnose(
-                _cast_like(outcome.value, expected), expected, case.sizes,
-                self.rtol, self.atol, names=self.outputs
-            ) is None:
-                break
-            found = {"args": args, "kwargs": kwargs, "expected": expected,
-                     "actual": outcome.value}
-        return found
-
-    def _shown(self, args, kwargs):
-        arg_names = names(self._fn, len(args)) + list(kwargs)
-        values = [*args, *kwargs.values()]
-        return ", ".join(f"{n}{_joiner(v)}{describe(v)}" for n, v in zip(arg_names, values))
-
-    def _details(self, failure, case) -> str:
-        note = f" ({case.note})" if case.note else ""
-        text = f"\n\nInputs: {self._shown(case.args, case.kwargs)}{note}."
-        if failure.small:
-            small = self._shown(failure.small["args"], failure.small["kwargs"])
-            text += f" It also fails on the smaller input {small}."
-        text += (
-            f"\n\nReplay: `ex.{self.name}.check(..., seed={failure.seed})` repeats "
-            f"this check; `ex.{self.name}.last_failure()` holds the inputs, the "
-            "expected and your output."
-        )
-        if failure.output.strip():
-            text += (
-                "\n\nYour function printed:\n```text\n"
-                f"{sandbox.clip(failure.output)}\n```"
-            )
-        return text

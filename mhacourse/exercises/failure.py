@@ -52,7 +52,11 @@ def _leading(tensors, dim):
 
 
 def _cut(value, dim, size):
-    if isinstance(value, torch.Tensor) and value.dim() > dim and value.shape[dim] == size:
+    if (
+        isinstance(value, torch.Tensor)
+        and value.dim() > dim
+        and value.shape[dim] == size
+    ):
         return value.narrow(dim, 0, 1)
     return value
 
@@ -64,9 +68,7 @@ def shrink(args: tuple, kwargs: dict):
     one on which the answer still fails.
     """
     for dim in (0, 1):
-        tensors = [
-            t for t in (*args, *kwargs.values()) if isinstance(t, torch.Tensor)
-        ]
+        tensors = [t for t in (*args, *kwargs.values()) if isinstance(t, torch.Tensor)]
         size = _leading(tensors, dim)
         if not size or size == 1:
             continue

@@ -100,4 +100,3 @@ def pristine():
         torch.set_grad_enabled(grad)
         for ns, saved in theirs.items():
             _restore(ns, saved)
-

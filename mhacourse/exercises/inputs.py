@@ -62,7 +62,8 @@ class Case:
 def generator(seed: int | None = None) -> torch.Generator:
     """A CPU generator, seeded from the OS unless ``seed`` is given.
 
-    >>> torch.equal(torch.rand(2, generator=generator(1)), torch.rand(2, generator=generator(1)))
+    >>> a = torch.rand(2, generator=generator(1))
+    >>> torch.equal(a, torch.rand(2, generator=generator(1)))
     True
     """
     return torch.Generator().manual_seed(secrets.randbits(62) if seed is None else seed)
@@ -124,7 +125,7 @@ def rand_mask(
 def lengths(
     gen: torch.Generator, B: int, S: int, device, min_pad: int = 1
 ) -> torch.Tensor:
-    """Int64 lengths (B,) in [1, S]: one full sequence, the others with at least ``min_pad`` padding.
+    """Int64 lengths (B,) in [1, S]: one full, the others padded (>= ``min_pad``).
 
     >>> l = lengths(generator(0), 3, 7, "cpu", min_pad=2)
     >>> l.max().item(), bool((l >= 1).all()), sorted(l.tolist())[-2] <= 5

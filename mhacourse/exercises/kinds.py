@@ -11,6 +11,7 @@ The right answer is never written down: ``compute()`` works it out (in a
 pristine PyTorch) when the check runs. A new exercise of any kind is a few
 declarative lines:
 
+>>> import torch
 >>> q = predict("demo.q1", "Shift", "Does softmax change if every score gets +5?",
 ...             lambda: "no" if torch.allclose(torch.softmax(torch.arange(3.0), 0),
 ...                                           torch.softmax(torch.arange(3.0) + 5, 0))
@@ -28,8 +29,6 @@ import inspect
 import json
 import textwrap
 
-import torch
-
 from .base import BaseExercise
 from .guard import pristine
 from .mistakes import Mistake
@@ -42,13 +41,31 @@ __all__ = ["Question", "experiment", "picture", "predict"]
 class Question(BaseExercise):
     """An exercise whose answer is a number or one of ``choices`` (see the module)."""
 
-    def __init__(self, id, title, statement, compute, *, kind, choices=None,
-                 wrong=None, show=None, stub=None, rtol=0.02, atol=0.0, hints=(),
-                 mistakes=(), alt=None, why=""):
-        wrong = [Mistake(f"chose_{k}", m, detect=_chose(k)) for k, m in
-                 (wrong or {}).items()]
-        super().__init__(id, title, statement, hints=hints,
-                         mistakes=(*wrong, *mistakes))
+    def __init__(
+        self,
+        id,
+        title,
+        statement,
+        compute,
+        *,
+        kind,
+        choices=None,
+        wrong=None,
+        show=None,
+        stub=None,
+        rtol=0.02,
+        atol=0.0,
+        hints=(),
+        mistakes=(),
+        alt=None,
+        why="",
+    ):
+        wrong = [
+            Mistake(f"chose_{k}", m, detect=_chose(k)) for k, m in (wrong or {}).items()
+        ]
+        super().__init__(
+            id, title, statement, hints=hints, mistakes=(*wrong, *mistakes)
+        )
         self.kind, self._compute, self.choices = kind, compute, choices
         self._show, self.rtol, self.atol, self.alt = show, rtol, atol, alt
         self.why = why
@@ -95,7 +112,7 @@ class Question(BaseExercise):
         return "; ".join(f"`{k}`: {v}" for k, v in self.choices.items())
 
     def check(self, answer, device=None, seed=None):
-        """Compare ``answer`` with the computed result (``device`` and ``seed`` unused)."""
+        """Compare ``answer`` with the computed result (device, seed unused)."""
         self._restore()
         if answer is Ellipsis or answer is None:
             return self._result(
@@ -112,7 +129,7 @@ class Question(BaseExercise):
         if self._matches(given, expected):
             return self._result("correct", f"Right: the result is {expected!r}.{note}")
         for m in self.mistakes:
-            if m.detect is not None and m.detect(given, expected) or (
+            if (m.detect is not None and m.detect(given, expected)) or (
                 m.fn is not None and self._matches(given, m.fn())
             ):
                 return self._result("incorrect", self.message(m) + note)
@@ -158,13 +175,18 @@ def picture(id, title, statement, compute, show, **kw) -> Question:
 
 
 def _experiment_stub(compute) -> str:
-    """The experiment's setup (its lines before ``# The experiment``), then ``answer = ...``."""
+    """The experiment's setup (lines before ``# The experiment``), then ``answer``."""
     body = textwrap.dedent(inspect.getsource(compute)).split("# The experiment")[0]
     lines = body.splitlines()[1:]
     if lines and lines[0].strip().startswith(('"""', "'''")):
-        end = next(i for i, line in enumerate(lines) if line.rstrip().endswith('"""')
-                   and (i > 0 or line.strip().count('"""') == 2))
-        lines = lines[end + 1:]
+        end = next(
+            i
+            for i, line in enumerate(lines)
+            if line.rstrip().endswith('"""')
+            and (i > 0 or line.strip().count('"""') == 2)
+        )
+        lines = lines[end + 1 :]
     setup = textwrap.dedent("\n".join(lines)).strip()
-    return f"import torch\n\n{setup}\n# Your experiment here.\nanswer = ...  # a number\n"
-
+    return (
+        f"import torch\n\n{setup}\n# Your experiment here.\nanswer = ...  # a number\n"
+    )

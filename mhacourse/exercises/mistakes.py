@@ -29,66 +29,87 @@ __all__ = ["MESSAGES", "Mistake", "attend", "merge", "mha", "mistake", "split"]
 
 MESSAGES = {
     "softmax_wrong_axis": (
-        "It looks like the softmax runs over the wrong axis. Each query's weights must sum to 1 "
+        "It looks like the softmax runs over the wrong axis. Each query's weights must "
+        "sum to 1 "
         "over the keys: normalise the (..., L, S) scores along the last dim (dim=-1)."
     ),
     "no_scaling": (
-        "It looks like the scores are not scaled. Multiply q @ k^T by 1/sqrt(E) before the softmax, "
+        "It looks like the scores are not scaled. Multiply q @ k^T by 1/sqrt(E) before "
+        "the softmax, "
         "where E is the size of the last dim of q and k."
     ),
     "scale_by_e": "It looks like you divided the scores by E instead of by sqrt(E).",
     "scale_by_sqrt_ev": (
-        "It looks like you scaled by 1/sqrt of the value dim Ev. The scale comes from the dot "
+        "It looks like you scaled by 1/sqrt of the value dim Ev. The scale comes from "
+        "the dot "
         "products, which have E terms: use 1/sqrt(q.shape[-1])."
     ),
     "scale_by_sqrt_d": (
-        "It looks like you scaled by 1/sqrt(D), the model dim, instead of 1/sqrt(E), the head dim. "
+        "It looks like you scaled by 1/sqrt(D), the model dim, instead of 1/sqrt(E), "
+        "the head dim. "
         "Each head's dot products have only E = D // H terms."
     ),
     "mask_polarity": (
         "It looks like the mask polarity is reversed. In this exercise {polarity}."
     ),
     "mask_after_softmax": (
-        "It looks like the mask is applied after the softmax: the blocked weights are zero, but "
-        "the remaining weights no longer sum to 1. Mask the scores with -inf before the softmax."
+        "It looks like the mask is applied after the softmax: the blocked weights are "
+        "zero, but "
+        "the remaining weights no longer sum to 1. Mask the scores with -inf before "
+        "the softmax."
     ),
     "nan_masked_rows": (
-        "NaN on fully masked rows: a query that may attend to no key gets a softmax over scores "
-        "that are all -inf, which is 0/0. Give such rows zero weights and a zero output, e.g. "
-        "weights.masked_fill(~mask.any(-1, keepdim=True), 0.0) after a softmax over safe scores."
+        "NaN on fully masked rows: a query that may attend to no key gets a softmax "
+        "over scores "
+        "that are all -inf, which is 0/0. Give such rows zero weights and a zero "
+        "output, e.g. "
+        "weights.masked_fill(~mask.any(-1, keepdim=True), 0.0) after a softmax over "
+        "safe scores."
     ),
     "finite_fill": (
-        "Fully masked rows got uniform weights instead of zeros. Filling blocked scores with a large "
-        "finite number (like -1e9) makes every score of a fully masked row equal, so the softmax "
-        "spreads the weight evenly over keys the query must not see. Such rows must be all zeros."
+        "Fully masked rows got uniform weights instead of zeros. Filling blocked "
+        "scores with a large "
+        "finite number (like -1e9) makes every score of a fully masked row equal, so "
+        "the softmax "
+        "spreads the weight evenly over keys the query must not see. Such rows must be "
+        "all zeros."
     ),
     "split_no_transpose": (
-        "It looks like you reshaped without transposing. View (B, L, D) as (B, L, H, E) and "
-        "then transpose to (B, H, L, E); reshaping straight to (B, H, L, E) mixes tokens "
+        "It looks like you reshaped without transposing. View (B, L, D) as (B, L, H, "
+        "E) and "
+        "then transpose to (B, H, L, E); reshaping straight to (B, H, L, E) mixes "
+        "tokens "
         "into heads."
     ),
     "heads_length_swapped": (
-        "Heads and length are swapped: you return (B, L, H, E). Transpose dims 1 and 2 to "
+        "Heads and length are swapped: you return (B, L, H, E). Transpose dims 1 and 2 "
+        "to "
         "get (B, H, L, E)."
     ),
     "interleaved_heads": (
-        "Head h must own the contiguous feature dims h*E:(h+1)*E. Your split gives head h the "
+        "Head h must own the contiguous feature dims h*E:(h+1)*E. Your split gives "
+        "head h the "
         "dims h, h+H, h+2H, ...: view the last dim as (H, E), not (E, H)."
     ),
     "merge_no_transpose": (
-        "It looks like you merged without transposing. Transpose (B, H, L, E) to (B, L, H, E) "
-        "first, then reshape to (B, L, D); reshaping straight away mixes tokens into features."
+        "It looks like you merged without transposing. Transpose (B, H, L, E) to (B, "
+        "L, H, E) "
+        "first, then reshape to (B, L, D); reshaping straight away mixes tokens into "
+        "features."
     ),
     "no_out_proj": (
-        "You forgot the output projection: after concatenating the heads, multiply by W^o "
+        "You forgot the output projection: after concatenating the heads, multiply by "
+        "W^o "
         "(concat @ W_o.T) so the heads' outputs are mixed."
     ),
     "weight_not_transposed": (
-        "It looks like you multiplied by W instead of W^T. These weights are stored like "
+        "It looks like you multiplied by W instead of W^T. These weights are stored "
+        "like "
         "nn.Linear's, (out_features, in_features), so a projection is x @ W.T."
     ),
     "repeat_not_interleave": (
-        "You used repeat where repeat_interleave was needed. repeat tiles the whole tensor "
+        "You used repeat where repeat_interleave was needed. repeat tiles the whole "
+        "tensor "
         "(a, b, a, b), but here each item must be repeated in place (a, a, b, b)."
     ),
 }
@@ -141,8 +162,10 @@ def attend(
     Args:
         axis: softmax dim (-1 is right, -2 is the classic mistake).
         scale: "sqrt" (1/sqrt(E), right), "E" (1/E), None (no scaling), or a number.
-        masking: "zero_rows" (right: -inf, fully masked rows give zeros), "nan" (-inf, no guard),
-            "finite" (-1e9), "after" (zero the weights after the softmax), "reversed" (~mask).
+        masking: "zero_rows" (right: -inf, fully masked rows give zeros), "nan" (-inf,
+        no guard),
+            "finite" (-1e9), "after" (zero the weights after the softmax), "reversed"
+            (~mask).
         transpose_scores: score as k @ q^T and transpose back (query/key roles swapped).
 
     >>> q, k, v = torch.randn(2, 5, 4), torch.randn(2, 7, 4), torch.randn(2, 7, 6)
@@ -224,7 +247,7 @@ def mha(
     transpose_w=True,
     **attend_kw,
 ):
-    """Multi-head attention without biases, with switchable mistakes. Returns out (B, L, D).
+    """Multi-head attention without biases, with switchable mistakes: (B, L, D).
 
     ``scale_dim="D"`` scales by 1/sqrt(D); ``transpose_w=False`` computes x @ W;
     other keywords go to :func:`attend`.

@@ -4,7 +4,8 @@ When the reader's function raises, :func:`reader_line` finds the reader's own
 line in the traceback and :func:`tip_for` adds advice for well-known errors.
 :func:`same` tells whether an input was changed in place.
 
->>> tip_for(RuntimeError("mat1 and mat2 shapes cannot be multiplied (5x4 and 6x4)")).startswith("That is a shape")
+>>> err = RuntimeError("mat1 and mat2 shapes cannot be multiplied (5x4 and 6x4)")
+>>> tip_for(err).startswith("That is a shape")
 True
 """
 
@@ -43,16 +44,20 @@ _TIPS = (
             "size mismatch",
             "Expected size",
         ),
-        "That is a shape mismatch: print the shapes (e.g. q.shape, k.shape) and check your transposes. "
-        "k^T is k.transpose(-2, -1), which keeps the batch dims; weights stored like nn.Linear's need x @ W.T.",
+        "That is a shape mismatch: print the shapes (e.g. q.shape, k.shape) and check "
+        "your transposes. "
+        "k^T is k.transpose(-2, -1), which keeps the batch dims; weights stored like "
+        "nn.Linear's need x @ W.T.",
     ),
     (
         ("same device",),
-        "A tensor you created is on another device than the inputs: create it with device=x.device.",
+        "A tensor you created is on another device than the inputs: create it with "
+        "device=x.device.",
     ),
     (
         ("view size is not compatible",),
-        "view() needs contiguous memory, and a transposed tensor is not: use .reshape(...) instead.",
+        "view() needs contiguous memory, and a transposed tensor is not: use "
+        ".reshape(...) instead.",
     ),
     (
         ("expected scalar type", "same dtype", "expected m1 and m2"),
@@ -60,7 +65,8 @@ _TIPS = (
     ),
     (
         ("'tuple'",),
-        "Something returns a tuple: MultiHeadAttention returns (out, weights), so take [0].",
+        "Something returns a tuple: MultiHeadAttention returns (out, weights), so take "
+        "[0].",
     ),
 )
 
@@ -75,7 +81,7 @@ def tip_for(err: BaseException) -> str:
 
 
 def reader_line(tb) -> str:
-    """ " It happened at line N of `f`: `code`." for the deepest frame of the reader's own code, or "".
+    """ " It happened at line N of `f`: `code`." for the reader's deepest frame, or "".
 
     Frames inside PyTorch, mhacourse and the standard library are skipped, so
     an error deep inside ``torch`` points at the reader's line that called it.
@@ -133,9 +139,9 @@ def is_stub_raise(err: BaseException, fn=None) -> bool:
     line = (frame.line or "").strip()
     if not line:
         return not str(err)
-    return line.startswith("raise") and not os.path.abspath(
-        frame.filename
-    ).startswith(SKIP_DIRS)
+    return line.startswith("raise") and not os.path.abspath(frame.filename).startswith(
+        SKIP_DIRS
+    )
 
 
 def names(fn, n: int) -> list:
@@ -188,6 +194,6 @@ def same(a, b) -> bool:
         return (
             isinstance(b, (list, tuple))
             and len(a) == len(b)
-            and all(same(x, y) for x, y in zip(a, b))
+            and all(same(x, y) for x, y in zip(a, b, strict=False))
         )
     return True

@@ -43,10 +43,18 @@ __all__ = ["Outcome", "RuleBroken", "TimeLimit", "call", "clip"]
 
 #: Where each forbidden name lives (module or class, attribute).
 _HOMES = {
-    "softmax": ((torch, "softmax"), (F, "softmax"), (torch.special, "softmax"),
-                (torch.Tensor, "softmax"), (torch.nn.Softmax, "forward")),
-    "log_softmax": ((torch, "log_softmax"), (F, "log_softmax"),
-                    (torch.Tensor, "log_softmax")),
+    "softmax": (
+        (torch, "softmax"),
+        (F, "softmax"),
+        (torch.special, "softmax"),
+        (torch.Tensor, "softmax"),
+        (torch.nn.Softmax, "forward"),
+    ),
+    "log_softmax": (
+        (torch, "log_softmax"),
+        (F, "log_softmax"),
+        (torch.Tensor, "log_softmax"),
+    ),
     "sdpa": ((F, "scaled_dot_product_attention"),),
     "multi_head_attention_forward": ((F, "multi_head_attention_forward"),),
 }
@@ -70,7 +78,7 @@ class Outcome:
 
 
 def clip(text: str, lines: int = 12, chars: int = 1200) -> str:
-    """The last ``lines`` lines of ``text`` (at most ``chars`` characters), marked if cut.
+    """The last ``lines`` lines of ``text`` (<= ``chars`` characters), marked if cut.
 
     >>> clip("\\n".join(map(str, range(30))), lines=2)
     '[... 28 earlier lines]\\n28\\n29'
@@ -90,9 +98,14 @@ def _forbidden(name: str):
 
 @contextlib.contextmanager
 def _rules(forbid):
-    saved = [(home, attr, vars(home).get(attr)) for name in forbid
-             for home, attr in _HOMES[name]]
-    for (home, attr, _), name in zip(saved, [n for n in forbid for _ in _HOMES[n]]):
+    saved = [
+        (home, attr, vars(home).get(attr))
+        for name in forbid
+        for home, attr in _HOMES[name]
+    ]
+    for (home, attr, _), name in zip(
+        saved, [n for n in forbid for _ in _HOMES[n]], strict=False
+    ):
         setattr(home, attr, _forbidden(name))
     try:
         yield
@@ -125,8 +138,11 @@ class _ShapeWatch(TorchFunctionMode):
 
 @contextlib.contextmanager
 def _timer(seconds):
-    usable = (seconds and hasattr(signal, "setitimer")
-              and threading.current_thread() is threading.main_thread())
+    usable = (
+        seconds
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
     if not usable:
         yield
         return
@@ -174,15 +190,33 @@ def _captured(buffer):
         root.removeHandler(handler)
 
 
-def call(fn, args=(), kwargs=None, *, time_limit=10.0, forbid=(), watch_shape=None,
-         watch_what="the full score matrix") -> Outcome:
+def call(
+    fn,
+    args=(),
+    kwargs=None,
+    *,
+    time_limit=10.0,
+    forbid=(),
+    watch_shape=None,
+    watch_what="the full score matrix",
+) -> Outcome:
     """Call ``fn(*args, **kwargs)`` in the sandbox; see the module docstring."""
     buffer, outcome = io.StringIO(), Outcome()
-    watch = (_ShapeWatch(watch_shape, watch_what) if watch_shape
-             else contextlib.nullcontext())
+    watch = (
+        _ShapeWatch(watch_shape, watch_what)
+        if watch_shape
+        else contextlib.nullcontext()
+    )
     try:
-        with (_captured(buffer), _no_exit(), _rules(forbid), warnings.catch_warnings(),
-              torch.no_grad(), _timer(time_limit), watch):
+        with (
+            _captured(buffer),
+            _no_exit(),
+            _rules(forbid),
+            warnings.catch_warnings(),
+            torch.no_grad(),
+            _timer(time_limit),
+            watch,
+        ):
             warnings.simplefilter("ignore")
             outcome.value = fn(*args, **(kwargs or {}))
     except (Exception, SystemExit) as err:

@@ -30,25 +30,31 @@ def source(fn) -> str:
 
 
 def imports_for(text: str) -> str:
-    """The import lines that ``text`` needs (math, torch, F), then two blank lines.
+    """The import lines that ``text`` needs (math; torch, F), sorted like isort.
 
-    >>> imports_for("x = math.sqrt(torch.ones(1))")
-    'import math\\nimport torch\\n\\n\\n'
+    >>> print(imports_for("x = math.sqrt(torch.ones(1))"))
+    import math
+    <BLANKLINE>
+    import torch
+    <BLANKLINE>
+    <BLANKLINE>
+    <BLANKLINE>
     """
-    found = [
+    stdlib = ["import math"] if "math." in text else []
+    third = [
         line
         for name, line in (
-            ("math.", "import math"),
             ("torch.", "import torch"),
             ("F.", "import torch.nn.functional as F"),
         )
         if name in text
     ]
-    return "\n".join(found) + "\n\n\n" if found else ""
+    groups = ["\n".join(g) for g in (stdlib, third) if g]
+    return "\n\n".join(groups) + "\n\n\n" if groups else ""
 
 
 def make_stub(fn) -> str:
-    """The reference's signature and docstring, with a body that raises NotImplementedError."""
+    """The reference's signature and docstring, raising NotImplementedError."""
     text = source(fn)
     node = ast.parse(text).body[0]
     if not isinstance(node, ast.FunctionDef):
@@ -62,4 +68,5 @@ def make_stub(fn) -> str:
     head = text.splitlines()[: first.end_lineno if has_doc else first.lineno - 1]
     pad = " " * first.col_offset
     body = [f"{pad}# Your code here.", f"{pad}raise NotImplementedError"]
-    return imports_for(text) + "\n".join(head + body) + "\n"
+    stub = "\n".join(head + body) + "\n"
+    return imports_for(stub) + stub

@@ -18,7 +18,7 @@ _SCORES = (2.0, 1.0, 0.0, -1.0)
 
 
 def best_weight_when_cooled():
-    """Run it: the best key's weight at temperature 1 and at 0.1, and the nearest option."""
+    """Run it: the best key's weight at T = 1 and 0.1; the nearest option."""
     scores = torch.tensor(_SCORES)
     warm = torch.softmax(scores / 1.0, dim=-1)[0].item()  # about 0.64
     cold = torch.softmax(scores / 0.1, dim=-1)[0].item()

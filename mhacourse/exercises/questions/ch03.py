@@ -1,4 +1,4 @@
-"""Chapter 3 questions: attention without projections (picture), values and weights (predict).
+"""Chapter 3 questions: no projections (picture), doubled values (predict).
 
 >>> q3.reference, q6.reference
 ('a', 'a')
@@ -86,8 +86,8 @@ def doubled_values():
         q, k, v = x @ W_q.T, x @ W_k.T, x @ W_v.T  # (n, D) each
         return torch.softmax(q @ k.T / math.sqrt(8), dim=-1), v  # (n, n), (n, D)
 
-    before, v1 = weights(W_v)
-    after, v2 = weights(2 * W_v)
+    before, _v1 = weights(W_v)
+    after, _v2 = weights(2 * W_v)
     if torch.allclose(before, after):
         return "a"
     return "b" if torch.allclose(after, 2 * before) else "c"

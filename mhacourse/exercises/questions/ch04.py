@@ -1,4 +1,4 @@
-"""Chapter 4 questions: the classic split bug (picture), parameter count (predict), heads (picture).
+"""Chapter 4 questions: split bug, heads (pictures), parameter count (predict).
 
 >>> q2.reference, q6.reference, q7.reference
 ('c', 'a', 'c')
@@ -76,9 +76,11 @@ q2 = picture(
 
 
 def heads_param_ratio():
-    """Run it: parameters of MultiHeadAttention(512, 8) over MultiHeadAttention(512, 1)."""
+    """Run it: parameters of parameters with 8 heads over 1 head (D = 512)."""
     one = sum(p.numel() for p in MultiHeadAttention(512, 1, device="meta").parameters())
-    eight = sum(p.numel() for p in MultiHeadAttention(512, 8, device="meta").parameters())
+    eight = sum(
+        p.numel() for p in MultiHeadAttention(512, 8, device="meta").parameters()
+    )
     return nearest(eight / one, {"a": 1.0, "b": 8.0, "c": 1 / 8})
 
 

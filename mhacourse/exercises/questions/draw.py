@@ -28,7 +28,7 @@ class ShownFigure(Figure):
 
 
 def nearest(value: float, options: dict) -> str:
-    """The key of ``options`` whose number is closest to ``value`` (on a log scale if all > 0)."""
+    """The key of ``options`` closest to ``value`` (log scale if all > 0)."""
     positive = value > 0 and all(v > 0 for v in options.values())
 
     def gap(v):
@@ -38,11 +38,11 @@ def nearest(value: float, options: dict) -> str:
 
 
 def heatmaps(maps, titles, xlabels, ylabels, label="weight", cols=2, cmap="viridis"):
-    """One figure: a heatmap (with its colour bar) per (rows, cols) tensor of ``maps``."""
+    """One figure: a heatmap with a colour bar per tensor of ``maps``."""
     rows = math.ceil(len(maps) / cols)
     fig = ShownFigure(figsize=(3.6 * cols, 3.0 * rows), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    for ax, data, title in zip(axes, maps, titles):
+    for ax, data, title in zip(axes, maps, titles, strict=False):
         image = ax.imshow(torch.as_tensor(data).float().numpy(), cmap=cmap, vmin=0)
         ax.set_title(title, fontsize=11)
         ax.set_xticks(range(len(xlabels)), xlabels, fontsize=10)

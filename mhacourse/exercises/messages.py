@@ -1,0 +1,65 @@
+"""Messages about the *type* of an output: not a tensor, or the wrong dtype.
+
+>>> print(type_message(None, "Your output", "a tensor"))
+Your output is None. Did you forget the `return` statement?
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+__all__ = ["dtype_message", "type_message"]
+
+
+def type_message(got, what: str, wanted: str) -> str:
+    if got is None:
+        return f"{what} is None. Did you forget the `return` statement?"
+    if isinstance(got, np.ndarray):
+        return (
+            f"{what} is a NumPy array, but {wanted} was expected. Keep the computation "
+            f"in PyTorch: "
+            "NumPy arrays cannot live on the GPU and do not keep the input's device."
+        )
+    if isinstance(got, (list, tuple)):
+        return (
+            f"{what} is a Python {type(got).__name__}, but {wanted} was expected. "
+            f"Build a tensor with "
+            "torch.stack(...) (from tensors) or torch.tensor(...) (from numbers)."
+        )
+    return f"{what} is a {type(got).__name__}, but {wanted} was expected."
+
+
+def dtype_message(got: torch.dtype, exp: torch.dtype, what: str, default=None) -> str:
+    """Say why ``got`` is not ``exp``: the likely cause, not always a missing dtype=."""
+    if exp == torch.bool:
+        return (
+            f"{what} has dtype {got}, but masks are bool tensors. Build it with a "
+            "comparison (e.g. positions < lengths) or tril() on a bool tensor, or "
+            "convert with .bool()."
+        )
+    head = f"{what} has dtype {got}, but {exp} (the dtype of the inputs) was expected."
+    if not got.is_floating_point:
+        why = (
+            " Integer or bool tensors come from argmax, arange, comparisons or integer "
+            "arithmetic: convert with .to(x.dtype) before mixing them in."
+        )
+    elif default is not None and got == default != torch.float32:
+        why = (
+            f" Your session's default dtype is {default} (torch.set_default_dtype was "
+            "called), and a tensor made without dtype= follows it: pass dtype=x.dtype "
+            "or use torch.zeros_like(x)."
+        )
+    elif got.itemsize < exp.itemsize:
+        why = (
+            " Precision was lost on the way: a .float() call, or a result written "
+            "into a tensor made without dtype= (float32 by default): pass "
+            "dtype=x.dtype or use torch.zeros_like(x)."
+        )
+    else:
+        why = (
+            f" A {got} tensor joined the computation: .double(), dtype={got}, or "
+            "torch.tensor / torch.from_numpy of a NumPy float64 array. Keep to the "
+            "inputs' dtype."
+        )
+    return head + why
