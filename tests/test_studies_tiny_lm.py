@@ -13,6 +13,12 @@ from mhacourse.studies.tiny_lm import TinyLM, head_relation_table, relation_loss
 DATA = pathlib.Path(__file__).resolve().parents[1] / "book" / "data"
 
 
+shipped = pytest.mark.skipif(
+    not (DATA / "ch05_tiny_lm.pt").exists(),
+    reason="run `python tools/ch05_results.py lm` to make the shipped weights",
+)
+
+
 def shipped_model() -> TinyLM:
     info = json.loads((DATA / "ch05_tiny_lm.json").read_text())
     model = TinyLM(**info["config"])
@@ -20,6 +26,7 @@ def shipped_model() -> TinyLM:
     return model.eval()
 
 
+@shipped
 def test_shipped_weights_meet_their_metrics_on_fresh_sentences():
     info = json.loads((DATA / "ch05_tiny_lm.json").read_text())
     fresh = make_sentences(300, seed=12345)  # never seen in training or in the metrics
@@ -61,8 +68,21 @@ def test_head_relation_table_scores_an_oracle_head():
     assert table[0, 0, -1] == pytest.approx(20 / real.item())  # only query 1 sees <s>
 
 
+@shipped
 def test_ablating_every_head_of_the_shipped_model_breaks_it():
     model, data = shipped_model(), make_sentences(100, seed=7)
     with ablate_heads(model.heads()[1], [0, 1, 2, 3]):
         res = relation_losses(model, data)
     assert res["induction"]["accuracy"] < 0.5
+
+
+def test_head_relation_table_scores_a_sink_head():
+    data = make_sentences(20, seed=3)
+    model = TinyLM(16, 1, 1).eval()
+    L = data.tokens.shape[1]
+    sink = torch.zeros(1, 20, 1, L, L)  # (N, B, H, L, L): everything on <s>
+    sink[..., 0] = 1.0
+    model.attention = lambda: sink
+    table = head_relation_table(model, data)  # (N, H, R + 1)
+    assert table[0, 0, -1] == 1.0
+    assert table[0, 0, RELATIONS.index("agreement")] == 0.0
