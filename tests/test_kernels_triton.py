@@ -79,29 +79,30 @@ def _check_close(out, ref, dtype, yardstick):
     assert err <= limit, f"max error {err:.3g} > {limit:.3g}"
 
 
-CASES = [  # (dtype, L, S, causal, mask)
-    (torch.float64, 19, 33, False, None),
-    (torch.float32, 19, 33, True, None),
-    (torch.float32, 35, 18, True, "padding"),  # L > S: late queries see every key
-    (torch.float16, 19, 33, False, "padding"),
-    (torch.float16, 33, 19, True, "full"),
+CASES = [  # (dtype, L, S, causal, mask, (BLOCK_M, BLOCK_N))
+    (torch.float64, 19, 33, False, None, (16, 16)),
+    (torch.float32, 19, 33, True, None, (16, 16)),
+    # L > S: late queries see every key; BLOCK_M != BLOCK_N moves the causal bounds
+    (torch.float32, 35, 18, True, "padding", (32, 16)),
+    (torch.float16, 19, 33, False, "padding", (16, 16)),
+    (torch.float16, 33, 37, True, "full", (16, 32)),
 ]
 
 
 @needs_interpreter
-@pytest.mark.parametrize("dtype,L,S,causal,mask_kind", CASES)
-def test_forward_and_gradients_match_float64(dtype, L, S, causal, mask_kind):
+@pytest.mark.parametrize("dtype,L,S,causal,mask_kind,block", CASES)
+def test_forward_and_gradients_match_float64(dtype, L, S, causal, mask_kind, block):
     q, k, v = _inputs(dtype, L=L, S=S)  # (2, L, 8), (2, S, 8), (2, S, 5)
     mask = None
     if mask_kind == "padding":
-        mask = _padding(S, [S - 3, 7])  # (2, 1, S)
+        mask = _padding(S, [S - 1, 7])  # (2, 1, S)
     elif mask_kind == "full":
         mask = torch.rand(L, S, generator=torch.Generator().manual_seed(9)) < 0.6
         mask[2] = False  # (L, S) with one query that sees nothing
     for t in (q, k, v):
         t.requires_grad_()
     out, w = tk.scaled_dot_product_attention(
-        q, k, v, mask, causal=causal, block_size=BLOCK
+        q, k, v, mask, causal=causal, block_size=block
     )
     assert w is None and out.shape == (2, L, 5) and out.dtype == dtype
     ref = _reference(q, k, v, mask, causal)
@@ -299,3 +300,11 @@ def test_compiled_forward_and_backward_on_cuda(dtype):
     for got, want in zip(grads, ref_grads, strict=True):
         rel = ((got.double() - want).norm() / want.norm()).item()
         assert rel < {torch.float32: 1e-5}.get(dtype, 2e-2), rel
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(_launch.INTERPRETED, reason="this process interprets triton")
+def test_compiled_float64_is_refused_clearly():
+    q, k, v = _inputs(torch.float64, device="cuda")
+    with pytest.raises(TypeError, match="float64"):
+        tk.scaled_dot_product_attention(q, k, v)

@@ -21,7 +21,7 @@ first imported. This package imports triton on the first call; if by then
 nothing has imported it and the machine has no CUDA GPU, it sets
 ``TRITON_INTERPRET=1`` itself (compiled kernels could not run there anyway).
 Otherwise set the variable yourself, before anything imports triton
-(``torch.compile`` does), to run CPU tensors.
+(``torch.compile`` and ``torch.profiler`` do), to run CPU tensors.
 
 **Masks.** Any bool mask broadcastable to (..., L, S), True = may attend, as
 for the other kernels. It is read tile by tile from memory: a key-padding
@@ -52,7 +52,12 @@ import torch
 
 from ..._validate import check_mask, check_qkv
 
-__all__ = ["TRITON_PIN", "is_available", "scaled_dot_product_attention"]
+__all__ = [
+    "TRITON_PIN",
+    "default_blocks",
+    "is_available",
+    "scaled_dot_product_attention",
+]
 
 #: The triton that torch 2.13.0's CUDA wheels require (``Requires-Dist``).
 TRITON_PIN = "triton==3.7.1"
@@ -81,18 +86,23 @@ def _host():
         ) from e
 
 
-def default_blocks(device: torch.device, E: int) -> tuple[int, int]:
-    """(BLOCK_M, BLOCK_N): 64 x 64 on a GPU (32 for E > 128), 32 x 32 on the CPU.
+def default_blocks(device: torch.device, E: int, dtype=torch.float32) -> tuple:
+    """(BLOCK_M, BLOCK_N) queries and keys per tile.
 
-    The interpreter pays per program and per loop step, not per element, so
-    on the CPU bigger blocks would be faster still; 32 keeps tests meaningful.
+    On a GPU 64 x 64 while a row of q is at most 256 bytes (fp16 E <= 128,
+    fp32 E <= 64), else 32 x 32, so the tiles fit in shared memory (compiled
+    for sm_90: fp32, E = 128, 64 x 64 already needs 218 KB of the 227 KB).
+    On the CPU 32 x 32: the interpreter pays per program and per loop step.
 
     >>> default_blocks(torch.device("cpu"), 64)
+    (32, 32)
+    >>> default_blocks(torch.device("cuda"), 128, torch.float32)
     (32, 32)
     """
     if device.type == "cpu":
         return 32, 32
-    return (64, 64) if E <= 128 else (32, 32)
+    row_bytes = E * torch.empty((), dtype=dtype).element_size()
+    return (64, 64) if row_bytes <= 256 else (32, 32)
 
 
 class _FlashAttention(torch.autograd.Function):
@@ -103,7 +113,7 @@ class _FlashAttention(torch.autograd.Function):
         out, lse = _host().forward(q, k, v, mask, scale, causal, block)
         ctx.save_for_backward(q, k, v, out, lse, mask)
         ctx.scale, ctx.causal, ctx.block = scale, causal, block
-        return out
+        return out.to(q.dtype)
 
     @staticmethod
     def backward(ctx, dout):
@@ -183,7 +193,7 @@ def scaled_dot_product_attention(
     check_mask(mask, (*batch, L, S), q.device)
     _check(q, mask, scale, causal, block_size)
     scale = 1.0 / math.sqrt(E) if scale is None else float(scale)
-    block = tuple(block_size or default_blocks(q.device, E))
+    block = tuple(block_size or default_blocks(q.device, E, q.dtype))
     q3 = q.reshape(-1, L, E).contiguous()  # (N, L, E), N = prod(batch)
     k3 = k.reshape(-1, S, E).contiguous()  # (N, S, E)
     v3 = v.reshape(-1, S, Ev).contiguous()  # (N, S, Ev)

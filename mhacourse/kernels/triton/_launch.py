@@ -107,14 +107,19 @@ def _meta(q, k, v, mask, scale, causal, block):
 
 
 def forward(q, k, v, mask, scale, causal, block):
-    """out (N, L, Ev) and the row logsumexp lse (N, L) in the accumulator dtype.
+    """out (N, L, Ev) and the row logsumexp lse (N, L), both in the accumulator dtype.
+
+    out stays in fp32 for fp16/bf16 inputs (the caller rounds it): the
+    backward pass needs D = rowsum(dO * O) without the rounding error of O.
 
     q (N, L, E), k (N, S, E), v (N, S, Ev) contiguous; mask None or a uint8
     (N, 1 or L, S) view (strides may be 0); block = (BLOCK_M, BLOCK_N).
     """
     N, L, _ = q.shape
     m, scale_t, shapes, consts = _meta(q, k, v, mask, scale, causal, block)
-    out = torch.empty(N, L, v.shape[2], dtype=q.dtype, device=q.device)  # (N, L, Ev)
+    out = torch.empty(
+        N, L, v.shape[2], dtype=scale_t.dtype, device=q.device
+    )  # (N, L, Ev)
     lse = torch.empty(N, L, dtype=scale_t.dtype, device=q.device)  # (N, L)
     grid = (triton.cdiv(L, block[0]), N)
     PROGRAMS["attention_forward"][grid](
