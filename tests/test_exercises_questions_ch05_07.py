@@ -84,6 +84,14 @@ def test_the_trained_model_is_a_fresh_copy_each_time():
     assert q05t.who_does_what() == "a" and q05t.ablated_marker_accuracy() < 0.15
 
 
+def test_the_induction_head_is_read_from_the_shipped_model():
+    table, names, columns = q05t._lm_table()  # (N*H, R + 1)
+    share = table[:, columns.index("induction")]
+    best = int(share.argmax())
+    assert q05t.induction_head() == names[best].lower()
+    assert share[best] > 0.8 > share[torch.arange(len(names)) != best].max()
+
+
 def test_rope_offset_uses_the_real_rotation(monkeypatch):
     assert q06.rope_offset() == "a"
     monkeypatch.setattr(q06, "apply_rotary", lambda x, positions: x)  # no positions

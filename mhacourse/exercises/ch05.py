@@ -5,7 +5,8 @@ attention maps are, q3 ablating one head, q4 the rank <= E limit (predict), q5
 how many heads, from the chapter's sweep (picture), q6 the ensemble test
 (predict), q7 how much diversity a little noise makes (experiment), q8 which
 head of the trained model does what (picture), q9 switching its marker head off
-(experiment); the questions are in :mod:`.questions.ch05` and
+(experiment), q10 which head of the shipped language model does induction
+(picture); the questions are in :mod:`.questions.ch05` and
 :mod:`.questions.ch05_trained`.
 
 >>> from mhacourse.exercises import ch05
@@ -23,7 +24,7 @@ from . import inputs as I
 from .exercise import Exercise
 from .mistakes import mistake
 from .questions.ch05 import q1, q4, q5, q6, q7
-from .questions.ch05_trained import q8, q9
+from .questions.ch05_trained import q8, q9, q10
 
 
 def _dtypes(device):
@@ -225,4 +226,4 @@ q3 = Exercise(
 )
 
 
-EXERCISES = [q1, q2, q3, q4, q5, q6, q7, q8, q9]
+EXERCISES = [q1, q2, q3, q4, q5, q6, q7, q8, q9, q10]

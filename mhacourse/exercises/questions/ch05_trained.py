@@ -4,14 +4,16 @@ The model is the chapter's: two heads, the previous-token and marker task,
 seed 0, trained in float64 on one thread (so every CPU gets the same model),
 once per session (about half a second), and copied for each use.
 
->>> q8.reference, q9.reference
-('a', 0.07)
+>>> q8.reference, q9.reference, q10.reference
+('a', 0.07, 'l1h3')
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import json
+from pathlib import Path
 
 import torch
 
@@ -21,7 +23,7 @@ from ..kinds import experiment, picture
 from ..mistakes import mistake
 from .draw import heatmaps
 
-__all__ = ["marker_head", "q8", "q9", "trained_model"]
+__all__ = ["marker_head", "q8", "q9", "q10", "trained_model"]
 
 
 @functools.cache
@@ -167,4 +169,77 @@ q9 = experiment(
         "`with ablate_heads(model.attention, [h]): acc = evaluate(model, test_data)`.",
         "`round(acc['accuracy'][1], 2)`.",
     ],
+)
+
+
+_DATA = Path(__file__).resolve().parents[3] / "book" / "data"
+
+
+@functools.cache
+def _lm_table():
+    """(N*H, R + 1) head x relation shares of the shipped language model, names."""
+    from ...studies.synthetic_language import RELATIONS, make_sentences
+    from ...studies.tiny_lm import TinyLM, head_relation_table
+
+    info = json.loads((_DATA / "ch05_tiny_lm.json").read_text())
+    lm = TinyLM(**info["config"])
+    state = torch.load(_DATA / "ch05_tiny_lm.pt", weights_only=True)
+    lm.load_state_dict(state)
+    table = head_relation_table(lm.double().eval(), make_sentences(200, seed=2024))
+    N, H = table.shape[:2]
+    names = [f"L{n}H{h}" for n in range(N) for h in range(H)]
+    return table.flatten(0, 1), names, [*RELATIONS, "first token"]  # (N*H, R+1)
+
+
+def induction_head():
+    """Read the picture: the head with the largest share on the induction targets."""
+    table, names, columns = _lm_table()
+    return names[int(table[:, columns.index("induction")].argmax())].lower()
+
+
+def _show_lm():
+    table, names, columns = _lm_table()
+    fig = heatmaps(
+        [table],
+        ["share of attention on the true target"],
+        columns,
+        names,
+        label="share",
+        cols=1,
+    )
+    fig.set_size_inches(6.4, 4.4)
+    fig.axes[0].tick_params(axis="x", labelrotation=30)
+    return fig
+
+
+_HEADS = [f"l{n}h{h}" for n in range(2) for h in range(4)]
+
+q10 = picture(
+    "ch05.q10",
+    "Read the picture: which head copies the repeated names?",
+    r"""
+    The chapter's language model (2 layers of 4 heads) was trained on the synthetic
+    language, where a list of names comes back at the end of a sentence
+    (**induction**: each repeated name follows the name that followed it the first
+    time). Run `ex.q10.show()`: for each head (rows, `L1H2` is layer 1, head 2) and
+    relation (columns), the share of its attention on that relation's true
+    targets. Which head does the induction? Answer with its name, e.g. `"l0h1"`.
+    """,
+    induction_head,
+    _show_lm,
+    choices={k: k.upper() for k in _HEADS},
+    wrong={
+        k: f"Row {k.upper()} is not the brightest cell of the induction column. "
+        "Look down that column for the one cell close to 1."
+        for k in _HEADS
+        if k != induction_head()  # every other head, computed from the model
+    },
+    why="One head puts nearly all its attention on the induction targets: its cell "
+    "in the induction column is close to 1, far above every other head's.",
+    hints=[
+        "Find the column named induction.",
+        "Go down it to the brightest cell and read that row's name.",
+    ],
+    alt="Heatmap of 8 heads (rows L0H0 to L1H3) by 7 relations (columns), the share "
+    "of attention on each relation's targets, with a colour bar.",
 )
