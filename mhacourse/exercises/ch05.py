@@ -1,12 +1,17 @@
 """Exercises for chapter 5, why several heads.
 
-q1 identical heads (the symmetry problem), q2 measuring how similar the heads'
-attention maps are, q3 ablating one head, q4 heads that read random
-(overlapping) feature subsets, q5 how much those subsets overlap.
+q1 identical heads stay identical (predict), q2 measuring how similar the heads'
+attention maps are, q3 ablating one head, q4 the rank <= E limit (predict), q5
+how many heads, from the chapter's sweep (picture), q6 the ensemble test
+(predict), q7 how much diversity a little noise makes (experiment), q8 which
+head of the trained model does what (picture), q9 switching its marker head off
+(experiment), q10 which head of the shipped language model does induction
+(picture); the questions are in :mod:`.questions.ch05` and
+:mod:`.questions.ch05_trained`.
 
 >>> from mhacourse.exercises import ch05
->>> ch05.q1.reference(torch.eye(2), 3).shape
-torch.Size([6, 2])
+>>> ch05.q2.reference(torch.ones(1, 2, 3, 3)).item()
+1.0
 """
 
 from __future__ import annotations
@@ -18,59 +23,12 @@ import torch
 from . import inputs as I
 from .exercise import Exercise
 from .mistakes import mistake
+from .questions.ch05 import q1, q4, q5, q6, q7
+from .questions.ch05_trained import q8, q9, q10
 
 
 def _dtypes(device):
     return [torch.float32, torch.float32, I.wide_dtype(device)]
-
-
-# q1 -----------------------------------------------------------------------------------
-def identical_heads(w_head, num_heads):
-    """A stacked (H*E, D) projection where all H heads share one (E, D) weight."""
-    return w_head.repeat(num_heads, 1)  # (H*E, D): every head's rows = w_head
-
-
-q1 = Exercise(
-    "ch05.q1",
-    "Identical heads",
-    r"""
-    If every head starts with the *same* weights, every head computes the same output
-    and receives the same
-    gradient, so the heads stay identical forever: that is why heads are initialised at
-    random. Build such a
-    symmetric start: write `identical_heads(w_head, num_heads)` that stacks H copies of
-    one head's weight
-    `w_head` (E, D) into the (H*E, D) layout of a stacked projection, where rows
-    `h*E:(h+1)*E` belong to head h.
-    """,
-    identical_heads,
-    cases=lambda gen, device: [
-        I.Case((I.randn(gen, (E, D), device, dt), H), sizes={"E": E, "D": D, "H": H})
-        for (E, D, H), dt in zip(
-            [(4, 12, 3), (3, 12, 4), (5, 10, 2)], _dtypes(device), strict=False
-        )
-    ],
-    hints=[
-        "Tile the whole (E, D) block H times along dim 0.",
-        "`w_head.repeat(num_heads, 1)`.",
-    ],
-    mistakes=[
-        mistake("interleave_not_repeat", lambda w, H: w.repeat_interleave(H, dim=0)),
-        mistake(
-            "not_flattened",
-            lambda w, H: w.expand(H, *w.shape),
-            message="You returned (H, E, D). Flatten "
-            "the first two dims into H*E rows, e.g. with reshape(H * E, D), or tile "
-            "with repeat.",
-        ),
-        mistake(
-            "tiled_columns",
-            lambda w, H: w.repeat(1, H),
-            message="You tiled along the columns. The heads "
-            "are stacked along the rows: the result is (H*E, D).",
-        ),
-    ],
-)
 
 
 # q2 -----------------------------------------------------------------------------------
@@ -268,120 +226,4 @@ q3 = Exercise(
 )
 
 
-# q4 -----------------------------------------------------------------------------------
-def subspace_heads(x, idx):
-    """Give each head its own subset of the feature dims.
-
-    out[b, h, l, e] = x[b, l, idx[h, e]].
-
-    x: (B, L, D); idx: (H, E) int64, head h reads dims idx[h]; heads may share
-    dims and E need not be D / H. Returns (B, H, L, E).
-    """
-    picked = x[..., idx]  # (B, L, H, E): the last dim becomes idx's (H, E)
-    return picked.transpose(1, 2)  # (B, H, L, E)
-
-
-_SUBSPACES = [
-    (2, 5, 10, 3, 4),
-    (2, 5, 12, 4, 6),
-    (3, 7, 9, 2, 5),
-]  # (B, L, D, H, E), H * E > D: overlaps
-
-
-def _subsets(gen, D, H, E, device):
-    return torch.stack([torch.randperm(D, generator=gen)[:E] for _ in range(H)]).to(
-        device
-    )  # (H, E)
-
-
-q4 = Exercise(
-    "ch05.q4",
-    "Heads on random, overlapping subspaces",
-    r"""
-    The usual split gives head $h$ the contiguous features `h*E:(h+1)*E`. A variant:
-    let each head read $E$
-    feature dims chosen at random, possibly overlapping with other heads' dims, so that
-    $E$ need not divide $D$.
-    Write `subspace_heads(x, idx)` for `x` of shape (B, L, D) and an int64 `idx` of
-    shape (H, E), where
-    `idx[h]` lists head h's dims. Return (B, H, L, E) with
-    `out[b, h, l, e] = x[b, l, idx[h, e]]`.
-    """,
-    subspace_heads,
-    cases=lambda gen, device: [
-        I.Case(
-            (I.randn(gen, (B, L, D), device, dt), _subsets(gen, D, H, E, device)),
-            sizes={"B": B, "L": L, "D": D, "H": H, "E": E},
-        )
-        for (B, L, D, H, E), dt in zip(_SUBSPACES, _dtypes(device), strict=False)
-    ],
-    hints=[
-        "Indexing the last dim with a (H, E) tensor, `x[..., idx]`, gives shape (B, L, "
-        "H, E).",
-        "Then move the heads next to the batch dim.",
-    ],
-    mistakes=[
-        mistake("heads_length_swapped", lambda x, idx: x[..., idx]),
-        mistake(
-            "idx_transposed",
-            lambda x, idx: x[..., idx.T].transpose(1, 2),
-            message="You indexed with "
-            "idx.T: row h of idx (not column h) lists head h's dims.",
-        ),
-    ],
-)
-
-
-# q5 -----------------------------------------------------------------------------------
-def subspace_overlap(idx, D):
-    """Overlap of the heads' feature subsets, a float32 (H, H) matrix.
-
-    idx: (H, E) int64, head h reads the E distinct dims idx[h] of 0..D-1.
-    Entry [h, g] is the fraction of head h's dims that head g also reads
-    (1 on the diagonal).
-    """
-    H, E = idx.shape
-    member = torch.zeros(H, D, device=idx.device)  # (H, D): 1 if h reads d
-    member[torch.arange(H, device=idx.device)[:, None], idx] = 1.0
-    return member @ member.T / E  # (H, H): shared dims / E
-
-
-q5 = Exercise(
-    "ch05.q5",
-    "How much do the subspaces overlap?",
-    r"""
-    With random subsets, two heads may read some of the same dims. Write
-    `subspace_overlap(idx, D)` for an
-    `idx` like in the previous exercise (each row lists E *distinct* dims out of D) and
-    return a float32 (H, H)
-    tensor whose entry [h, g] is the fraction of head h's E dims that head g reads too.
-    The diagonal is 1; for
-    the usual contiguous split every off-diagonal entry is 0.
-    """,
-    subspace_overlap,
-    cases=lambda gen, device: [
-        I.Case((_subsets(gen, D, H, E, device), D), sizes={"H": H, "E": E, "D": D})
-        for (B, L, D, H, E) in _SUBSPACES
-    ],
-    hints=[
-        "Build a 0/1 membership matrix (H, D): row h has ones at idx[h].",
-        "The number of dims heads h and g share is the dot product of their membership "
-        "rows.",
-    ],
-    mistakes=[
-        mistake(
-            "divided_by_d",
-            lambda idx, D: subspace_overlap(idx, D) * idx.shape[1] / D,
-            message="Divide the number of shared dims by E (the size of each head's "
-            "subset), not by D.",
-        ),
-        mistake(
-            "counts",
-            lambda idx, D: subspace_overlap(idx, D) * idx.shape[1],
-            message="Those are counts of "
-            "shared dims. Divide by E to get fractions (1 on the diagonal).",
-        ),
-    ],
-)
-
-EXERCISES = [q1, q2, q3, q4, q5]
+EXERCISES = [q1, q2, q3, q4, q5, q6, q7, q8, q9, q10]

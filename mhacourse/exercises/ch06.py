@@ -20,6 +20,8 @@ from ..mha import MultiHeadAttention
 from . import inputs as I
 from .exercise import Exercise
 from .mistakes import mistake
+from .questions.ch06 import q7, q8, q9, q10
+from .questions.ch06_trained import q11
 
 _POLARITY = (
     "Your mask is True where attention is *blocked*. In this course True means 'may "
@@ -494,4 +496,4 @@ q6 = Exercise(
     ],
 )
 
-EXERCISES = [q1, q2, q3, q4, q5, q6]
+EXERCISES = [q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11]

@@ -17,6 +17,7 @@ import torch
 from . import inputs as I
 from .exercise import Exercise
 from .mistakes import mistake
+from .questions.ch07 import q5, q6, q7, q8
 
 SIZES = {"B": 2, "L": 5, "S": 7, "E": 4, "Ev": 6, "Sb": 3}
 
@@ -443,4 +444,4 @@ q4 = Exercise(
     ],
 )
 
-EXERCISES = [q1, q2, q3, q4]
+EXERCISES = [q1, q2, q3, q4, q5, q6, q7, q8]

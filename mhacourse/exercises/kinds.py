@@ -76,11 +76,12 @@ class Question(BaseExercise):
         self._freeze()
 
     def _default_stub(self, var):
+        # The figure is the cell's last expression, so that Jupyter displays it.
         show = f"ex.{self.name}.show()\n" if self._show else ""
         if self.choices:
             keys = ", ".join(f'"{k}"' for k in self.choices)
-            return f"{show}{var} = ...  # one of {keys}\n"
-        return f"{show}{var} = ...  # a number\n"
+            return f"{var} = ...  # one of {keys}\n{show}"
+        return f"{var} = ...  # a number\n{show}"
 
     @property
     def reference(self):

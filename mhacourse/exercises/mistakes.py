@@ -112,11 +112,6 @@ MESSAGES = {
         "tensor "
         "(a, b, a, b), but here each item must be repeated in place (a, a, b, b)."
     ),
-    "interleave_not_repeat": (
-        "You used repeat_interleave where repeat was needed. Here the whole block must "
-        "be "
-        "tiled (a, b, a, b), not each row repeated in place (a, a, b, b)."
-    ),
 }
 
 

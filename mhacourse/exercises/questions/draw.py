@@ -9,12 +9,22 @@ returns one figure that a notebook displays once.
 
 from __future__ import annotations
 
+import io
 import math
 
 import torch
 from matplotlib.figure import Figure
 
-__all__ = ["heatmaps", "nearest"]
+__all__ = ["ShownFigure", "heatmaps", "nearest"]
+
+
+class ShownFigure(Figure):
+    """A figure that Jupyter shows as a PNG when it is a cell's last expression."""
+
+    def _repr_png_(self):
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=144)
+        return buffer.getvalue()
 
 
 def nearest(value: float, options: dict) -> str:
@@ -30,7 +40,7 @@ def nearest(value: float, options: dict) -> str:
 def heatmaps(maps, titles, xlabels, ylabels, label="weight", cols=2, cmap="viridis"):
     """One figure: a heatmap with a colour bar per tensor of ``maps``."""
     rows = math.ceil(len(maps) / cols)
-    fig = Figure(figsize=(3.6 * cols, 3.0 * rows), layout="constrained")
+    fig = ShownFigure(figsize=(3.6 * cols, 3.0 * rows), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax, data, title in zip(axes, maps, titles, strict=False):
         image = ax.imshow(torch.as_tensor(data).float().numpy(), cmap=cmap, vmin=0)
