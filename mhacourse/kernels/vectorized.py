@@ -32,7 +32,8 @@ def scaled_dot_product_attention(q, k, v, mask=None, scale=None):
         like ``torch.nn.functional.scaled_dot_product_attention``.
         Half-precision inputs are computed in float32 and the results cast back.
 
-    >>> q, k, v = torch.randn(2, 8, 3, 4), torch.randn(2, 8, 5, 4), torch.randn(2, 8, 5, 6)
+    >>> q, k = torch.randn(2, 8, 3, 4), torch.randn(2, 8, 5, 4)  # (B, H, L|S, E)
+    >>> v = torch.randn(2, 8, 5, 6)  # (B, H, S, Ev)
     >>> out, w = scaled_dot_product_attention(q, k, v)
     >>> out.shape, w.shape
     (torch.Size([2, 8, 3, 6]), torch.Size([2, 8, 3, 5]))

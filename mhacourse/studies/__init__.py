@@ -7,6 +7,7 @@
 * :mod:`~mhacourse.studies.subspace_attention` - heads restricted to fixed subspaces.
 * :mod:`~mhacourse.studies.synthetic_language` - sentences with known relations.
 * :mod:`~mhacourse.studies.tiny_lm` - a small causal Transformer and its head probes.
+* :mod:`~mhacourse.studies.seq2seq` - a tiny encoder-decoder trained on reversal.
 
 >>> from mhacourse.studies import normalization
 >>> import torch
@@ -17,6 +18,7 @@ True
 from . import (
     head_analysis,
     normalization,
+    seq2seq,
     subspace_attention,
     synthetic_language,
     tiny_lm,
@@ -27,6 +29,7 @@ from . import (
 __all__ = [
     "head_analysis",
     "normalization",
+    "seq2seq",
     "subspace_attention",
     "synthetic_language",
     "tiny_lm",

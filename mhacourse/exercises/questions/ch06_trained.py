@@ -13,7 +13,7 @@ import functools
 
 import torch
 
-from ...seq2seq import TinySeq2Seq, reversal_batch, train_seq2seq
+from ...studies.seq2seq import TinySeq2Seq, reversal_batch, train_seq2seq
 from ..kinds import picture
 from .draw import heatmaps
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .decoder import DecoderBlock
-from .encoder import EncoderBlock
-from .kv_cache import KVCache
-from .positions import SinusoidalPositions
+from ..decoder import DecoderBlock
+from ..encoder import EncoderBlock
+from ..kv_cache import KVCache
+from ..positions import SinusoidalPositions
 
 __all__ = ["BOS", "TinySeq2Seq", "alignment_share", "reversal_batch", "train_seq2seq"]
 

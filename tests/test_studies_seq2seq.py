@@ -1,8 +1,8 @@
-"""Tests for mhacourse.seq2seq: data, cached generation, training, alignment score."""
+"""Tests for mhacourse.studies.seq2seq: data, cached decoding, training, alignment."""
 
 import torch
 
-from mhacourse.seq2seq import (
+from mhacourse.studies.seq2seq import (
     BOS,
     TinySeq2Seq,
     alignment_share,
