@@ -20,9 +20,8 @@ OVER_LIMIT = {
     "kernels/triton/_kernels.py::attention_forward": 64,
     "kernels/triton/_kernels.py::attention_backward_dkdv": 66,
     "kernels/triton/_kernels.py::attention_backward_dq": 59,
-    "exercises/ch05.py": 359,
-    "exercises/ch06.py": 447,
-    "exercises/ch07.py": 372,
+    # Eleven exercises: the six whose reference code readers see stay in one file.
+    "exercises/ch06.py": 316,
     # The chapters print these kernels and explain them line by line: kept whole.
     "kernels/naive.py::scaled_dot_product_attention": 44,
     "kernels/tiled.py::scaled_dot_product_attention": 41,

@@ -14,6 +14,7 @@ from exercise_helpers import named
 
 import mhacourse.exercises.compare as compare
 from mhacourse.exercises import all_exercises, ch01, ch02, ch06, ch07
+from mhacourse.exercises.catalogue import ch07 as cat07
 from mhacourse.exercises.exercise import Exercise
 from mhacourse.exercises.inputs import Case
 from mhacourse.exercises.mistakes import attend, mistake
@@ -34,11 +35,11 @@ def _sdpa(q, k, v, mask=None, factor=None):
 
 # --- wrong answers are accepted -------------------------------------------------------
 def test_tiled_without_running_max_is_rejected():
-    named(ch07.q4, ch07._no_max, "no_running_max")
+    named(ch07.q4, cat07._no_max, "no_running_max")
 
 
 def test_tiled_keeping_block0_max_is_rejected():
-    named(ch07.q4, ch07._tiled(track=False), "block0_max")
+    named(ch07.q4, cat07._tiled(track=False), "block0_max")
 
 
 def test_forbidden_softmax_is_enforced():
@@ -191,7 +192,7 @@ def test_last_failure_replays_the_failing_case():
 
 
 def test_a_smaller_counterexample_is_shown():
-    result = ch07.q4.check(ch07._no_max, device="cpu")
+    result = ch07.q4.check(cat07._no_max, device="cpu")
     small = ch07.q4.last_failure().small
     assert small["args"][0].shape[0] == 1 and "smaller input" in result.message
 
