@@ -17,11 +17,12 @@ block for dQ (no atomics, so the result is deterministic).
 very same kernel bodies in Triton's interpreter, which executes each program
 with NumPy: slow, but it lets the course test the kernel without a GPU. The
 interpreter is switched on by ``TRITON_INTERPRET=1``, read when triton is
-first imported. This package imports triton on the first call; if by then
-nothing has imported it and the machine has no CUDA GPU, it sets
-``TRITON_INTERPRET=1`` itself (compiled kernels could not run there anyway).
-Otherwise set the variable yourself, before anything imports triton
-(``torch.compile`` and ``torch.profiler`` do), to run CPU tensors.
+first imported. This package imports triton only on the first call, but when
+it is itself imported on a machine with no CUDA GPU, before anything has
+imported triton, it sets ``TRITON_INTERPRET=1`` (compiled kernels could not
+run there anyway), so that ``torch.compile`` or ``torch.profiler``, which
+import triton too, cannot switch the interpreter off. If triton was imported
+first, set the variable yourself before that import to run CPU tensors.
 
 **Masks.** Any bool mask broadcastable to (..., L, S), True = may attend, as
 for the other kernels. It is read tile by tile from memory: a key-padding
@@ -71,6 +72,12 @@ def is_available() -> bool:
     True
     """
     return importlib.util.find_spec("triton") is not None
+
+
+# No GPU: choose the interpreter now, before torch.profiler or torch.compile import
+# triton without it (see "Where it runs" above).
+if "triton" not in sys.modules and not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
 
 
 def _host():
