@@ -95,7 +95,9 @@ def relu_attn(norm):
 
 
 def test_relu_attention():
-    total = lambda r: r.sum(-1, keepdim=True)  # noqa: E731
+    def total(r):
+        return r.sum(-1, keepdim=True)
+
     assert ex.q3.check(
         relu_attn(lambda r: torch.where(total(r) > 0, r / total(r), 0.0)), device="cpu"
     ).passed

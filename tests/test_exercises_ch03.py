@@ -111,7 +111,10 @@ def test_equivariance_gap():
 def test_self_attention_is_equivariant_and_positions_break_it():
     W = [torch.randn(d, 6, dtype=torch.float64) for d in (4, 4, 3)]
     x, perm = torch.randn(5, 6, dtype=torch.float64), torch.tensor([2, 0, 4, 1, 3])
-    attend = lambda x: ex.self_attention_rows(x, *W)  # noqa: E731
+
+    def attend(x):
+        return ex.self_attention_rows(x, *W)
+
     assert ex.equivariance_gap(attend, x, perm) < 1e-12
     pos = torch.randn(5, 6, dtype=torch.float64)
     assert ex.equivariance_gap(lambda x: attend(x + pos), x, perm) > 1e-3

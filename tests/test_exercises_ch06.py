@@ -11,9 +11,11 @@ from mhacourse.exercises import ch06 as ex
 
 def test_causal_mask(device):
     assert ex.q1.check(mhacourse.causal_mask, device=device).passed
-    by_positions = lambda L, S=None, device=None: (  # noqa: E731
-        torch.arange(L, device=device)[:, None] >= torch.arange(S or L, device=device)
-    )
+
+    def by_positions(L, S=None, device=None):
+        rows = torch.arange(L, device=device)[:, None]  # (L, 1)
+        return rows >= torch.arange(S or L, device=device)  # (L, S)
+
     assert ex.q1.check(by_positions, device=device).passed
 
     def ones(L, S=None, device=None):
@@ -49,7 +51,10 @@ def test_causal_mask_is_sdpa_is_causal():
 
 def test_padding_mask(device):
     assert ex.q2.check(mhacourse.padding_mask, device=device).passed
-    positions = lambda lengths, S: torch.arange(S, device=lengths.device)  # noqa: E731
+
+    def positions(lengths, S):
+        return torch.arange(S, device=lengths.device)
+
     named(
         ex.q2,
         lambda lengths, S: (positions(lengths, S) >= lengths[:, None])[:, None, None],
@@ -77,7 +82,10 @@ def test_key_padding_mask(device):
 
 
 def test_attn_mask(device):
-    expand = lambda m, H: (~m)[:, None].expand(-1, H, -1, -1).reshape(-1, *m.shape[1:])  # noqa: E731
+    def expand(m, H):
+        blocked = (~m)[:, None].expand(-1, H, -1, -1)  # (B, H, L, S)
+        return blocked.reshape(-1, *m.shape[1:])  # (B * H, L, S)
+
     assert ex.q4.check(expand, device=device).passed
     named(ex.q4, lambda m, H: (~m).repeat(H, 1, 1), "repeat_not_interleave")
     named(ex.q4, lambda m, H: m.repeat_interleave(H, 0), "not_flipped")

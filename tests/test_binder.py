@@ -1,0 +1,22 @@
+"""The Binder image installs the tested pins, plus the package itself."""
+
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _pins(path):
+    lines = (line.strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith(("#", "-"))]
+
+
+def test_binder_pins_are_the_tested_pins_with_the_cpu_torch():
+    tested = _pins(ROOT / "requirements.txt")
+    binder = _pins(ROOT / "binder" / "requirements.txt")
+    assert [p.replace("torch==2.13.0", "torch==2.13.0+cpu") for p in tested] == binder
+
+
+def test_binder_installs_the_package():
+    post_build = ROOT / "binder" / "postBuild"
+    assert post_build.stat().st_mode & 0o111, "postBuild must be executable"
+    assert "pip install --no-deps ." in post_build.read_text()
