@@ -9,8 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .. import inputs as I
 from ...mha import MultiHeadAttention
+from .. import inputs as I
 from ..mistakes import mistake
 
 _POLARITY = (
