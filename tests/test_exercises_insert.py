@@ -146,3 +146,18 @@ def test_every_solution_cell_passes_the_check(number):
         exec(compile(code, ex.id, "exec"), namespace)
         result = eval(ex.check_code, namespace)
         assert result.status == "correct", (ex.id, result.message)
+
+
+def test_timings_recorded_by_execution_do_not_make_a_notebook_stale(tmp_path):
+    path = fake_notebook(tmp_path)
+    tool.update_notebook(path)
+    nb = nbformat.read(path, as_version=4)
+    timing = {"iopub.status.idle": "2026-01-01T00:00:00Z"}
+    for cell in nb.cells[3:]:
+        if cell.cell_type == "code":
+            cell.metadata["execution"] = timing  # what nbclient writes when it runs
+    nbformat.write(nb, path)
+    assert not tool.update_notebook(path, write=False)
+    assert not tool.update_notebook(path)
+    kept = nbformat.read(path, as_version=4).cells[3].metadata
+    assert kept["execution"] == timing

@@ -128,6 +128,11 @@ def _marker_index(nb) -> int | None:
     return None
 
 
+#: Cell metadata that executing a notebook writes (nbclient's timings): kept, and
+#: never a reason to call a notebook out of date.
+VOLATILE = ("execution",)
+
+
 def _merge(old: list, new: list) -> list:
     """Keep an old cell (and its outputs) where the new one has its type, id, source."""
     by_id = {c.get("id"): c for c in old}
@@ -139,8 +144,9 @@ def _merge(old: list, new: list) -> list:
             and prev.cell_type == cell.cell_type
             and prev.source == cell.source
         )
-        if same:
-            prev.metadata = cell.metadata
+        if same:  # keep what executing it recorded (timings), take the rest anew
+            volatile = {k: prev.metadata[k] for k in VOLATILE if k in prev.metadata}
+            prev.metadata = nbformat.from_dict({**cell.metadata, **volatile})
         merged.append(prev if same else cell)
     return merged
 
