@@ -61,6 +61,7 @@ test-py: $(STAMP)
 
 test-exercises: $(STAMP)
 	$(BIN)/python tools/insert_exercises.py --check
+	$(BIN)/python tools/setup_cell.py --check
 
 # Strict nbval under ATEN_CPU_CAPABILITY=default and this CPU's best one, each with
 # OMP_NUM_THREADS=1 and 2: the printed numbers must not depend on the machine.
