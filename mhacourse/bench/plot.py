@@ -113,7 +113,8 @@ def plot_sweep(results: dict, dtype: str | None = None, title: str | None = None
         _style_panel(ax, ylabel, panel)
     axes[0].legend()
     fig.suptitle(title or _title(results, rows, dtype))
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # the course style lays figures out itself
+        fig.tight_layout()
     return fig, axes
 
 
