@@ -40,7 +40,8 @@ def nearest(value: float, options: dict) -> str:
 def heatmaps(maps, titles, xlabels, ylabels, label="weight", cols=2, cmap="viridis"):
     """One figure: a heatmap with a colour bar per tensor of ``maps``."""
     rows = math.ceil(len(maps) / cols)
-    fig = ShownFigure(figsize=(3.6 * cols, 3.0 * rows), layout="constrained")
+    width = min(3.6 * cols, 8.0)  # the site's column: 8 in at most
+    fig = ShownFigure(figsize=(width, 3.0 * rows), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax, data, title in zip(axes, maps, titles, strict=False):
         image = ax.imshow(torch.as_tensor(data).float().numpy(), cmap=cmap, vmin=0)
