@@ -33,13 +33,25 @@ function waitForImages() {
 
 // WCAG contrast between an element's text colour and the background it sits on.
 function rgba(s) { const m = s.match(/[\d.]+/g) || [0, 0, 0, 0]; return m.map(Number).concat([1]).slice(0, 4); }
+// Each element's backdrop is looked up once: a chapter has tens of thousands of
+// highlighted code spans, and walking every span's ancestors again made the probe
+// outlast WebDriver's 120 s reply limit on the longest pages.
+const backdrops = new Map();
 function background(el) {
-  for (; el; el = el.parentElement) {
+  const path = [];
+  let found = null;
+  for (; el && !found; el = el.parentElement) {
+    if (backdrops.has(el)) { found = backdrops.get(el); break; }
+    path.push(el);
     const c = rgba(getComputedStyle(el).backgroundColor);
-    if (c[3] > 0.5) return c;
+    if (c[3] > 0.5) found = c;
   }
-  return rgba(getComputedStyle(document.body).backgroundColor)[3] > 0.5
-    ? rgba(getComputedStyle(document.body).backgroundColor) : [255, 255, 255, 1];
+  if (!found) {
+    const body = rgba(getComputedStyle(document.body).backgroundColor);
+    found = body[3] > 0.5 ? body : [255, 255, 255, 1];
+  }
+  path.forEach(p => backdrops.set(p, found));
+  return found;
 }
 function luminance(c) {
   const [r, g, b] = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
