@@ -37,7 +37,8 @@ function rgba(s) { const m = s.match(/[\d.]+/g) || [0, 0, 0, 0]; return m.map(Nu
 // highlighted code spans, and walking every span's ancestors again made the probe
 // outlast WebDriver's 120 s reply limit on the longest pages.
 const backdrops = new Map();
-function background(el) {
+function background(el, cached) {
+  if (!cached) backdrops.clear();  // only the many code spans share lookups
   const path = [];
   let found = null;
   for (; el && !found; el = el.parentElement) {
@@ -57,8 +58,8 @@ function luminance(c) {
   const [r, g, b] = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
-function contrast(el) {
-  const a = luminance(rgba(getComputedStyle(el).color)), b = luminance(background(el));
+function contrast(el, cached) {
+  const a = luminance(rgba(getComputedStyle(el).color)), b = luminance(background(el, cached));
   return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
 }
 const CONTRAST_GROUPS = {
@@ -69,12 +70,13 @@ const CONTRAST_GROUPS = {
   "admonitions": ".admonition p, .admonition-title",
 };
 function contrasts() {
+  backdrops.clear();  // a theme switch changes every backdrop
   const worst = {};
   for (const [group, sel] of Object.entries(CONTRAST_GROUPS)) {
     // Every element, not a sample: the exercise boxes at the end of a chapter count too.
     for (const el of document.querySelectorAll(sel)) {
       if (!visible(el) || !text(el)) continue;
-      const ratio = contrast(el);
+      const ratio = contrast(el, group === "code");
       if (!(group in worst) || ratio < worst[group].ratio)
         worst[group] = {ratio: Math.round(ratio * 100) / 100, text: text(el).slice(0, 60), color: getComputedStyle(el).color};
     }
