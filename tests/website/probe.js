@@ -2,6 +2,14 @@
 // first typeset and for every image, then reports what tests/test_website.py checks.
 const done = arguments[arguments.length - 1];
 const t0 = Date.now();
+// Seconds since the probe started, at the end of each phase: a slow page says where.
+const phases = {};
+function phase(name) { phases[name] = (Date.now() - t0) / 1000; }
+// Every wait is bounded, and an exception ends the probe with a report instead of
+// leaving WebDriver to time out with no clue (an unanswered async script).
+function within(ms, promise, late) {
+  return Promise.race([promise, new Promise(r => setTimeout(() => r(late), ms))]);
+}
 
 function text(el) { return (el.innerText || el.textContent || "").trim(); }
 function visible(el) { return el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden"; }
@@ -13,9 +21,11 @@ function waitForMathJax() {
       if (!script) return resolve({loaded: false});
       const mj = window.MathJax;
       if (mj && mj.startup && mj.startup.promise) {
-        return mj.startup.promise.then(
-          () => resolve({loaded: true, version: mj.version, src: script.src}),
-          e => resolve({loaded: true, version: mj.version, src: script.src, error: String(e)}));
+        const base = {loaded: true, version: mj.version, src: script.src};
+        return within(60000, mj.startup.promise.then(
+          () => base,
+          e => ({...base, error: String(e)})),
+          {...base, error: "MathJax's first typeset did not finish within 60 s"}).then(resolve);
       }
       if (Date.now() - t0 > 20000) return resolve({loaded: false, src: script.src, error: "MathJax did not start in 20 s"});
       setTimeout(poll, 25);
@@ -124,7 +134,10 @@ function links(root) {
     .map(a => ({href: a.href, raw: a.getAttribute("href"), text: text(a).slice(0, 80), visible: visible(a)}));
 }
 
-Promise.all([waitForMathJax(), waitForImages()]).then(([mathjax]) => {
+Promise.all([
+  waitForMathJax().then(r => { phase("mathjax"); return r; }),
+  waitForImages().then(() => phase("images")),
+]).then(([mathjax]) => {
   const maths = Array.from(document.querySelectorAll(".math"));
   const h1 = document.querySelector("article h1");
   const brand = document.querySelector(".navbar-brand");
@@ -164,7 +177,9 @@ Promise.all([waitForMathJax(), waitForImages()]).then(([mathjax]) => {
     launchLinks: links(document.querySelector(".dropdown-launch-buttons")),
     exercises: document.querySelectorAll(".exercise.admonition").length,
     solutions: document.querySelectorAll(".solution.admonition").length,
-    themes: themeContrasts(),
+    themes: (() => { const t = themeContrasts(); phase("themes"); return t; })(),
     seconds: (Date.now() - t0) / 1000,
+    phases: phases,
   });
-});
+}).catch(e => done({probeError: String((e && e.stack) || e), phases: phases,
+                    seconds: (Date.now() - t0) / 1000}));
