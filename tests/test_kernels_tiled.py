@@ -30,7 +30,7 @@ def problems(draw):
     batch = draw(st.lists(st.integers(1, 3), min_size=0, max_size=2))
     L, S = draw(st.integers(1, 9)), draw(st.integers(1, 12))
     E, Ev = draw(st.integers(1, 6)), draw(st.integers(1, 6))
-    block = draw(st.integers(1, S + 3))
+    block, query_block = draw(st.integers(1, S + 3)), draw(st.integers(1, L + 2))
     mask_kind = draw(st.sampled_from(["none", "full", "row", "key", "causal"]))
     g = torch.Generator().manual_seed(draw(st.integers(0, 2**16)))
     q = (
@@ -47,18 +47,33 @@ def problems(draw):
         > 0.3,  # broadcast over queries (a padding-style mask)
         "causal": mhacourse.causal_mask(L, S),
     }[mask_kind]
-    return q, k, v, mask, block
+    return q, k, v, mask, (block, query_block)
 
 
 @settings(max_examples=60, deadline=None)
 @given(problems())
 def test_float64_equals_torch_sdpa(problem):
-    q, k, v, mask, block = problem
-    out, weights = sdpa(q, k, v, mask, block_size=block)
+    q, k, v, mask, (block, query_block) = problem
+    out, weights = sdpa(q, k, v, mask, block_size=block, query_block_size=query_block)
     assert weights is None
     assert out.shape == (*q.shape[:-1], v.shape[-1])
     assert not out.isnan().any()
     torch.testing.assert_close(out, reference(q, k, v, mask), atol=1e-10, rtol=1e-10)
+
+
+@settings(max_examples=30, deadline=None)
+@given(problems())
+def test_autograd_gets_the_same_output_as_the_reused_tile_buffer(problem):
+    # Outside autograd the kernel writes every tile into one buffer; with gradients
+    # it allocates each tile. Both paths must agree, and only the second may record.
+    q, k, v, mask, (block, query_block) = problem
+    sizes = dict(block_size=block, query_block_size=query_block)
+    with torch.no_grad():
+        buffered, _ = sdpa(q, k, v, mask, **sizes)
+    qkv = [t.clone().requires_grad_() for t in (q, k, v)]
+    recorded, _ = sdpa(*qkv, mask, **sizes)
+    assert recorded.requires_grad and not buffered.requires_grad
+    torch.testing.assert_close(recorded.detach(), buffered, atol=1e-12, rtol=1e-12)
 
 
 @pytest.mark.parametrize(
