@@ -106,14 +106,15 @@ def _probe(driver, url):
     nothing about the page, so it gets one more try, with a warning that pytest
     prints; anything the page itself gets wrong is reported by the probe, not retried.
     """
-    from selenium.common.exceptions import ScriptTimeoutException, TimeoutException
+    # chromedriver's "script timeout" arrives as a TimeoutException.
+    from selenium.common.exceptions import TimeoutException
     from urllib3.exceptions import ReadTimeoutError
 
     for attempt in (1, 2):
         try:
             driver.get(url)
             return driver.execute_async_script(PROBE_JS)
-        except (ScriptTimeoutException, TimeoutException, ReadTimeoutError) as e:
+        except (TimeoutException, ReadTimeoutError) as e:
             if attempt == 2:
                 raise
             warnings.warn(
