@@ -59,6 +59,22 @@ def failures(log: str) -> list[str]:
     return tail[-1:] or ["failed with no output"]
 
 
+def details(log: str, most: int = 40) -> list[str]:
+    """The first failure's report in an nbval log, uncoloured, at most `most` lines.
+
+    A job that fails only when it shares the machine is hard to re-create, so the
+    report of what differed, or of which assertion failed, is printed with the job.
+    """
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", log).splitlines()
+    heads = [
+        i for i, line in enumerate(lines) if re.match(r"^_+ \S+::Cell \d+ _+$", line)
+    ]
+    if not heads:
+        return []
+    report = [line for line in lines[heads[0] + 1 :] if line.strip()]
+    return report[-most:] if len(report) > most else report
+
+
 def run_job(notebook: pathlib.Path, capability: str, threads: int) -> tuple[int, str]:
     env = dict(
         os.environ,
@@ -120,6 +136,8 @@ def _schedule(jobs, cores: int) -> int:
                     bad += 1
                     for line in failures(log):
                         print(f"       {line}", flush=True)
+                    for line in details(log):
+                        print(f"         | {line}", flush=True)
     print(f"{bad} failing jobs, {time.monotonic() - start:.0f} s", flush=True)
     return 1 if bad else 0
 

@@ -1,0 +1,43 @@
+"""tools/nb_matrix.py: which cells failed, and what the failure said."""
+
+import importlib.util
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("nb_matrix", ROOT / "tools/nb_matrix.py")
+nb_matrix = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(nb_matrix)
+
+# As nbval writes it to a pipe: plain pytest headers, coloured nbval messages.
+LOG = """\
+..F.
+_______________ book/06_transformer.ipynb::Cell 18 _______________
+\x1b[91mNotebook cell execution failed\x1b[0m
+Cell 18: Cell execution caused an exception
+
+\x1b[31mAssertionError\x1b[39m: GRU time did not climb
+=========================== short test summary info ============================
+FAILED book/06_transformer.ipynb::Cell 18
+1 failed, 59 passed in 24.76s
+"""
+
+
+def test_failures_name_the_cells():
+    assert nb_matrix.failures(LOG) == ["book/06_transformer.ipynb::Cell 18"]
+
+
+def test_details_give_the_failure_without_colours():
+    lines = nb_matrix.details(LOG)
+    assert lines[0] == "Notebook cell execution failed"
+    assert "AssertionError: GRU time did not climb" in lines
+    assert not any("\x1b" in line for line in lines)
+
+
+def test_details_keep_the_end_of_a_long_report():
+    long = LOG.replace("Cell 18: ", "line\n" * 100 + "Cell 18: ")
+    lines = nb_matrix.details(long, most=5)
+    assert len(lines) == 5 and lines[-1].startswith("1 failed")
+
+
+def test_no_details_without_a_failing_cell():
+    assert nb_matrix.details("60 passed in 24.76s") == []
