@@ -10,7 +10,9 @@ Masks are bool with True = may attend.
 torch.Size([3, 8, 4, 2])
 """
 
-from . import diagrams, kernels, plot, positions
+import importlib
+
+from . import kernels, positions
 from .decoder import DecoderBlock
 from .device import get_device, seed
 from .encoder import EncoderBlock
@@ -20,6 +22,24 @@ from .masks import causal_mask, padding_mask
 from .mha import MultiHeadAttention
 
 __version__ = "0.1.0"
+
+_LAZY = ("diagrams", "plot")  # import matplotlib: loaded on first use
+
+
+def __getattr__(name):
+    """``mhacourse.plot`` and ``mhacourse.diagrams``, imported on first access.
+
+    They import matplotlib, which only what plots needs.
+    """
+    if name in _LAZY:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_LAZY])
+
+
 __all__ = [
     "DecoderBlock",
     "EncoderBlock",

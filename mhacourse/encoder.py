@@ -1,7 +1,7 @@
 """A Transformer encoder block built on :class:`mhacourse.MultiHeadAttention`.
 
 One block is two sub-layers, each wrapped in a residual connection and a
-LayerNorm:
+LayerNorm (the code they share with the decoder is in :mod:`mhacourse._block`):
 
 1. multi-head self-attention: every token gathers information from the
    other tokens of the same sequence;
@@ -18,89 +18,66 @@ D model dim, H heads, F feed-forward width.
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
+from functools import partial
+
+import torch  # noqa: F401  (the examples use it)
 from torch import nn
 
+from ._block import Block, block_args, check_torch_layer
 from .mha import MultiHeadAttention
 
-__all__ = ["EncoderBlock", "check_torch_layer"]
+__all__ = ["EncoderBlock"]
 
 
-class EncoderBlock(nn.Module):
+class EncoderBlock(Block):
     """Self-attention and feed-forward, each with a residual connection and LayerNorm.
 
     Args:
         embed_dim: D.
-        num_heads: H, must divide D.
+        num_heads: H, must divide D. Every further argument is keyword-only.
         ff_dim: F, width of the feed-forward hidden layer (default 4 * D).
-        dropout: dropout after attention weights and after each sub-layer
-            (active only in training mode).
+        dropout: dropout on the attention weights, after each sub-layer and
+            inside the feed-forward network (active only in training mode).
         norm_first: pre-LN if True, post-LN (original Transformer) if False.
         kernel: attention kernel of the inner ``MultiHeadAttention``.
         layer_norm_eps: the LayerNorms' epsilon.
         num_kv_heads: key/value heads of the attention (None: H), see
             :class:`~mhacourse.MultiHeadAttention`.
 
-    ``forward(x, mask=None)`` takes x (B, L, D) and an optional bool mask
-    broadcastable to (B, H, L, L), True = may attend (for instance
-    :func:`mhacourse.padding_mask`), and returns (B, L, D).
+    ``forward(x, *, mask=None, is_causal=False, need_weights=False)`` takes
+    x (B, L, D) and an optional bool mask broadcastable to (B, H, L, L),
+    True = may attend (for instance :func:`mhacourse.padding_mask`), and
+    returns ``(out, weights)`` like :class:`~mhacourse.MultiHeadAttention`:
+    out (B, L, D) and the self-attention weights (B, H, L, L) when
+    ``need_weights=True`` (None otherwise, or for a kernel that forms none).
+    Unlike ``nn.TransformerEncoderLayer``, which returns a tensor, every
+    module of the package returns this pair.
 
     >>> from mhacourse import padding_mask
     >>> block = EncoderBlock(16, 4)
-    >>> block(torch.randn(2, 5, 16), mask=padding_mask([5, 3], 5)).shape
-    torch.Size([2, 5, 16])
+    >>> out, w = block(torch.randn(2, 5, 16), mask=padding_mask([5, 3], 5))
+    >>> out.shape, w
+    (torch.Size([2, 5, 16]), None)
     """
 
-    def __init__(
-        self,
-        embed_dim: int,
-        num_heads: int,
-        ff_dim: int | None = None,
-        dropout: float = 0.0,
-        norm_first: bool = False,
-        kernel: str = "vectorized",
-        layer_norm_eps: float = 1e-5,
-        device=None,
-        dtype=None,
-        num_kv_heads: int | None = None,
-    ):
-        super().__init__()
-        ff_dim = 4 * embed_dim if ff_dim is None else ff_dim
+    def __init__(self, embed_dim: int, num_heads: int, *, ff_dim=None, dropout=0.0,
+                 norm_first=False, kernel="vectorized", layer_norm_eps=1e-5,
+                 device=None, dtype=None, num_kv_heads=None):  # fmt: skip
         kw = dict(device=device, dtype=dtype)
-        self.norm_first = norm_first
-        self.self_attn = MultiHeadAttention(
-            embed_dim,
-            num_heads,
-            kernel=kernel,
-            dropout=dropout,
-            num_kv_heads=num_kv_heads,
-            **kw,
-        )
-        self.linear1 = nn.Linear(embed_dim, ff_dim, **kw)
-        self.linear2 = nn.Linear(ff_dim, embed_dim, **kw)
-        self.norm1 = nn.LayerNorm(embed_dim, eps=layer_norm_eps, **kw)
-        self.norm2 = nn.LayerNorm(embed_dim, eps=layer_norm_eps, **kw)
-        self.dropout = nn.Dropout(dropout)  # inside the feed-forward network
-        self.dropout1 = nn.Dropout(dropout)  # on the attention sub-layer's output
-        self.dropout2 = nn.Dropout(dropout)  # on the feed-forward sub-layer's output
+        attn = MultiHeadAttention(embed_dim, num_heads, kernel=kernel,
+                                  dropout=dropout, num_kv_heads=num_kv_heads,
+                                  **kw)  # fmt: skip
+        super().__init__(embed_dim, {"self_attn": attn}, ff_dim=ff_dim,
+                         dropout=dropout, norm_first=norm_first,
+                         layer_norm_eps=layer_norm_eps, **kw)  # fmt: skip
 
-    def _attend(self, x: torch.Tensor, mask) -> torch.Tensor:
-        out, _ = self.self_attn(x, mask=mask)  # (B, L, D)
-        return self.dropout1(out)
-
-    def _feed_forward(self, x: torch.Tensor) -> torch.Tensor:
-        hidden = self.dropout(torch.relu(self.linear1(x)))  # (B, L, F)
-        return self.dropout2(self.linear2(hidden))  # (B, L, D)
-
-    def forward(
-        self, x: torch.Tensor, mask: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        if self.norm_first:
-            x = x + self._attend(self.norm1(x), mask)  # (B, L, D)
-            return x + self._feed_forward(self.norm2(x))  # (B, L, D)
-        x = self.norm1(x + self._attend(x, mask))  # (B, L, D)
-        return self.norm2(x + self._feed_forward(x))  # (B, L, D)
+    def forward(self, x, *, mask=None, is_causal=False, need_weights=False):
+        attend = partial(
+            self.self_attn, mask=mask, is_causal=is_causal, need_weights=need_weights
+        )  # y (B, L, D) -> (out (B, L, D), weights (B, H, L, L) or None)
+        x, weights = self.residual(x, attend, 1)  # (B, L, D)
+        x, _ = self.residual(x, self.feed_forward, 2)  # (B, L, D)
+        return x, weights
 
     @classmethod
     def from_torch(
@@ -118,47 +95,11 @@ class EncoderBlock(nn.Module):
         ... )
         >>> ours = EncoderBlock.from_torch(ref)
         >>> x = torch.randn(2, 5, 16)
-        >>> torch.allclose(ours(x), ref(x), atol=1e-5)
+        >>> torch.allclose(ours(x)[0], ref(x), atol=1e-5)
         True
         """
         check_torch_layer(layer, nn.TransformerEncoderLayer)
-        w = layer.linear1.weight
-        block = cls(
-            layer.self_attn.embed_dim,
-            layer.self_attn.num_heads,
-            ff_dim=layer.linear1.out_features,
-            dropout=layer.dropout.p,
-            norm_first=layer.norm_first,
-            kernel=kernel,
-            layer_norm_eps=layer.norm1.eps,
-            device=w.device,
-            dtype=w.dtype,
-        )
+        block = cls(**block_args(layer), kernel=kernel)
         block.self_attn = MultiHeadAttention.from_torch(layer.self_attn, kernel=kernel)
-        for name in ("linear1", "linear2", "norm1", "norm2"):
-            getattr(block, name).load_state_dict(getattr(layer, name).state_dict())
+        block.copy_from(layer)
         return block.train(layer.training)
-
-
-def check_torch_layer(layer, kind: type) -> None:
-    """Check that ``layer`` is a batch-first, ReLU PyTorch layer of type ``kind``.
-
-    Reads only public attributes: ``activation`` is the function or module
-    the layer applies (``F.relu`` for ``activation="relu"``).
-
-    >>> check_torch_layer(nn.Linear(2, 2), nn.TransformerEncoderLayer)
-    Traceback (most recent call last):
-    ...
-    TypeError: layer must be an nn.TransformerEncoderLayer, got Linear
-    """
-    if not isinstance(layer, kind):
-        raise TypeError(
-            f"layer must be an nn.{kind.__name__}, got {type(layer).__name__}"
-        )
-    if not layer.self_attn.batch_first:
-        raise ValueError("layer must be built with batch_first=True, like our blocks")
-    act = layer.activation
-    if not (act is F.relu or isinstance(act, nn.ReLU)):
-        raise ValueError(
-            f"only the ReLU activation is supported, got activation={act!r}"
-        )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["KVCache", "cache_bytes_per_token", "causal_mask_with_offset"]
+__all__ = ["KVCache", "cache_bytes_per_token"]
 
 
 class KVCache:
@@ -37,8 +37,32 @@ class KVCache:
     def __len__(self) -> int:
         return 0 if self.k is None else self.k.shape[-2]
 
+    def reset(self) -> None:
+        """Forget every cached token, to start a new sequence with the same cache.
+
+        >>> cache = KVCache()
+        >>> _ = cache.append(torch.zeros(1, 2, 3, 4), torch.zeros(1, 2, 3, 4))
+        >>> cache.reset(); len(cache)
+        0
+        """
+        self.k = None
+        self.v = None
+
     def append(self, k: torch.Tensor, v: torch.Tensor):
-        """Add new keys and values (B, H_kv, L, E); return all, (B, H_kv, T, E)."""
+        """Add new keys and values (B, H_kv, L, E); return all, (B, H_kv, T, E).
+
+        The new tokens must match the cached ones in batch B, heads H_kv and
+        head size E (the value size may differ from the key size).
+
+        >>> cache = KVCache()
+        >>> _ = cache.append(torch.zeros(2, 4, 1, 8), torch.zeros(2, 4, 1, 8))
+        >>> cache.append(torch.zeros(3, 4, 1, 8), torch.zeros(3, 4, 1, 8))
+        ... # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: k has shape (3, 4, 1, 8) but the cache holds ...: batch B differs
+        """
+        _check_step(k, v, self.k, self.v)
         if self.k is None:
             self.k, self.v = k, v
         else:
@@ -63,12 +87,23 @@ def cache_bytes_per_token(num_layers, num_kv_heads, head_dim, dtype=torch.float3
     return 2 * num_layers * num_kv_heads * head_dim * itemsize
 
 
-def causal_mask_with_offset(L: int, T: int, device=None) -> torch.Tensor:
-    """Causal (L, T) mask for the last L of T tokens: query i sees keys 0..T-L+i.
-
-    >>> causal_mask_with_offset(2, 4).int().tolist()
-    [[1, 1, 1, 0], [1, 1, 1, 1]]
-    """
-    queries = torch.arange(T - L, T, device=device)  # (L,) absolute positions
-    keys = torch.arange(T, device=device)  # (T,)
-    return keys[None, :] <= queries[:, None]  # (L, T)
+def _check_step(k, v, cached_k, cached_v) -> None:
+    """Refuse new keys/values whose B, H_kv or head size differ from the cache's."""
+    for name, t in (("k", k), ("v", v)):
+        if not isinstance(t, torch.Tensor) or t.dim() != 4:
+            shape = tuple(getattr(t, "shape", ()))
+            raise ValueError(f"{name} must be a (B, H_kv, L, E) tensor, got {shape}")
+    if k.shape[:3] != v.shape[:3]:
+        raise ValueError(
+            f"k and v must share (B, H_kv, L), got k {tuple(k.shape)} and "
+            f"v {tuple(v.shape)}"
+        )
+    if cached_k is None:
+        return
+    for name, t, held in (("k", k, cached_k), ("v", v, cached_v)):
+        for dim, what in ((0, "batch B"), (1, "heads H_kv"), (3, "head size E")):
+            if t.shape[dim] != held.shape[dim]:
+                raise ValueError(
+                    f"{name} has shape {tuple(t.shape)} but the cache holds "
+                    f"(B, H_kv, T, E) = {tuple(held.shape)}: {what} differs"
+                )

@@ -19,21 +19,29 @@ __all__ = [
 ]
 
 
-def causal_mask(L: int, S: int | None = None, device=None) -> torch.Tensor:
-    """Bool (L, S) mask where query i may attend to keys 0..i.
+def causal_mask(
+    L: int, S: int | None = None, offset: int = 0, device=None
+) -> torch.Tensor:
+    """Bool (L, S) mask where query i may attend to keys 0..i + offset.
 
-    Aligned to the top-left corner, like ``is_causal=True`` in
-    ``F.scaled_dot_product_attention``.
+    The package's one causal mask. ``offset=0`` aligns it to the top-left
+    corner, like ``is_causal=True`` in ``F.scaled_dot_product_attention``.
+    ``offset=S - L`` aligns it to the bottom-right corner: the L queries are
+    the *last* L of S tokens, as when a KV cache holds the S - L earlier ones.
 
     >>> causal_mask(3).int()
     tensor([[1, 0, 0],
             [1, 1, 0],
             [1, 1, 1]], dtype=torch.int32)
+    >>> causal_mask(2, 4, offset=2).int().tolist()  # the last 2 of 4 tokens
+    [[1, 1, 1, 0], [1, 1, 1, 1]]
     """
     S = L if S is None else S
     if L < 0 or S < 0:
         raise ValueError(f"lengths must be non-negative, got L={L}, S={S}")
-    return torch.ones(L, S, dtype=torch.bool, device=device).tril()  # (L, S)
+    queries = torch.arange(offset, L + offset, device=device)  # (L,) positions
+    keys = torch.arange(S, device=device)  # (S,)
+    return keys[None, :] <= queries[:, None]  # (L, S)
 
 
 def padding_mask(lengths, S: int) -> torch.Tensor:

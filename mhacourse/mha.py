@@ -8,23 +8,23 @@ hold the heads' projections *stacked*: rows ``h*E:(h+1)*E`` of the weight
 belong to head h. ``out_proj`` (W^o) mixes the concatenated heads. With
 ``num_kv_heads=H_kv < H`` (grouped-query or multi-query attention, see
 :mod:`mhacourse.gqa`), ``k_proj`` and ``v_proj`` hold only H_kv heads.
+The kernel is looked up in :data:`mhacourse.kernels.REGISTRY` at every call
+and used through the capabilities it declares there, never by its name.
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from . import kernels
-from ._validate import check_divisible, check_mask
-from .gqa import check_num_kv_heads, repeat_kv
+from ._validate import check_divisible, check_mask, check_mha_inputs
+from .gqa import check_num_kv_heads
 from .heads import head_rows, merge_heads, split_heads
-from .kv_cache import KVCache, causal_mask_with_offset
+from .kv_cache import KVCache
+from .masks import causal_mask
 
-__all__ = ["KERNELS", "MultiHeadAttention"]
-
-KERNELS = tuple(kernels.REGISTRY)  # the names MultiHeadAttention(kernel=...) accepts
+__all__ = ["MultiHeadAttention"]
 
 
 class MultiHeadAttention(nn.Module):
@@ -33,25 +33,36 @@ class MultiHeadAttention(nn.Module):
     Args:
         embed_dim: D, the model dimension (query size and output size).
         num_heads: H; must divide D. Each head has E = D // H dims.
+            Every further argument is keyword-only, so that
+            ``MultiHeadAttention(16, 8, 0.1)`` fails instead of meaning
+            something else than in PyTorch.
+        dropout: dropout on the attention weights, active only in training.
+            A kernel that never forms the weights and cannot drop out
+            inside ("tiled", "triton") refuses it with a ValueError.
         bias: add a bias to the four projections.
-        kernel: a name from ``kernels.REGISTRY``: "naive" (loops over
-            heads and queries), "vectorized" (reshape + batched matmuls),
-            "tiled" (online softmax over key blocks; returns no weights) or
-            "sdpa" (PyTorch's fused ``F.scaled_dot_product_attention``;
-            returns no weights). A plain attribute: change it any time.
         kdim, vdim: feature sizes of key and value inputs (default D).
-        dropout: dropout on the attention weights, active only in training
-            (not available with kernel="tiled", which never forms them).
+        kernel: a name from :data:`mhacourse.kernels.REGISTRY`: "naive"
+            (loops over heads and queries), "vectorized" (reshape + batched
+            matmuls), "tiled" (online softmax over key blocks), "sdpa"
+            (PyTorch's fused kernel) or "triton" (FlashAttention-2, when
+            triton is installed). A plain attribute: change it any time.
         num_kv_heads: H_kv, the number of key/value heads (default None
             means H). It must divide H; query heads h*H_kv//H share one
             key/value head. ``k_proj`` and ``v_proj`` then map to H_kv * E
             features. H_kv = 1 is multi-query attention.
 
-    ``forward(query, key=None, value=None, mask=None, cache=None)`` takes
-    query (B, L, D), key (B, S, kdim), value (B, S, vdim) and a bool mask
-    broadcastable to (B, H, L, S), True = may attend. It returns
-    ``(out, weights)``: out (B, L, D) and per-head weights (B, H, L, S),
-    or None for weights with kernel="sdpa" or "tiled". With a
+    ``forward(query, key=None, value=None, *, mask=None, is_causal=False,
+    need_weights=True, average_attn_weights=False, cache=None)`` takes
+    query (B, L, D), key (B, S, kdim) (default: query), value (B, S, vdim)
+    (default: key) and a bool mask broadcastable to (B, H, L, S), True =
+    may attend. ``is_causal=True`` hides every key after its query
+    (top-left aligned, as in ``F.scaled_dot_product_attention``), through
+    the kernel's own causal path where it has one; with a mask, both apply.
+    It returns ``(out, weights)``: out (B, L, D) and weights (B, H, L, S),
+    one map per head (the course's default, where PyTorch averages), or
+    (B, L, S) averaged over the heads with ``average_attn_weights=True``.
+    weights is None with ``need_weights=False`` or a kernel that never
+    forms them ("tiled", "sdpa", "triton"). With a
     :class:`~mhacourse.kv_cache.KVCache` (self-attention only), the new
     keys and values are appended to it and the L new queries attend to all
     T cached tokens causally: mask, if given, is then (.., L, T).
@@ -60,6 +71,8 @@ class MultiHeadAttention(nn.Module):
     >>> out, w = mha(torch.randn(3, 4, 16))
     >>> out.shape, w.shape
     (torch.Size([3, 4, 16]), torch.Size([3, 8, 4, 4]))
+    >>> mha(torch.randn(3, 4, 16), need_weights=False)[1] is None
+    True
     >>> gqa = MultiHeadAttention(16, 8, num_kv_heads=2)  # 4 query heads per kv head
     >>> gqa.k_proj.weight.shape, gqa(torch.randn(3, 4, 16))[1].shape
     (torch.Size([4, 16]), torch.Size([3, 8, 4, 4]))
@@ -69,11 +82,12 @@ class MultiHeadAttention(nn.Module):
         self,
         embed_dim,
         num_heads,
+        *,
+        dropout=0.0,
         bias=True,
-        kernel="vectorized",
         kdim=None,
         vdim=None,
-        dropout=0.0,
+        kernel="vectorized",
         device=None,
         dtype=None,
         num_kv_heads=None,
@@ -85,9 +99,7 @@ class MultiHeadAttention(nn.Module):
         self.kdim = embed_dim if kdim is None else kdim
         self.vdim = embed_dim if vdim is None else vdim
         self.dropout = dropout
-        if kernel not in KERNELS:
-            raise ValueError(f"kernel must be one of {KERNELS}, got kernel={kernel!r}")
-        self.kernel = kernel
+        self.kernel = kernels.get(kernel).name  # an unknown name fails here
         kw = dict(bias=bias, device=device, dtype=dtype)
         kv_dim = self.num_kv_heads * self.head_dim  # H_kv * E
         self.q_proj = nn.Linear(embed_dim, embed_dim, **kw)  # W^q: H (E, D) blocks
@@ -104,64 +116,34 @@ class MultiHeadAttention(nn.Module):
             f"kernel={self.kernel!r}"
         )
 
-    def _check_inputs(self, query, key, value):
-        for name, t, size in (
-            ("query", query, self.embed_dim),
-            ("key", key, self.kdim),
-            ("value", value, self.vdim),
-        ):
-            if not isinstance(t, torch.Tensor):
-                raise TypeError(
-                    f"{name} must be a torch.Tensor, got {type(t).__name__}"
-                )
-            if t.dim() != 3 or t.shape[-1] != size:
-                length = "L" if name == "query" else "S"
-                raise ValueError(
-                    f"{name} must have shape (B, {length}, {size}), "
-                    f"got {tuple(t.shape)}"
-                )
-        if key.shape[:2] != value.shape[:2]:
-            raise ValueError(
-                f"key and value must share (B, S), got key {tuple(key.shape)} "
-                f"and value {tuple(value.shape)}"
-            )
-        if query.shape[0] != key.shape[0]:
-            raise ValueError(
-                f"query and key must share the batch size B, got query "
-                f"{tuple(query.shape)} and key {tuple(key.shape)}"
-            )
-        if not (query.device == key.device == value.device):
-            raise ValueError(
-                f"query, key and value must be on one device, got {query.device}, "
-                f"{key.device}, {value.device}"
-            )
-        if query.device != self.q_proj.weight.device:
-            raise ValueError(
-                f"query is on {query.device} but the module's weights are on "
-                f"{self.q_proj.weight.device}; move one with .to(device)"
-            )
-
-    def forward(self, query, key=None, value=None, mask=None, cache=None):
+    def forward(self, query, key=None, value=None, *, mask=None, is_causal=False,
+                need_weights=True, average_attn_weights=False, cache=None):  # fmt: skip
         key = query if key is None else key
         value = key if value is None else value
-        self._check_inputs(query, key, value)
-        if self.kernel not in KERNELS:
-            raise ValueError(
-                f"kernel must be one of {KERNELS}, got kernel={self.kernel!r}"
-            )
+        sizes = (self.embed_dim, self.kdim, self.vdim)
+        check_mha_inputs(query, key, value, sizes, self.q_proj.weight.device)
+        kernel = kernels.get(self.kernel)  # read now: the registry is live
+        p = self.dropout if self.training else 0.0
         if cache is not None:
-            return self._forward_cached(query, key, value, mask, cache)
-        B, L, S = query.shape[0], query.shape[1], key.shape[1]
-        check_mask(mask, (B, self.num_heads, L, S), query.device, what="(B, H, L, S)")
-        if self.kernel == "naive":
-            return self._forward_head_loop(query, key, value, mask)
+            out, weights = self._forward_cached(kernel, query, key, value, mask, cache)
+        else:
+            B, L, S = query.shape[0], query.shape[1], key.shape[1]
+            check_mask(mask, (B, self.num_heads, L, S), query.device, "(B, H, L, S)")
+            attend = self._head_loop if kernel.loops_over_heads else self._attend
+            out, weights = attend(kernel, query, key, value, mask, is_causal, p)
+        if not need_weights or weights is None:
+            return out, None
+        return out, weights.mean(dim=1) if average_attn_weights else weights
+
+    def _attend(self, kernel, query, key, value, mask, is_causal, p):
+        """All heads at once: split, run the kernel, merge, project."""
         q = split_heads(self.q_proj(query), self.num_heads)  # (B, H, L, E)
         k = split_heads(self.k_proj(key), self.num_kv_heads)  # (B, H_kv, S, E)
         v = split_heads(self.v_proj(value), self.num_kv_heads)  # (B, H_kv, S, E)
-        heads, weights = self._attend(q, k, v, mask)  # (B, H, L, E)
+        heads, weights = kernel(q, k, v, mask, causal=is_causal, dropout_p=p)
         return self.out_proj(merge_heads(heads)), weights  # (B, L, D)
 
-    def _forward_cached(self, query, key, value, mask, cache):
+    def _forward_cached(self, kernel, query, key, value, mask, cache):
         """Append the new keys and values to ``cache``; attend causally over all."""
         if not isinstance(cache, KVCache):
             raise TypeError(f"cache must be a KVCache, got {type(cache).__name__}")
@@ -173,39 +155,13 @@ class MultiHeadAttention(nn.Module):
         k, v = cache.append(k_new, v_new)  # (B, H_kv, T, E)
         B, L, T = query.shape[0], query.shape[1], k.shape[-2]
         check_mask(mask, (B, self.num_heads, L, T), query.device, what="(B, H, L, T)")
-        causal = causal_mask_with_offset(L, T, device=query.device)  # (L, T)
+        causal = causal_mask(L, T, offset=T - L, device=query.device)  # (L, T)
         mask = causal if mask is None else mask & causal  # (.., L, T)
-        heads, weights = self._attend(q, k, v, mask)  # (B, H, L, E)
+        p = self.dropout if self.training else 0.0
+        heads, weights = kernel(q, k, v, mask, dropout_p=p)  # (B, H, L, E)
         return self.out_proj(merge_heads(heads)), weights  # (B, L, D)
 
-    def _attend(self, q, k, v, mask):
-        """Run the kernel on q (B, H, L, E) and k, v (B, H_kv, S, E), with dropout."""
-        p = self.dropout if self.training else 0.0
-        groups = self.num_heads // self.num_kv_heads
-        if self.kernel == "sdpa":  # dropout happens inside the fused kernel
-            if mask is not None and mask.dim() < 2:  # SDPA wants the (L, S) dims
-                mask = mask.expand(q.shape[-2], k.shape[-2])  # (L, S)
-            heads = F.scaled_dot_product_attention(
-                q, k, v, attn_mask=mask, dropout_p=p, enable_gqa=groups > 1
-            )  # (B, H, L, E)
-            if mask is not None:  # not every fused backend zeroes a query seeing no key
-                seen = mask.any(dim=-1, keepdim=True)  # (.., L, 1)
-                heads = heads.masked_fill(~seen, 0.0)  # (B, H, L, E)
-            return heads, None
-        k, v = repeat_kv(k, groups), repeat_kv(v, groups)  # (B, H, S, E)
-        if p and self.kernel == "tiled":
-            raise ValueError(
-                f"kernel={self.kernel!r} never forms the attention weights, so it "
-                f"cannot apply dropout={self.dropout}; call .eval() or pick another "
-                "kernel"
-            )
-        heads, weights = kernels.get(self.kernel)(q, k, v, mask)  # (B, H, L, E)
-        if p:
-            weights = F.dropout(weights, p)  # (B, H, L, S)
-            heads = weights @ v  # (B, H, L, E)
-        return heads, weights
-
-    def _forward_head_loop(self, query, key, value, mask):
+    def _head_loop(self, kernel, query, key, value, mask, is_causal, p):
         """One head at a time, each with its own slice of the stacked weights."""
         B, L, S, E = query.shape[0], query.shape[1], key.shape[1], self.head_dim
         groups = self.num_heads // self.num_kv_heads  # query heads per kv head
@@ -220,13 +176,12 @@ class MultiHeadAttention(nn.Module):
             k_h = head_rows(self.k_proj, kv_rows, key)  # (B, S, E)
             v_h = head_rows(self.v_proj, kv_rows, value)  # (B, S, E)
             m_h = None if mask is None else mask[:, h]  # (B, L, S)
-            out_h, w_h = kernels.naive.scaled_dot_product_attention(q_h, k_h, v_h, m_h)
-            if self.training and self.dropout:
-                w_h = F.dropout(w_h, self.dropout)  # (B, L, S)
-                out_h = w_h @ v_h  # (B, L, E)
+            out_h, w_h = kernel(q_h, k_h, v_h, m_h, causal=is_causal, dropout_p=p)
             outs.append(out_h)
             weights.append(w_h)
         concat = torch.cat(outs, dim=-1)  # (B, L, D): head 0's E dims first
+        if weights[0] is None:
+            return self.out_proj(concat), None
         return self.out_proj(concat), torch.stack(weights, dim=1)  # (B, H, L, S)
 
     @classmethod
@@ -236,8 +191,10 @@ class MultiHeadAttention(nn.Module):
         Handles the packed ``in_proj_weight`` (when kdim = vdim = D), separate
         ``q/k/v_proj_weight`` (when they differ), biases or none, and
         ``out_proj``. Keeps the source's dtype, device and training mode, and
-        reads only its public attributes. Remember that the source's
-        ``batch_first`` and mask polarity may differ from ours.
+        reads only its public attributes. The source must be built with
+        ``batch_first=True``, like ours (a ValueError says so otherwise);
+        remember that its bool masks mean True = blocked, ours True = may
+        attend (see :mod:`mhacourse.masks`).
 
         >>> ref = nn.MultiheadAttention(16, 8, batch_first=True).eval()
         >>> ours = MultiHeadAttention.from_torch(ref)
@@ -248,6 +205,11 @@ class MultiHeadAttention(nn.Module):
         if not isinstance(module, nn.MultiheadAttention):
             raise TypeError(
                 f"module must be an nn.MultiheadAttention, got {type(module).__name__}"
+            )
+        if not module.batch_first:
+            raise ValueError(
+                "module must be built with batch_first=True, like MultiHeadAttention "
+                "(batch first: query (B, L, D)), got batch_first=False"
             )
         if module.bias_k is not None or module.add_zero_attn:
             raise ValueError(

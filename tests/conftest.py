@@ -5,7 +5,9 @@ both kernel test files draw from (exposed as fixtures, so no test imports
 this module).
 """
 
+import importlib.util
 import os
+from pathlib import Path
 from typing import NamedTuple
 
 import matplotlib
@@ -64,11 +66,37 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"CI is set, so a browser test may not skip: {reason}"
 
 
+# The Triton kernel package's examples, under --doctest-modules: _kernels.py and
+# _launch.py hold none and import triton, which must not happen at collection time
+# (it would fix the interpreter switch too early), so they are never collected.
+# The examples use CPU tensors: skipped without triton, and on a CUDA machine
+# unless TRITON_INTERPRET=1.
+TRITON_PACKAGE = Path(__file__).parents[1] / "mhacourse" / "kernels" / "triton"
+if importlib.util.find_spec("triton") is None:
+    TRITON_SKIP = "needs the triton package (see requirements.txt)"
+elif torch.cuda.is_available() and os.environ.get("TRITON_INTERPRET") != "1":
+    TRITON_SKIP = "CPU examples need TRITON_INTERPRET=1 on a CUDA machine"
+else:
+    TRITON_SKIP = None
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Never import the Triton host modules while collecting doctests."""
+    if collection_path.parent == TRITON_PACKAGE and collection_path.name in (
+        "_kernels.py",
+        "_launch.py",
+    ):
+        return True
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason="needs a CUDA GPU")
     for item in items:
         if "cuda" in item.keywords and not torch.cuda.is_available():
             item.add_marker(skip)
+        if TRITON_SKIP and Path(item.path).parent == TRITON_PACKAGE:
+            item.add_marker(pytest.mark.skip(reason=TRITON_SKIP))
 
 
 @pytest.fixture(params=DEVICES)

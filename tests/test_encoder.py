@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from mhacourse import padding_mask
+from mhacourse import causal_mask, padding_mask
 from mhacourse.encoder import EncoderBlock
 
 
@@ -28,7 +28,7 @@ def test_equals_torch_encoder_layer_with_padding(norm_first, kernel, device):
     lengths = torch.tensor([7, 4, 1])
     mask = padding_mask(lengths, 7).to(device)  # (B, 1, 1, S), True = real token
     expected = ref(x, src_key_padding_mask=~mask[:, 0, 0])
-    got = ours(x, mask=mask)
+    got, _ = ours(x, mask=mask)
     real = mask[:, 0, 0]  # (B, L): compare real positions only
     assert torch.allclose(got[real], expected[real], atol=1e-10)
 
@@ -42,17 +42,17 @@ def test_padding_does_not_leak_into_real_positions(norm_first, device):
     lengths = [5, 2]
     x = torch.randn(2, 5, 8, device=device, dtype=torch.float64)
     mask = padding_mask(torch.tensor(lengths), 5).to(device)
-    out = block(x, mask=mask)
+    out, _ = block(x, mask=mask)
     x2 = x.clone()
     x2[1, 2:] = 100 * torch.randn(
         3, 8, device=device, dtype=torch.float64
     )  # change only the padding
-    out2 = block(x2, mask=mask)
+    out2, _ = block(x2, mask=mask)
     assert torch.allclose(out[1, :2], out2[1, :2], atol=1e-12)
-    alone = block(x[1:, :2])  # the short sequence on its own, no padding at all
+    alone, _ = block(x[1:, :2])  # the short sequence on its own, no padding at all
     assert torch.allclose(out[1, :2], alone[0], atol=1e-12)
     assert not torch.allclose(
-        block(x2)[1, :2], out[1, :2]
+        block(x2)[0][1, :2], out[1, :2]
     )  # without the mask, padding does leak
 
 
@@ -60,11 +60,11 @@ def test_dropout_only_in_training():
     block = EncoderBlock(8, 2, dropout=0.5)
     x = torch.randn(2, 4, 8)
     block.eval()
-    assert torch.equal(block(x), block(x))
+    assert torch.equal(block(x)[0], block(x)[0])
     block.train()
     torch.manual_seed(0)
-    a = block(x)
-    assert not torch.equal(a, block(x))
+    a, _ = block(x)
+    assert not torch.equal(a, block(x)[0])
 
 
 def test_from_torch_rejects_unsupported():
@@ -81,7 +81,7 @@ def test_from_torch_rejects_unsupported():
 def test_shape_and_default_ff_width():
     block = EncoderBlock(16, 4)
     assert block.linear1.out_features == 64
-    assert block(torch.randn(2, 3, 16)).shape == (2, 3, 16)
+    assert block(torch.randn(2, 3, 16))[0].shape == (2, 3, 16)
 
 
 @pytest.mark.parametrize("activation", ["gelu", torch.tanh])
@@ -100,7 +100,7 @@ def test_from_torch_accepts_relu_given_either_way(activation):
         8, 2, 16, dropout=0.0, activation=activation, batch_first=True
     ).eval()
     x = torch.randn(2, 3, 8)
-    torch.testing.assert_close(EncoderBlock.from_torch(layer)(x), layer(x))
+    torch.testing.assert_close(EncoderBlock.from_torch(layer)(x)[0], layer(x))
 
 
 @pytest.mark.parametrize("training", [False, True])
@@ -113,4 +113,24 @@ def test_from_torch_keeps_training_mode(training):
 def test_num_kv_heads_reaches_the_attention():
     block = EncoderBlock(16, 4, num_kv_heads=2)
     assert block.self_attn.k_proj.out_features == 8
-    assert block(torch.randn(2, 3, 16)).shape == (2, 3, 16)
+    assert block(torch.randn(2, 3, 16))[0].shape == (2, 3, 16)
+
+
+def test_every_argument_after_num_heads_is_keyword_only():
+    with pytest.raises(TypeError):
+        EncoderBlock(16, 4, 32)  # PyTorch's third argument is dim_feedforward
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_returns_the_self_attention_weights_and_is_causal(norm_first):
+    """(out, weights) like MultiHeadAttention; is_causal equals the causal mask."""
+    F64 = torch.float64
+    block = EncoderBlock(12, 3, norm_first=norm_first, dtype=F64).eval()
+    x = torch.randn(2, 5, 12, dtype=F64)
+    out, w = block(x, mask=causal_mask(5), need_weights=True)
+    y = block.norm1(x) if norm_first else x
+    _, expected = block.self_attn(y, mask=causal_mask(5))  # (B, H, L, L)
+    torch.testing.assert_close(w, expected)
+    got, none = block(x, is_causal=True)
+    torch.testing.assert_close(got, out)
+    assert none is None and w.shape == (2, 3, 5, 5)

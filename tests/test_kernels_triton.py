@@ -174,7 +174,7 @@ def test_non_contiguous_inputs_and_a_given_scale():
 
 @needs_interpreter
 def test_registered_kernel_is_this_one_and_matches_tiled():
-    assert kernels.get("triton") is tk.scaled_dot_product_attention
+    assert kernels.get("triton").fn is tk.scaled_dot_product_attention
     q, k, v = _inputs(torch.float64, L=5, S=7)
     mask = _padding(7, [7, 2])
     out, _ = kernels.get("triton")(q, k, v, mask)

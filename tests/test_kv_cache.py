@@ -5,7 +5,8 @@ import torch
 
 from mhacourse import MultiHeadAttention
 from mhacourse.gqa import check_num_kv_heads, repeat_kv
-from mhacourse.kv_cache import KVCache, cache_bytes_per_token, causal_mask_with_offset
+from mhacourse.kv_cache import KVCache, cache_bytes_per_token
+from mhacourse.masks import causal_mask
 
 
 def test_cache_grows_and_counts_its_bytes():
@@ -31,7 +32,7 @@ def test_cache_bytes_per_token_formula(layers, h_kv, e, dtype, expected):
 def test_offset_causal_mask_matches_the_bottom_rows_of_the_full_one():
     full = torch.ones(6, 6, dtype=torch.bool).tril()
     for L in range(1, 7):
-        assert torch.equal(causal_mask_with_offset(L, 6), full[6 - L :])
+        assert torch.equal(causal_mask(L, 6, offset=6 - L), full[6 - L :])
 
 
 def test_repeat_kv_groups_consecutive_heads():
@@ -46,3 +47,36 @@ def test_check_num_kv_heads():
     for bad in (4, 0, 12):
         with pytest.raises(ValueError, match=f"num_kv_heads={bad} must be"):
             check_num_kv_heads(bad, 6)
+
+
+@pytest.mark.parametrize(
+    "shape,words",
+    [
+        ((3, 4, 1, 8), "batch B"),
+        ((2, 2, 1, 8), "heads H_kv"),
+        ((2, 4, 1, 6), "head size E"),
+    ],
+)
+def test_append_refuses_a_step_that_does_not_match_the_cache(shape, words):
+    cache = KVCache()
+    cache.append(torch.zeros(2, 4, 3, 8), torch.zeros(2, 4, 3, 8))
+    with pytest.raises(ValueError, match=words):
+        cache.append(torch.zeros(shape), torch.zeros(shape))
+    assert len(cache) == 3  # nothing was appended
+
+
+def test_append_refuses_keys_and_values_of_different_lengths():
+    with pytest.raises(ValueError, match="share"):
+        KVCache().append(torch.zeros(1, 2, 3, 4), torch.zeros(1, 2, 2, 4))
+
+
+def test_reset_starts_a_new_sequence():
+    mha = MultiHeadAttention(16, 4, dtype=torch.float64).eval()
+    x = torch.randn(2, 5, 16, dtype=torch.float64)
+    cache = KVCache()
+    first, _ = mha(x, cache=cache)
+    cache.reset()
+    assert len(cache) == 0 and cache.nbytes() == 0
+    again, _ = mha(x, cache=cache)
+    torch.testing.assert_close(again, first)
+    assert len(cache) == 5

@@ -5,6 +5,7 @@ E = D // H. Our masks say True = may attend; nn.MultiheadAttention's say
 True = blocked, so every comparison converts.
 """
 
+import dataclasses
 import re
 
 import pytest
@@ -13,12 +14,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from mhacourse import MultiHeadAttention, causal_mask, padding_mask
+from mhacourse.kernels import REGISTRY
 from mhacourse.masks import (
     from_torch_masks,
     to_torch_attn_mask,
     to_torch_key_padding_mask,
 )
-from mhacourse.mha import KERNELS
+
+KERNELS = tuple(REGISTRY)
 
 TOL = dict(atol=1e-10, rtol=1e-10)
 B, L, S, D, H = 2, 4, 5, 12, 3
@@ -201,21 +204,10 @@ def test_without_bias(device, kernel):
     _check(ours, _run_torch(ref, query, key, value), out, w, kernel)
 
 
-@pytest.mark.parametrize("kernel", KERNELS)
-def test_sequence_first_source(device, kernel):
-    ref = _torch_mha(device, seed=6, batch_first=False)
-    ours = MultiHeadAttention.from_torch(
-        ref, kernel=kernel
-    )  # ours is always batch-first
-    query, memory = (
-        _randn(B, L, D, device=device, seed=1),
-        _randn(B, S, D, device=device, seed=2),
-    )
-    ref_out, ref_w = _run_torch(
-        ref, query.transpose(0, 1), memory.transpose(0, 1), memory.transpose(0, 1)
-    )
-    out, w = ours(query, memory)
-    _check(ours, (ref_out.transpose(0, 1), ref_w), out, w, kernel)
+def test_from_torch_refuses_a_sequence_first_source():
+    """Ours is batch-first: copying a (L, B, D) module silently would swap B and L."""
+    with pytest.raises(ValueError, match="batch_first=False"):
+        MultiHeadAttention.from_torch(nn.MultiheadAttention(8, 2))
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
@@ -467,7 +459,9 @@ def test_from_torch_rejects_what_it_cannot_copy():
     ):
         MultiHeadAttention.from_torch(nn.Linear(4, 4))
     with pytest.raises(ValueError, match="add_bias_kv"):
-        MultiHeadAttention.from_torch(nn.MultiheadAttention(8, 2, add_bias_kv=True))
+        MultiHeadAttention.from_torch(
+            nn.MultiheadAttention(8, 2, add_bias_kv=True, batch_first=True)
+        )
 
 
 @pytest.mark.parametrize(
@@ -661,3 +655,73 @@ def test_kv_cache_rejects_cross_attention_and_wrong_type():
         ours(x, torch.randn(B, S, D), cache=KVCache())
     with pytest.raises(TypeError, match="cache must be a KVCache"):
         ours(x, cache={})
+
+
+def test_every_argument_after_num_heads_is_keyword_only():
+    """PyTorch's third argument is dropout: ours must not read 0.1 as a bias."""
+    with pytest.raises(TypeError):
+        MultiHeadAttention(16, 8, 0.1)
+    with pytest.raises(TypeError):
+        MultiHeadAttention(16, 8)(torch.randn(1, 2, 16), None, None, None)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_is_causal_equals_pytorch_and_the_explicit_mask(device, kernel):
+    """is_causal=True (L != S: top-left aligned), with and without another mask."""
+    ref = _torch_mha(device, seed=4)
+    ours = MultiHeadAttention.from_torch(ref, kernel=kernel)
+    query, memory = _randn(B, L, D, device=device), _randn(B, S, D, device=device)
+    hide = ~causal_mask(L, S, device=device)  # PyTorch's polarity: True = blocked
+    expected = _run_torch(ref, query, memory, memory, attn_mask=hide)
+    _check(ours, expected, *ours(query, memory, is_causal=True), kernel)
+    pad = padding_mask([S, 3], S).to(device)  # (B, 1, 1, S)
+    expected = _run_torch(
+        ref, query, memory, memory, attn_mask=hide, key_padding_mask=~pad[:, 0, 0]
+    )
+    _check(ours, expected, *ours(query, memory, mask=pad, is_causal=True), kernel)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_is_causal_reaches_the_kernels_own_causal_path(kernel, monkeypatch):
+    """A kernel declared causal gets causal=True, not a mask built for it."""
+    seen = []
+    spec = REGISTRY[kernel]
+
+    def spy(q, k, v, mask=None, scale=None, **options):
+        seen.append((mask, options.get("causal", False)))
+        return spec.fn(q, k, v, mask, scale, **options)
+
+    monkeypatch.setitem(REGISTRY, kernel, dataclasses.replace(spec, fn=spy))
+    mha = MultiHeadAttention(D, H, kernel=kernel, dtype=torch.float64)
+    mha(_randn(B, L, D, device="cpu"), is_causal=True)
+    if spec.causal:
+        assert all(mask is None and causal for mask, causal in seen)
+    else:
+        assert all(torch.equal(m, causal_mask(L)) and not c for m, c in seen)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_need_weights_and_average_attn_weights(device, kernel):
+    """need_weights=False gives (out, None); averaging equals PyTorch's."""
+    ref = _torch_mha(device, seed=5)
+    ours = MultiHeadAttention.from_torch(ref, kernel=kernel)
+    query, memory = _randn(B, L, D, device=device), _randn(B, S, D, device=device)
+    out, none = ours(query, memory, need_weights=False)
+    assert none is None
+    torch.testing.assert_close(out, ref(query, memory, memory)[0], **TOL)
+    out, w = ours(query, memory, average_attn_weights=True)
+    ref_out, ref_w = ref(query, memory, memory, average_attn_weights=True)
+    torch.testing.assert_close(out, ref_out, **TOL)
+    if REGISTRY[kernel].returns_weights:
+        assert w.shape == (B, L, S)
+        torch.testing.assert_close(w, ref_w, **TOL)
+    else:
+        assert w is None
+
+
+def test_triton_in_training_with_dropout_names_dropout():
+    if "triton" not in REGISTRY:
+        pytest.skip("triton is not installed")
+    mha = MultiHeadAttention(D, H, kernel="triton", dropout=0.1)
+    with pytest.raises(ValueError, match=r"kernel='triton'.*dropout=0\.1"):
+        mha(torch.randn(B, L, D))

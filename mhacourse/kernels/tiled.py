@@ -35,6 +35,7 @@ import math
 import torch
 
 from .._validate import check_mask, check_qkv
+from ..masks import causal_mask
 
 __all__ = [
     "DEFAULT_BLOCK_SIZE",
@@ -52,6 +53,13 @@ DEFAULT_QUERY_BLOCK_SIZE = 1024
 LOG2E = math.log2(math.e)  # 2 ** (x * LOG2E) == e ** x
 
 
+def _check_inputs(q, k, v, mask, block_size, query_block_size) -> None:
+    check_qkv(q, k, v)
+    check_mask(mask, (*q.shape[:-1], k.shape[-2]), q.device)
+    _check_block_size("block_size", block_size)
+    _check_block_size("query_block_size", query_block_size)
+
+
 def _check_block_size(name, value) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(
@@ -61,29 +69,36 @@ def _check_block_size(name, value) -> None:
         raise ValueError(f"{name} must be a positive int, got {name}={value}")
 
 
-def _online_softmax(q, k, v, mask, block_size, tile):
+def _online_softmax(q, k, v, mask, block_size, tile, first_row=None):
     """softmax(q k^T) v for one block of queries, base 2, keys in blocks.
 
     q (..., Lb, E), already multiplied by scale * log2(e); k (..., S, E),
     v (..., S, Ev), mask None or (..., Lb, S); tile None (allocate each tile)
-    or a flat buffer with room for one (..., Lb, block_size) tile.
+    or a flat buffer with room for one (..., Lb, block_size) tile. With
+    ``first_row`` (the index of q's first query) the attention is causal:
+    key blocks after the last query are skipped, not computed and masked.
     """
     neg_inf = float("-inf")
     m = q.new_full((*q.shape[:-1], 1), neg_inf)  # (..., Lb, 1) running max
     l = q.new_zeros((*q.shape[:-1], 1))  # (..., Lb, 1) running sum of 2^(s - m)
     acc = q.new_zeros((*q.shape[:-1], v.shape[-1]))  # (..., Lb, Ev) sum of p * v
-    for start in range(0, v.shape[-2], block_size):
+    end = v.shape[-2] if first_row is None else first_row + q.shape[-2]
+    for start in range(0, min(v.shape[-2], end), block_size):
         kT = k[..., start : start + block_size, :].transpose(-2, -1)  # (..., E, Sb)
         s = torch.matmul(q, kT, out=_view(tile, q, kT))  # (..., Lb, Sb)
         if mask is not None:
             s = s.masked_fill_(~mask[..., start : start + block_size], neg_inf)
+        if first_row is not None and start + s.shape[-1] > first_row + 1:
+            hide = causal_mask(s.shape[-2], s.shape[-1], first_row - start, q.device)
+            s = s.masked_fill_(~hide, neg_inf)  # (..., Lb, Sb) keys after the query
         # The output does not depend on which reference m we subtract (it
         # cancels in acc / l), so m carries no gradient.
         m_new = torch.maximum(m, s.detach().amax(-1, keepdim=True))  # (..., Lb, 1)
         # With a mask, a row that has seen only masked keys has m_new = -inf,
         # and score - m_new would be -inf - -inf = NaN. Measure such rows
         # against 0 instead: 2^(-inf - 0) = 0, so they keep l = 0 and acc = 0.
-        ref = m_new if mask is None else m_new.masked_fill(m_new == neg_inf, 0.0)
+        may_be_empty = mask is not None or first_row is not None
+        ref = m_new.masked_fill(m_new == neg_inf, 0.0) if may_be_empty else m_new
         # In place: no (Lb, Sb) allocation per step, and none of these
         # overwrites a value that autograd saved for the backward pass.
         p = s.sub_(ref).exp2_()  # (..., Lb, Sb) unnormalised weights of this block
@@ -93,6 +108,14 @@ def _online_softmax(q, k, v, mask, block_size, tile):
         m = m_new
     # l == 0 exactly when a query may attend to no key; its acc is 0 as well.
     return acc / l.masked_fill(l == 0, 1.0)  # (..., Lb, Ev)
+
+
+def _full_mask(mask, L, S):
+    """A view of ``mask`` with explicit L and S dims, to slice per tile."""
+    if mask is None:
+        return None
+    dims = (1,) * max(0, 2 - mask.dim()) + tuple(mask.shape)  # (..., 1|L, 1|S)
+    return mask.reshape(dims).expand(*dims[:-2], L, S)  # (..., L, S)
 
 
 def _tile_buffer(q, k, v, query_block_size, block_size):
@@ -127,6 +150,7 @@ def scaled_dot_product_attention(
     scale=None,
     block_size=DEFAULT_BLOCK_SIZE,
     query_block_size=DEFAULT_QUERY_BLOCK_SIZE,
+    causal=False,
 ):
     """Attention computed tile by tile, never storing the (L, S) weights.
 
@@ -140,6 +164,8 @@ def scaled_dot_product_attention(
         block_size: keys handled per step (a positive int; the last block
             may be shorter).
         query_block_size: queries handled per outer step (a positive int).
+        causal: also hide every key after the query (top-left aligned, like
+            ``is_causal`` in PyTorch), skipping the key blocks it hides.
 
     Returns:
         ``(out, None)``: out (..., L, Ev). There are no weights to return:
@@ -157,17 +183,11 @@ def scaled_dot_product_attention(
     >>> torch.allclose(out, ref, atol=1e-6)
     True
     """
-    check_qkv(q, k, v)
+    _check_inputs(q, k, v, mask, block_size, query_block_size)
     *batch, L, E = q.shape
     S = k.shape[-2]
-    check_mask(mask, (*batch, L, S), q.device)
-    _check_block_size("block_size", block_size)
-    _check_block_size("query_block_size", query_block_size)
-    if scale is None:
-        scale = 1.0 / math.sqrt(E)
-    if mask is not None:  # a view with explicit L and S dims, sliced per tile
-        dims = (1,) * max(0, 2 - mask.dim()) + tuple(mask.shape)  # (..., 1|L, 1|S)
-        mask = mask.reshape(dims).expand(*dims[:-2], L, S)  # (..., L, S)
+    scale = 1.0 / math.sqrt(E) if scale is None else scale
+    mask = _full_mask(mask, L, S)  # (..., L, S) or None
     # Like the other kernels, compute in at least float32: half-precision
     # scores overflow (256 * 256 * 80 > 65504) and lose digits in exp.
     dtype = v.dtype
@@ -176,15 +196,19 @@ def scaled_dot_product_attention(
     q = q.to(work) * (scale * LOG2E)  # (..., L, E)
     k, v = k.to(work), v.to(work)  # (..., S, E), (..., S, Ev); no copy if float32
     tile = _tile_buffer(q, k, v, query_block_size, block_size)
-    outs = [
-        _online_softmax(
-            q[..., i : i + query_block_size, :],  # (..., Lb, E)
-            k,
-            v,
-            None if mask is None else mask[..., i : i + query_block_size, :],
-            block_size,
-            tile,
-        )  # (..., Lb, Ev)
-        for i in range(0, L, query_block_size)
-    ]
+    outs = (
+        [
+            _online_softmax(
+                q[..., i : i + query_block_size, :],  # (..., Lb, E)
+                k,
+                v,
+                None if mask is None else mask[..., i : i + query_block_size, :],
+                block_size,
+                tile,
+                i if causal else None,
+            )  # (..., Lb, Ev)
+            for i in range(0, L, query_block_size)
+        ]
+        or [v.new_zeros(*batch, 0, v.shape[-1])]
+    )  # no query: an empty output
     return torch.cat(outs, dim=-2).to(dtype), None  # (..., L, Ev)

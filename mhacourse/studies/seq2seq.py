@@ -89,7 +89,7 @@ class TinySeq2Seq(nn.Module):
         """Source ids (B, S) -> memory (B, S, D)."""
         x = self._embed(src)  # (B, S, D)
         for block in self.encoder:
-            x = block(x)  # (B, S, D)
+            x, _ = block(x)  # (B, S, D)
         return x
 
     def decode(self, tgt_in, memory, caches=None, offset=0):

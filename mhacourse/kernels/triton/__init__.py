@@ -17,12 +17,12 @@ block for dQ (no atomics, so the result is deterministic).
 very same kernel bodies in Triton's interpreter, which executes each program
 with NumPy: slow, but it lets the course test the kernel without a GPU. The
 interpreter is switched on by ``TRITON_INTERPRET=1``, read when triton is
-first imported. This package imports triton only on the first call, but when
-it is itself imported on a machine with no CUDA GPU, before anything has
-imported triton, it sets ``TRITON_INTERPRET=1`` (compiled kernels could not
-run there anyway), so that ``torch.compile`` or ``torch.profiler``, which
-import triton too, cannot switch the interpreter off. If triton was imported
-first, set the variable yourself before that import to run CPU tensors.
+first imported. Importing this package changes nothing: on a machine with no
+CUDA GPU, the *first call* sets ``TRITON_INTERPRET=1`` if nothing has
+imported triton yet (compiled kernels could not run there anyway). Code that
+imports triton before that call, as ``torch.compile`` and ``torch.profiler``
+do, must choose first: set ``os.environ["TRITON_INTERPRET"] = "1"`` before
+it, as chapter 7 does.
 
 **Masks.** Any bool mask broadcastable to (..., L, S), True = may attend, as
 for the other kernels. It is read tile by tile from memory: a key-padding
@@ -74,16 +74,15 @@ def is_available() -> bool:
     return importlib.util.find_spec("triton") is not None
 
 
-# No GPU: choose the interpreter now, before torch.profiler or torch.compile import
-# triton without it (see "Where it runs" above).
-if "triton" not in sys.modules and not torch.cuda.is_available():
-    os.environ.setdefault("TRITON_INTERPRET", "1")
-
-
 def _host():
-    """The host-side module, imported on first use (it imports triton)."""
+    """The host-side module, imported on first use (it imports triton).
+
+    With no GPU and triton not yet imported, this first use chooses the
+    interpreter (see "Where it runs" above): the package's only write to the
+    environment, and only when the Triton kernel is called.
+    """
     if "triton" not in sys.modules and not torch.cuda.is_available():
-        os.environ.setdefault("TRITON_INTERPRET", "1")  # no GPU: interpret, see above
+        os.environ.setdefault("TRITON_INTERPRET", "1")  # no GPU: interpret
     try:
         return importlib.import_module("._launch", __name__)
     except ImportError as e:
@@ -178,7 +177,8 @@ def scaled_dot_product_attention(
     Returns:
         ``(out, None)``: out (..., L, Ev), differentiable in q, k and v.
 
-    (The examples need triton; without it pytest skips them, see conftest.py.)
+    (The examples need triton; without it pytest skips them, see
+    tests/conftest.py.)
 
     >>> from mhacourse.kernels import vectorized
     >>> q, k, v = torch.randn(2, 20, 8), torch.randn(2, 40, 8), torch.randn(2, 40, 5)
@@ -201,11 +201,11 @@ def scaled_dot_product_attention(
     _check(q, mask, scale, causal, block_size)
     scale = 1.0 / math.sqrt(E) if scale is None else float(scale)
     block = tuple(block_size or default_blocks(q.device, E, q.dtype))
+    if math.prod(batch) == 0 or L == 0 or S == 0:  # nothing to attend to: zeros
+        return q.new_zeros(*batch, L, Ev), None
     q3 = q.reshape(-1, L, E).contiguous()  # (N, L, E), N = prod(batch)
     k3 = k.reshape(-1, S, E).contiguous()  # (N, S, E)
     v3 = v.reshape(-1, S, Ev).contiguous()  # (N, S, Ev)
-    if q3.shape[0] == 0 or L == 0 or S == 0:  # nothing to attend to: zeros
-        return q.new_zeros(*batch, L, Ev), None
     _host().check_device(q.device, q.dtype)
     m3 = None if mask is None else _mask_operand(mask, batch, L, S)
     out = _FlashAttention.apply(q3, k3, v3, m3, scale, causal, block)  # (N, L, Ev)
