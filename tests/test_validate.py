@@ -1,7 +1,8 @@
 """Bad input fails early, with a message that names the argument and its shape.
 
 Every kernel shares the checks in mhacourse._validate, so each case runs
-against both kernels as well as against the check itself.
+against every registered kernel (sdpa and triton included) as well as
+against the check itself.
 """
 
 import re
@@ -10,12 +11,9 @@ import pytest
 import torch
 
 from mhacourse._validate import check_divisible, check_mask, check_qkv
-from mhacourse.kernels import naive, vectorized
+from mhacourse.kernels import REGISTRY
 
-KERNELS = {
-    "naive": naive.scaled_dot_product_attention,
-    "vectorized": vectorized.scaled_dot_product_attention,
-}
+KERNELS = dict(REGISTRY)  # name -> Kernel, each running the shared checks
 
 
 @pytest.fixture(params=sorted(KERNELS))

@@ -11,9 +11,11 @@ tensors arrive flattened and contiguous: q (N, L, E), k (N, S, E),
 v (N, S, Ev), out and dO (N, L, Ev), lse and D (N, L). Head dims are padded
 up to BLOCK_E / BLOCK_EV (powers of two, at least 16) by masked loads.
 
-Which (query i, key j) pairs may attend is recomputed in every program:
-``j < S``, and ``j <= i`` when CAUSAL, and ``mask[n, i, j]`` when HAS_MASK
-(a uint8 tensor read through strides; stride 0 broadcasts). The score
+Which (query i, key j) pairs may attend is recomputed in every program by
+one helper, :func:`allowed_pairs` (``@triton.jit``, so it compiles into, or
+is interpreted within, each program that calls it): ``j < S``, and
+``j <= i`` when CAUSAL, and ``mask[n, i, j]`` when HAS_MASK (a uint8 tensor
+read through strides; stride 0 broadcasts). The score
 factor comes as a one-element tensor, so float64 inputs keep a float64 scale.
 PREC is the ``input_precision`` of the ``tl.dot`` on the inputs (see
 ``_launch.precision``). The backward pass multiplies the weights P and the
@@ -26,7 +28,29 @@ Each body spells every step out, so they are longer than the course's
 
 from __future__ import annotations
 
+import triton
 import triton.language as tl
+
+
+@triton.jit
+def allowed_pairs(M, n, rows, cols, L, S, smn, sml, sms,
+                  HAS_MASK: tl.constexpr, CAUSAL: tl.constexpr):  # fmt: skip
+    """Which (query, key) pairs of one tile may attend: (BM, BN) or (1, BN) bool.
+
+    The one place every program decides it: key j exists (j < S), and
+    j <= i when CAUSAL, and mask[n, i, j] when HAS_MASK.
+    """
+    ok = cols[None, :] < S  # (1, BN) the key exists; broadcasts over rows
+    if CAUSAL:
+        ok = ok & (cols[None, :] <= rows[:, None])  # (BM, BN)
+    if HAS_MASK:  # the caller's mask, read tile by tile (stride 0 broadcasts)
+        allowed = tl.load(
+            M + n * smn + rows[:, None] * sml + cols[None, :] * sms,
+            mask=(rows[:, None] < L) & (cols[None, :] < S),
+            other=0,
+        )  # (BM, BN) uint8
+        ok = ok & (allowed != 0)
+    return ok
 
 
 def attention_forward(
@@ -65,16 +89,7 @@ def attention_forward(
             other=0.0,
         )  # (BN, BEv)
         s = tl.dot(q, kT, input_precision=PREC).to(ACC) * scale  # (BM, BN)
-        ok = cols[None, :] < S  # (1, BN) the key exists; broadcasts over rows
-        if CAUSAL:
-            ok = ok & (cols[None, :] <= rows[:, None])
-        if HAS_MASK:  # the caller's mask, read tile by tile (stride 0 broadcasts)
-            allowed = tl.load(
-                M + n * smn + rows[:, None] * sml + cols[None, :] * sms,
-                mask=(rows[:, None] < L) & (cols[None, :] < S),
-                other=0,
-            )  # (BM, BN) uint8
-            ok = ok & (allowed != 0)
+        ok = allowed_pairs(M, n, rows, cols, L, S, smn, sml, sms, HAS_MASK, CAUSAL)
         s = tl.where(ok, s, float("-inf"))  # (BM, BN)
         m_new = tl.maximum(m, tl.max(s, 1))  # (BM,)
         ref = tl.where(m_new == float("-inf"), 0.0, m_new)  # (BM,) no -inf - -inf
@@ -138,16 +153,7 @@ def attention_backward_dkdv(
         lse = tl.load(Lse + n * L + rows, mask=rows < L, other=float("inf"))  # (BM,)
         d = tl.load(Dl + n * L + rows, mask=rows < L, other=0.0)  # (BM,)
         s = tl.dot(q, tl.trans(k), input_precision=PREC).to(ACC) * scale  # (BM, BN)
-        ok = cols[None, :] < S  # (1, BN) the key exists; broadcasts over rows
-        if CAUSAL:
-            ok = ok & (cols[None, :] <= rows[:, None])
-        if HAS_MASK:  # the caller's mask, read tile by tile (stride 0 broadcasts)
-            allowed = tl.load(
-                M + n * smn + rows[:, None] * sml + cols[None, :] * sms,
-                mask=(rows[:, None] < L) & (cols[None, :] < S),
-                other=0,
-            )  # (BM, BN) uint8
-            ok = ok & (allowed != 0)
+        ok = allowed_pairs(M, n, rows, cols, L, S, smn, sml, sms, HAS_MASK, CAUSAL)
         p = tl.where(ok, tl.exp(s - lse[:, None]), 0.0)  # (BM, BN) the weights
         dv += tl.dot(tl.trans(p), do.to(ACC), input_precision="ieee")  # (BN, BEv)
         dp = tl.dot(do, tl.trans(v), input_precision=PREC).to(ACC)  # (BM, BN)
@@ -206,16 +212,7 @@ def attention_backward_dq(
             other=0.0,
         )  # (BN, BEv)
         s = tl.dot(q, tl.trans(k), input_precision=PREC).to(ACC) * scale  # (BM, BN)
-        ok = cols[None, :] < S  # (1, BN) the key exists; broadcasts over rows
-        if CAUSAL:
-            ok = ok & (cols[None, :] <= rows[:, None])
-        if HAS_MASK:  # the caller's mask, read tile by tile (stride 0 broadcasts)
-            allowed = tl.load(
-                M + n * smn + rows[:, None] * sml + cols[None, :] * sms,
-                mask=(rows[:, None] < L) & (cols[None, :] < S),
-                other=0,
-            )  # (BM, BN) uint8
-            ok = ok & (allowed != 0)
+        ok = allowed_pairs(M, n, rows, cols, L, S, smn, sml, sms, HAS_MASK, CAUSAL)
         p = tl.where(ok, tl.exp(s - lse[:, None]), 0.0)  # (BM, BN)
         dp = tl.dot(do, tl.trans(v), input_precision=PREC).to(ACC)  # (BM, BN)
         ds = p * (dp - d[:, None])  # (BM, BN)
