@@ -153,3 +153,14 @@ def test_sdpa_wrapper_zeroes_rows_that_see_no_key(monkeypatch):
 def test_a_kernel_is_a_frozen_record():
     with pytest.raises(dataclasses.FrozenInstanceError):
         REGISTRY["tiled"].causal = False
+
+
+def test_a_kernel_refuses_dtypes_and_devices_it_does_not_declare(monkeypatch):
+    fn = kernels.vectorized.scaled_dot_product_attention
+    monkeypatch.setitem(REGISTRY, "gpu_only", None)  # removed again afterwards
+    kernels.register("gpu_only", fn, devices=("cuda",), dtypes=(torch.float16,))
+    q, k, v = _qkv((1, 2), 3, 5, 4, 4, "cpu")
+    with pytest.raises(TypeError, match=r"kernel='gpu_only'.*torch\.float64"):
+        kernels.get("gpu_only")(q, k, v)
+    with pytest.raises(ValueError, match=r"kernel='gpu_only' runs on \('cuda',\)"):
+        kernels.get("gpu_only")(q.half(), k.half(), v.half())
