@@ -46,6 +46,12 @@ from .verdicts import changed_input, error_verdict, has_float
 
 __all__ = ["Exercise"]
 
+#: Said when the check ran where no time limit can be set (off the main thread).
+NO_LIMIT = (
+    " (No time limit was enforced: the check ran outside the main thread, "
+    "where the timer cannot stop it.)"
+)
+
 
 class Exercise(Reporting, BaseExercise):
     """One function (or value) exercise: statement, reference, cases, hints, mistakes.
@@ -211,17 +217,19 @@ class Exercise(Reporting, BaseExercise):
     def _check_function(self, fn, device, seed):
         default = torch.get_default_dtype()
         cases, expected, copies = self._prepare(device, seed)
-        printed = 0
+        printed, unlimited = 0, False
         for i, (case, exp, (args, kwargs)) in enumerate(
             zip(cases, expected, copies, strict=False)
         ):
             outcome = self._call(fn, args, kwargs, case)
             printed += outcome.output.count("\n")
+            unlimited |= not outcome.limited
             with pristine():
                 verdict = self._judge(fn, case, exp, (args, kwargs), outcome, default)
                 if verdict is not None:
                     return self._fail(fn, verdict, seed, i, case, exp, outcome, device)
         note = f" (It printed {printed} lines, which the checker hid.)" * bool(printed)
+        note += NO_LIMIT * unlimited
         return self._result(
             "correct",
             f"Your function matches the reference on {len(cases)} sets of random "

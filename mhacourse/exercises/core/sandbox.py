@@ -5,9 +5,8 @@ its value or the exception it raised, everything it printed (stdout, stderr and
 logging), and whether it ran out of time or tried to leave. It
 
 * stops the call after ``time_limit`` seconds (see :mod:`.time_limit`);
-* turns ``exit()``, ``quit()`` and ``sys.exit()`` into a reported failure,
-  instead of a dead kernel (IPython's ``exit`` only asks the kernel to stop
-  after the cell: the request is withdrawn);
+* turns ``exit()``, ``quit()``, ``sys.exit()`` and ``input()`` into a reported
+  failure instead of a dead or waiting kernel (see :mod:`.exits`);
 * enforces the statement's rules: the functions in ``forbid`` raise
   :class:`RuleBroken`, and no tensor whose last two dims are ``watch_shape`` may
   be made (e.g. the full (L, S) score matrix of a tiled kernel).
@@ -24,11 +23,9 @@ RuleBroken('the statement asks you not to call torch.softmax')
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import io
 import logging
-import sys
 import warnings
 from dataclasses import dataclass
 
@@ -36,9 +33,10 @@ import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
+from .exits import InputAsked, kept_in
 from .time_limit import SECONDS, TimeLimit, limited
 
-__all__ = ["Outcome", "RuleBroken", "TimeLimit", "call", "clip"]
+__all__ = ["InputAsked", "Outcome", "RuleBroken", "TimeLimit", "call", "clip"]
 
 #: Where each forbidden name lives (module or class, attribute).
 _HOMES = {
@@ -70,6 +68,7 @@ class Outcome:
     value: object = None
     error: BaseException | None = None
     output: str = ""
+    limited: bool = True  # False where no time limit could be enforced
 
 
 def clip(text: str, lines: int = 12, chars: int = 1200) -> str:
@@ -131,25 +130,6 @@ class _ShapeWatch(TorchFunctionMode):
         return out
 
 
-def _leave(*args, **kwargs):
-    raise SystemExit(*args[:1])
-
-
-@contextlib.contextmanager
-def _no_exit():
-    saved = {n: getattr(builtins, n, None) for n in ("exit", "quit")}
-    for name in saved:
-        setattr(builtins, name, _leave)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(builtins, name, value)
-        shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
-        if shell is not None and getattr(shell, "exit_now", False):
-            shell.exit_now = False  # withdraw IPython's "stop after this cell"
-
-
 @contextlib.contextmanager
 def _captured(buffer):
     handler = logging.StreamHandler(buffer)
@@ -182,16 +162,17 @@ def call(
     try:
         with (
             _captured(buffer),
-            _no_exit(),
+            kept_in(),
             _rules(forbid),
             warnings.catch_warnings(),
             torch.no_grad(),
-            limited(time_limit),
             watch,
+            limited(time_limit) as limit,  # innermost: it ends first
         ):
+            outcome.limited = limit.enforced
             warnings.simplefilter("ignore")
             outcome.value = fn(*args, **(kwargs or {}))
-    except (Exception, SystemExit) as err:
+    except (Exception, SystemExit, TimeLimit) as err:
         outcome.error = err
     outcome.output = buffer.getvalue()
     return outcome

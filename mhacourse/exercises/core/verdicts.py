@@ -43,6 +43,28 @@ def changed_input(arg_names, before, after) -> str | None:
     return None
 
 
+def time_verdict(err, time_limit: float) -> str:
+    """The message for a call that ran out of time: a loop, or one long operation.
+
+    >>> from mhacourse.exercises.core.time_limit import TimeLimit
+    >>> time_verdict(TimeLimit(10.0, 37.2, native=True), 10.0)[:60]
+    'Your function did not finish in time: one operation ran for '
+    >>> time_verdict(TimeLimit(10.0, 10.0), 10.0).endswith("a loop that never ends.")
+    True
+    """
+    if getattr(err, "native", False):
+        return (
+            f"Your function did not finish in time: one operation ran for "
+            f"{err.elapsed:.0f} s against the limit of {time_limit:g} s per call, "
+            "and a single PyTorch operation cannot be stopped while it runs. Look "
+            "for a tensor far larger than the inputs (print the shapes)."
+        )
+    return (
+        f"Your function did not finish: {err} (the limit is "
+        f"{time_limit:g} s per call). Look for a loop that never ends."
+    )
+
+
 def error_verdict(fn, err, time_limit: float):
     """``(status, message)`` for an answer that raised ``err``; see the tests."""
     if isinstance(err, NotImplementedError) and is_stub_raise(err, fn):
@@ -50,9 +72,12 @@ def error_verdict(fn, err, time_limit: float):
     if isinstance(err, sandbox.RuleBroken):
         return "incorrect", f"Not allowed here: {err}."
     if isinstance(err, sandbox.TimeLimit):
+        return "error", time_verdict(err, time_limit)
+    if isinstance(err, sandbox.InputAsked):
         return "error", (
-            f"Your function did not finish: {err} (the limit is "
-            f"{time_limit:g} s per call). Look for a loop that never ends."
+            "Your function called `input()`, which waits for someone to type: "
+            "nobody can answer it during a check. Take the value as an argument "
+            "(or write it in the code) instead."
         )
     if isinstance(err, SystemExit):
         return "error", (
