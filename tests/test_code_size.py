@@ -20,8 +20,6 @@ OVER_LIMIT = {
     "kernels/triton/_kernels.py::attention_forward": 64,
     "kernels/triton/_kernels.py::attention_backward_dkdv": 66,
     "kernels/triton/_kernels.py::attention_backward_dq": 59,
-    # Eleven exercises: the six whose reference code readers see stay in one file.
-    "exercises/ch06.py": 316,
     # Chapter 2 prints this kernel and explains it line by line: kept whole.
     "kernels/naive.py::scaled_dot_product_attention": 44,
 }

@@ -9,6 +9,7 @@ from torch import nn
 
 import mhacourse
 from mhacourse.exercises import ch04 as ex
+from mhacourse.exercises.ch04 import functions
 
 
 def test_split_heads(device):
@@ -144,7 +145,7 @@ def test_mha_reference_equals_torch_with_cross_attention_and_mask(device):
     mask = torch.rand(2, 1, 5, 7, device=device) < 0.6
     mask[..., 0] = True
     W_q, W_k, W_v = ref.in_proj_weight.detach().split(12)
-    ours = ex.multi_head_attention(
+    ours = functions.multi_head_attention(
         query, kv, kv, W_q, W_k, W_v, ref.out_proj.weight.detach(), 3, mask
     )
     attn_mask = (~mask).expand(2, 3, 5, 7).reshape(6, 5, 7)

@@ -7,6 +7,7 @@ from torch import nn
 
 import mhacourse
 from mhacourse.exercises import ch06 as ex
+from mhacourse.exercises.ch06 import masks
 
 
 def test_causal_mask(device):
@@ -43,7 +44,7 @@ def test_causal_mask(device):
 def test_causal_mask_is_sdpa_is_causal():
     q, k, v = (torch.randn(2, n, 4, dtype=torch.float64) for n in (5, 7, 7))
     assert torch.allclose(
-        F.scaled_dot_product_attention(q, k, v, attn_mask=ex.causal_mask(5, 7)),
+        F.scaled_dot_product_attention(q, k, v, attn_mask=masks.causal_mask(5, 7)),
         F.scaled_dot_product_attention(q, k, v, is_causal=True),
         atol=1e-12,
     )
@@ -100,7 +101,7 @@ def test_attn_mask_agrees_with_nn_multihead_attention():
     mask[..., 0] = True
     ours = mhacourse.MultiHeadAttention.from_torch(ref)
     expected, _ = ours(x, mask=mask[:, None])
-    got, _ = ref(x, x, x, attn_mask=ex.to_attn_mask(mask, 3))
+    got, _ = ref(x, x, x, attn_mask=masks.to_attn_mask(mask, 3))
     assert torch.allclose(got, expected, atol=1e-12)
     wrong, _ = ref(x, x, x, attn_mask=(~mask).repeat(3, 1, 1))
     assert not torch.allclose(wrong, expected, atol=1e-6)

@@ -1,11 +1,11 @@
-"""mhacourse.exercises.compare: differences explained in words."""
+"""mhacourse.exercises.core.compare: differences explained in words."""
 
 import numpy as np
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mhacourse.exercises.compare import diagnose, dim_names, shape_message
+from mhacourse.exercises.core.compare import diagnose, dim_names, shape_message
 
 SIZES = {"B": 2, "H": 3, "L": 5, "S": 7, "E": 4}
 

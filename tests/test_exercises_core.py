@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from mhacourse.exercises import CHAPTERS, CheckResult, Exercise, all_exercises, chapter
-from mhacourse.exercises import inputs as I
-from mhacourse.exercises.inputs import Case
+from mhacourse.exercises.core import inputs as I
+from mhacourse.exercises.core.inputs import Case
 
 EXERCISES = all_exercises()
 BY_ID = {ex.id: ex for ex in EXERCISES}
@@ -211,6 +211,18 @@ def test_mutating_an_input_is_caught_even_when_the_output_is_right():
         result.status == "incorrect"
         and "changed its input `acc` in place" in result.message
     )
+
+
+def test_a_tiny_change_in_place_is_caught():
+    # An answer that nudges an input by 1e-4 in place gives the right output within
+    # the comparison's tolerance: only an exact in-place test catches it.
+    def nudge(m, l, acc, scores, v):
+        out = BY_ID["ch07.q3"].reference(m, l, acc.clone(), scores, v)
+        acc.mul_(1 + 1e-4)  # e.g. a rescaling done in place and left behind
+        return out
+
+    result = BY_ID["ch07.q3"].check(nudge, device="cpu")
+    assert result.status == "incorrect" and "`acc` in place" in result.message
 
 
 def test_mutation_cannot_poison_the_comparison():

@@ -1,10 +1,10 @@
-"""mhacourse.exercises.inputs: fresh, private, well-formed random inputs."""
+"""mhacourse.exercises.core.inputs: fresh, private, well-formed random inputs."""
 
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mhacourse.exercises import inputs as I
+from mhacourse.exercises.core import inputs as I
 from mhacourse.mha import MultiHeadAttention
 
 

@@ -1,12 +1,12 @@
-"""mhacourse.exercises.mistakes: buggy blocks are right when asked for no mistake."""
+"""exercises.core.mistakes: buggy blocks are right when asked for no mistake."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 
 import mhacourse
-from mhacourse.exercises import mistakes as M
-from mhacourse.exercises.inputs import generator, qkv, rand_mask
+from mhacourse.exercises.core import mistakes as M
+from mhacourse.exercises.core.inputs import generator, qkv, rand_mask
 
 
 def _inputs(device, batch=(2, 3)):

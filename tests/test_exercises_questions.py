@@ -4,7 +4,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from mhacourse.exercises import all_exercises, chapter
-from mhacourse.exercises.kinds import Question, experiment, predict
+from mhacourse.exercises.core.questions import Question, experiment, predict
 
 NEW_KINDS = ("predict", "experiment", "picture")
 QUESTIONS = [ex for ex in all_exercises() if isinstance(ex, Question)]

@@ -13,12 +13,12 @@ import pytest
 import torch
 
 from mhacourse.exercises import all_exercises, chapter
-from mhacourse.exercises.kinds import Question
-from mhacourse.exercises.questions import ch05 as q05
-from mhacourse.exercises.questions import ch05_trained as q05t
-from mhacourse.exercises.questions import ch06 as q06
-from mhacourse.exercises.questions import ch06_trained as q06t
-from mhacourse.exercises.questions import ch07 as q07
+from mhacourse.exercises.ch05 import questions as q05
+from mhacourse.exercises.ch05 import trained_questions as q05t
+from mhacourse.exercises.ch06 import questions as q06
+from mhacourse.exercises.ch06 import trained_questions as q06t
+from mhacourse.exercises.ch07 import questions as q07
+from mhacourse.exercises.core.questions import Question
 from mhacourse.kv_cache import cache_bytes_per_token
 
 NEW_KINDS = ("predict", "experiment", "picture")

@@ -12,13 +12,13 @@ import pytest
 import torch
 from exercise_helpers import named
 
-import mhacourse.exercises.compare as compare
+import mhacourse.exercises.core.compare as compare
 from mhacourse.exercises import all_exercises, ch01, ch02, ch06, ch07
-from mhacourse.exercises.catalogue import ch07 as cat07
-from mhacourse.exercises.exercise import Exercise
-from mhacourse.exercises.inputs import Case
-from mhacourse.exercises.mistakes import attend, mistake
-from mhacourse.exercises.render import CheckResult
+from mhacourse.exercises.ch07 import cases as cat07
+from mhacourse.exercises.core.exercise import Exercise
+from mhacourse.exercises.core.inputs import Case
+from mhacourse.exercises.core.mistakes import attend, mistake
+from mhacourse.exercises.core.render import CheckResult
 
 SDPA = ch02.q2
 

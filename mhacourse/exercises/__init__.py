@@ -1,4 +1,9 @@
-"""Auto-checked exercises, one module per chapter (``ch01`` ... ``ch07``).
+"""Auto-checked exercises, one package per chapter (``ch01`` ... ``ch07``).
+
+Where things are: :mod:`.core` is the checking engine (the time limit is in
+:mod:`.core.time_limit`), and ``chNN/`` holds all of chapter NN's exercises:
+``functions.py`` (write this function), ``cases.py`` (their inputs and catalogued
+mistakes) and ``questions.py`` (predict, experiment, picture).
 
 Use from a notebook::
 
@@ -19,32 +24,21 @@ reference function (or value, for the few exercises that ask for a value).
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import sys
 
-from . import guard
-from .exercise import Exercise
-from .render import CheckResult, Text
+from . import core
+from .core import guard
+from .core.exercise import Exercise
+from .core.render import CheckResult, Text
 
-#: The checker's own modules: every check puts them back as they were imported.
-CHECKER = (
-    "base",
-    "compare",
-    "exercise",
-    "failure",
-    "guard",
-    "inputs",
-    "kinds",
-    "messages",
-    "mistakes",
-    "render",
-    "report",
-    "runner",
-    "sandbox",
-    "stub",
-    "verdicts",
+#: The checker's own modules (in :mod:`.core`): every check puts them back as they
+#: were imported.
+CHECKER = tuple(
+    info.name for info in pkgutil.iter_modules(core.__path__, f"{core.__name__}.")
 )
 for _name in CHECKER:
-    guard.protect(importlib.import_module(f"{__name__}.{_name}"))
+    guard.protect(importlib.import_module(_name))
 
 __all__ = ["CHAPTERS", "CheckResult", "Exercise", "Text", "all_exercises", "chapter"]
 

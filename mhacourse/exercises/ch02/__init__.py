@@ -1,0 +1,22 @@
+"""Exercises for chapter 2, scaled dot-product attention.
+
+q1 predict: how large raw scores are, q2 scaled dot-product attention with a
+mask (the core), q3 ReLU instead of softmax, q4 one query as a loop, q5 masking
+scores, q6 experiment: a softmax that saturates.
+
+Where things are: :mod:`.functions` holds the write-this-function exercises (their
+inputs and catalogued mistakes in :mod:`.cases`), :mod:`.questions` the predict,
+experiment and picture questions.
+
+>>> from mhacourse.exercises import ch02
+>>> ch02.q2.id, ch02.q2.reference.__name__
+('ch02.q2', 'scaled_dot_product_attention')
+"""
+
+from .functions import q2, q3, q4, q5
+from .questions import q1, q6
+
+__all__ = ["EXERCISES", "q1", "q2", "q3", "q4", "q5", "q6"]
+
+#: The chapter's exercises, in book order.
+EXERCISES = [q1, q2, q3, q4, q5, q6]

@@ -1,0 +1,176 @@
+"""The inputs (cases) and catalogued mistakes of this chapter's function exercises.
+
+The statements, hints and references are in :mod:`.functions`; nothing here is
+shown to the reader as code.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ..core import inputs as I
+from ..core.mistakes import mistake
+
+SIZES = {"B": 2, "n": 5, "r": 6, "dq": 4, "dv": 3}
+
+
+_N, _R, _DQ, _DV = 5, 6, 4, 3
+
+
+def _weights(gen, device, dtype):
+    """W^q (dq, r), W^k (dq, r), W^v (dv, r)."""
+    return tuple(
+        I.randn(gen, (d, _R), device, dtype, 1 / math.sqrt(_R)) for d in (_DQ, _DQ, _DV)
+    )
+
+
+def _dtypes(device):
+    return [torch.float32, torch.float32, I.wide_dtype(device)]
+
+
+def _vector_cases(gen, device):
+    return [
+        I.Case(
+            (I.randn(gen, (_N, _R), device, dt), *_weights(gen, device, dt), i),
+            sizes=SIZES,
+        )
+        for dt, i in zip(_dtypes(device), (0, 3, 4), strict=False)
+    ]
+
+
+def _vector(scale=True, swap=False, project_values=True):
+    def wrong(a, W_q, W_k, W_v, i):
+        q, k = a @ W_q.T, a @ W_k.T  # (n, dq)
+        scores = (q @ k[i] if swap else k @ q[i]) / (
+            math.sqrt(W_q.shape[0]) if scale else 1.0
+        )  # (n,)
+        return torch.softmax(scores, 0) @ (a @ W_v.T if project_values else a)
+
+    return wrong
+
+
+Q1_MISTAKES = [
+    mistake(
+        "qk_swapped",
+        _vector(swap=True),
+        message="You scored with k^i . q^j: the query and key roles "
+        "are swapped. Output i uses *its* query against every key: q^i . k^j.",
+    ),
+    mistake(
+        "no_scaling",
+        _vector(scale=False),
+        message="Divide the scores by sqrt(d_q), the length of "
+        "the query and key vectors.",
+    ),
+    mistake(
+        "values_not_projected",
+        _vector(project_values=False),
+        message="You summed the inputs a^j. "
+        "The weights multiply the values v^j = W^v a^j.",
+    ),
+]
+
+
+def _columns_cases(gen, device):
+    return [
+        I.Case(
+            (I.randn(gen, (_R, _N), device, dt), *_weights(gen, device, dt)),
+            sizes=SIZES,
+        )
+        for dt in _dtypes(device)
+    ]
+
+
+def _columns(dim=0, scale=True, transpose_out=False, qk=False):
+    def wrong(I, W_q, W_k, W_v):
+        Q, K, V = W_q @ I, W_k @ I, W_v @ I
+        A = (Q.T @ K if qk else K.T @ Q) / (
+            math.sqrt(W_q.shape[0]) if scale else 1.0
+        )  # (n, n)
+        O = V @ torch.softmax(A, dim=dim)  # (dv, n)
+        return O.T if transpose_out else O
+
+    return wrong
+
+
+Q2_MISTAKES = [
+    mistake(
+        "softmax_rows",
+        _columns(dim=-1),
+        message="The softmax ran along the rows. In the column "
+        "convention query i is column i of A = K^T Q, so each *column* must sum to "
+        "1: dim=0.",
+    ),
+    mistake(
+        "transposed_output",
+        _columns(transpose_out=True),
+        message="You returned O^T. In the column "
+        "convention the outputs are columns: O = V A' has shape (d_v, n).",
+    ),
+    mistake(
+        "no_scaling",
+        _columns(scale=False),
+        message="Divide A by sqrt(d_q) before the softmax.",
+    ),
+    mistake(
+        "qt_k",
+        _columns(qk=True),
+        message="You used Q^T K, which puts the queries on the rows. With "
+        "columns, A = K^T Q, so that column i holds query i's scores.",
+    ),
+]
+
+
+Q4_MISTAKES = [
+    mistake(
+        "dv_as_dq",
+        lambda r, dq, dv, bias=False: 3 * dq * r + (3 * dq if bias else 0),
+        message="W^v has d_v rows, not d_q: its size is dv * r.",
+    ),
+    mistake(
+        "forgot_bias",
+        lambda r, dq, dv, bias=False: 2 * dq * r + dv * r,
+        message="With bias=True, add one bias per output feature: dq + dq + dv.",
+    ),
+    mistake(
+        "square",
+        lambda r, dq, dv, bias=False: 3 * r * r + (3 * r if bias else 0),
+        message="The projections map r inputs to dq (or dv) outputs, so they are "
+        "not r x r.",
+    ),
+]
+
+
+def _cycle(gen, n, device):
+    """A permutation that is one n-cycle, so it is never its own inverse."""
+    order = torch.randperm(n, generator=gen)
+    perm = torch.empty(n, dtype=torch.long)
+    perm[order] = order.roll(1)
+    return perm.to(device)
+
+
+Q5_MISTAKES = [
+    mistake(
+        "output_not_permuted",
+        lambda f, x, perm: (f(x[..., perm, :]) - f(x)).abs().max(),
+        message="You compared f(permuted x) with f(x) unpermuted. Equivariance "
+        "means the outputs move "
+        "with the inputs: permute f(x) too.",
+    ),
+    mistake(
+        "inverse_permutation",
+        lambda f, x, perm: (
+            (f(x[..., perm, :]) - f(x)[..., perm.argsort(), :]).abs().max()
+        ),
+        message="You permuted the outputs with the inverse permutation. Use the "
+        "same "
+        "`perm` on both sides.",
+    ),
+    mistake(
+        "mean_not_max",
+        lambda f, x, perm: (f(x[..., perm, :]) - f(x)[..., perm, :]).abs().mean(),
+        message="Return the largest absolute difference (.max()), not the mean.",
+    ),
+]

@@ -1,0 +1,42 @@
+"""Exercises for chapter 5, why several heads.
+
+q1 identical heads stay identical (predict), q2 measuring how similar the heads'
+attention maps are, q3 ablating one head, q4 the rank <= E limit (predict), q5
+how many heads, from the chapter's sweep (picture), q6 the ensemble test
+(predict), q7 how much diversity a little noise makes (experiment), q8 which
+head of the trained model does what (picture), q9 switching its marker head off
+(experiment), q10 which head of the shipped language model does induction
+(picture).
+
+Where things are: :mod:`.functions` holds the write-this-function exercises,
+:mod:`.questions` the predict, experiment and picture questions (those about a trained
+model in :mod:`.trained_questions`).
+
+>>> import torch
+>>> from mhacourse.exercises import ch05
+>>> ch05.q2.reference(torch.ones(1, 2, 3, 3)).item()
+1.0
+"""
+
+from .functions import q2, q3
+from .questions import q1, q4, q5, q6, q7
+from .trained_questions import marker_head, q8, q9, q10, trained_model
+
+__all__ = [
+    "EXERCISES",
+    "marker_head",
+    "q1",
+    "q2",
+    "q3",
+    "q4",
+    "q5",
+    "q6",
+    "q7",
+    "q8",
+    "q9",
+    "q10",
+    "trained_model",
+]
+
+#: The chapter's exercises, in book order.
+EXERCISES = [q1, q2, q3, q4, q5, q6, q7, q8, q9, q10]

@@ -1,0 +1,213 @@
+"""Chapter 5's "write this function" exercises: q2, q3.
+
+Statements, hints, inputs, catalogued mistakes and reference solutions.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ..core import inputs as I
+from ..core.exercise import Exercise
+from ..core.mistakes import mistake
+
+
+def _dtypes(device):
+    return [torch.float32, torch.float32, I.wide_dtype(device)]
+
+
+# q2 -----------------------------------------------------------------------------------
+def head_similarity(weights):
+    """Mean pairwise cosine similarity of the heads' attention maps.
+
+    weights: (..., H, L, S), the attention weights of H heads. Each head's (L, S)
+    map is flattened to one vector. Returns (...): the average cosine similarity
+    over the H (H - 1) / 2 pairs of different heads.
+    """
+    H = weights.shape[-3]
+    maps = weights.flatten(-2)  # (..., H, L*S): one vector per head
+    unit = maps / maps.norm(dim=-1, keepdim=True)  # (..., H, L*S), unit length
+    sim = unit @ unit.transpose(-2, -1)  # (..., H, H): cosine of every pair of heads
+    i, j = torch.triu_indices(H, H, offset=1, device=weights.device)  # the pairs h < h'
+    return sim[..., i, j].mean(dim=-1)  # (...)
+
+
+def _similarity_cases(gen, device):
+    cases = []
+    for b, dt in zip([(), (2,), (2,)], _dtypes(device), strict=False):
+        w = torch.softmax(
+            I.randn(gen, (*b, 3, 5, 7), device, dt, 2.0), dim=-1
+        )  # (..., H, L, S)
+        cases.append(I.Case((w,), sizes={"B": 2, "H": 3, "L": 5, "S": 7}))
+    w = cases[-1].args[0]
+    w[..., 1, :, :] = w[..., 0, :, :]  # heads 0 and 1 identical
+    cases[-1].note = "heads 0 and 1 are identical"
+    return cases
+
+
+def _similarity(norm=True, pairs="upper"):
+    def wrong(weights):
+        H = weights.shape[-3]
+        maps = weights.flatten(-2)
+        maps = maps / maps.norm(dim=-1, keepdim=True) if norm else maps
+        sim = maps @ maps.transpose(-2, -1)
+        if pairs == "all":
+            return sim.mean(dim=(-2, -1))
+        i, j = torch.triu_indices(H, H, offset=1)
+        return sim[..., i, j].mean(-1)
+
+    return wrong
+
+
+q2 = Exercise(
+    "ch05.q2",
+    "How similar are the heads?",
+    r"""
+    To see whether heads learned different things, compare their attention maps. Write
+    `head_similarity(weights)` for `weights` of shape (..., H, L, S): flatten each
+    head's (L, S) map into one
+    vector, compute the cosine similarity
+    $\frac{u \cdot w}{\lVert u \rVert \lVert w \rVert}$ of every pair of
+    *different* heads, and return the mean over the $H(H-1)/2$ pairs, shape (...). It
+    is 1 when all heads attend
+    alike and smaller for diverse heads.
+    """,
+    head_similarity,
+    cases=_similarity_cases,
+    hints=[
+        "`weights.flatten(-2)` gives (..., H, L*S). Normalise each row to unit length, "
+        "then one matmul gives "
+        "every pair's cosine, shape (..., H, H).",
+        "Keep only the pairs h < h': `torch.triu_indices(H, H, offset=1)` lists them.",
+    ],
+    mistakes=[
+        mistake(
+            "self_pairs",
+            _similarity(pairs="all"),
+            message="You averaged over all H x H pairs, including "
+            "each head with itself (cosine 1). Use only pairs of different heads.",
+        ),
+        mistake(
+            "not_normalised",
+            _similarity(norm=False),
+            message="Those are raw dot products. Divide by both "
+            "vectors' norms to get a cosine similarity.",
+        ),
+    ],
+)
+
+
+# q3 -----------------------------------------------------------------------------------
+def ablate_head(x, W_q, W_k, W_v, W_o, num_heads, h):
+    """Self-attention output (B, L, D) with head h switched off.
+
+    Head h's output is replaced by zeros before the output projection W^o.
+
+    x: (B, L, D); W_q, W_k, W_v, W_o: (D, D) like nn.Linear weights; no biases.
+    """
+    B, L, D = x.shape
+    E = D // num_heads
+
+    def split(t):  # (B, L, D) -> (B, H, L, E)
+        return t.view(B, L, num_heads, E).transpose(1, 2)
+
+    q, k, v = split(x @ W_q.T), split(x @ W_k.T), split(x @ W_v.T)  # (B, H, L, E) each
+    scores = q @ k.transpose(-2, -1) / math.sqrt(E)  # (B, H, L, L)
+    weights = torch.softmax(scores, dim=-1)  # (B, H, L, L)
+    heads = weights @ v  # (B, H, L, E)
+    heads[:, h] = 0.0  # head h contributes nothing
+    concat = heads.transpose(1, 2).reshape(B, L, D)  # (B, L, D)
+    return concat @ W_o.T  # (B, L, D)
+
+
+def _ablate_cases(gen, device):
+    cases = []
+    for (B, L, H, E), dt, h in zip(
+        [(2, 5, 3, 4), (2, 5, 4, 3), (3, 7, 2, 5)],
+        _dtypes(device),
+        (1, 0, 1),
+        strict=False,
+    ):
+        D = H * E
+        W = [I.randn(gen, (D, D), device, dt, 1 / math.sqrt(D)) for _ in range(4)]
+        cases.append(
+            I.Case(
+                (I.randn(gen, (B, L, D), device, dt), *W, H, h),
+                sizes={"B": B, "L": L, "H": H, "E": E, "D": D},
+            )
+        )
+    return cases
+
+
+def _ablate(where):
+    def wrong(x, W_q, W_k, W_v, W_o, H, h):
+        B, L, D = x.shape
+        E = D // H
+        if where == "W_q":
+            W_q = W_q.clone()
+            W_q[h * E : (h + 1) * E] = 0.0
+        q, k, v = (
+            t.view(B, L, H, E).transpose(1, 2)
+            for t in (x @ W_q.T, x @ W_k.T, x @ W_v.T)
+        )
+        heads = (
+            torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(E), -1) @ v
+        )  # (B, H, L, E)
+        concat = heads.transpose(1, 2).reshape(B, L, D)
+        if where == "interleaved":
+            concat[..., h::H] = 0.0
+        elif where == "no_out_proj":
+            concat[..., h * E : (h + 1) * E] = 0.0
+            return concat
+        out = concat @ W_o.T
+        if where == "output":
+            out[..., h * E : (h + 1) * E] = 0.0
+        return out
+
+    return wrong
+
+
+q3 = Exercise(
+    "ch05.q3",
+    "Ablating a head",
+    r"""
+    One way to learn what a head does: switch it off and see what changes. Write
+    `ablate_head(x, W_q, W_k, W_v, W_o, num_heads, h)`, a multi-head self-attention
+    forward (no biases, as in
+    chapter 4) in which head $h$'s output is replaced by zeros *before* the output
+    projection $W^o$, so that it
+    contributes nothing. `x` is (B, L, D), each `W` is (D, D); return (B, L, D).
+    """,
+    ablate_head,
+    cases=_ablate_cases,
+    hints=[
+        "Compute the heads' outputs (B, H, L, E) as usual, then zero `heads[:, h]`.",
+        "Then merge the heads and apply W^o as usual.",
+    ],
+    mistakes=[
+        mistake(
+            "zeroed_w_q",
+            _ablate("W_q"),
+            message="Zeroing head h's rows of W^q does not switch the head "
+            "off: its scores all become 0, so it attends uniformly and still adds the "
+            "mean of its values. "
+            "Zero the head's *output*.",
+        ),
+        mistake(
+            "zeroed_after_w_o",
+            _ablate("output"),
+            message="You zeroed features of the final output. W^o "
+            "mixes all heads into every output feature, so zero head h's output "
+            "*before* W^o.",
+        ),
+        mistake(
+            "interleaved_heads",
+            _ablate("interleaved"),
+            message="You zeroed features h, h+H, ... of the "
+            "concatenation. Head h's features are the contiguous block h*E:(h+1)*E.",
+        ),
+        mistake("no_out_proj", _ablate("no_out_proj")),
+    ],
+)

@@ -1,0 +1,41 @@
+"""Exercises for chapter 6, multi-head attention in the Transformer.
+
+q1 causal mask, q2 padding mask from lengths, q3 and q4 converting masks to
+nn.MultiheadAttention's polarity and layout, q5 cross-attention over a padded
+memory (L != S), q6 a pre-norm / post-norm encoder block.
+
+Where things are: :mod:`.masks` and :mod:`.blocks` hold the write-this-function
+exercises (their inputs and catalogued mistakes in :mod:`.cases`), :mod:`.questions`
+the predict, experiment and picture questions (those about a trained model in
+:mod:`.trained_questions`).
+
+>>> import torch
+>>> from mhacourse.exercises import ch06
+>>> ch06.q1.reference(3).int()
+tensor([[1, 0, 0],
+        [1, 1, 0],
+        [1, 1, 1]], dtype=torch.int32)
+"""
+
+from .blocks import q5, q6
+from .masks import q1, q2, q3, q4
+from .questions import q7, q8, q9, q10
+from .trained_questions import q11
+
+__all__ = [
+    "EXERCISES",
+    "q1",
+    "q2",
+    "q3",
+    "q4",
+    "q5",
+    "q6",
+    "q7",
+    "q8",
+    "q9",
+    "q10",
+    "q11",
+]
+
+#: The chapter's exercises, in book order.
+EXERCISES = [q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11]

@@ -1,0 +1,215 @@
+"""The inputs (cases) and catalogued mistakes of this chapter's function exercises.
+
+The statements, hints and references are in :mod:`.functions`; nothing here is
+shown to the reader as code.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ...mha import MultiHeadAttention
+from ..core import inputs as I
+from ..core.mistakes import mistake
+
+_POLARITY = (
+    "Your mask is True where attention is *blocked*. In this course True means 'may "
+    "attend' (like "
+    "F.scaled_dot_product_attention); nn.MultiheadAttention is the one that uses True "
+    "= blocked."
+)
+
+
+def _dtypes(device):
+    return [torch.float32, torch.float32, I.wide_dtype(device)]
+
+
+def _length_cases(gen, device):
+    return [
+        I.Case((I.lengths(gen, B, S, device), S), sizes={"B": B, "S": S})
+        for B, S in ((3, 7), (2, 5), (4, 6))
+    ]
+
+
+Q3_MISTAKES = [
+    mistake(
+        "not_flipped",
+        lambda mask: mask[:, 0, 0, :],
+        message="You kept our polarity. "
+        "nn.MultiheadAttention's key_padding_mask is True at the *padding*: flip "
+        "it with ~.",
+    )
+]
+
+
+def _attn_mask_cases(gen, device):
+    return [
+        I.Case(
+            (I.rand_mask(gen, (B, L, S), device), H),
+            sizes={"B": B, "L": L, "S": S, "H": H},
+        )
+        for B, L, S, H in ((2, 5, 7, 3), (3, 4, 6, 2), (2, 5, 6, 4))
+    ]
+
+
+Q4_MISTAKES = [
+    mistake("repeat_not_interleave", lambda mask, H: (~mask).repeat(H, 1, 1)),
+    mistake(
+        "not_flipped",
+        lambda mask, H: mask.repeat_interleave(H, dim=0),
+        message="You kept our polarity. "
+        "nn.MultiheadAttention's bool attn_mask is True where attention is "
+        "*blocked*: flip it with ~.",
+    ),
+    mistake(
+        "not_flattened",
+        lambda mask, H: (~mask)[:, None].expand(-1, H, -1, -1),
+        message="nn.MultiheadAttention wants a 3-D mask: flatten (B, H) into B*H rows.",
+    ),
+]
+
+
+def _cross_cases(gen, device):
+    cases = []
+    for (B, L, S, H, E), dt in zip(
+        [(2, 5, 7, 3, 4), (3, 4, 6, 2, 5), (2, 6, 4, 3, 3)],
+        _dtypes(device),
+        strict=False,
+    ):
+        mha = I.init_module(
+            MultiHeadAttention(H * E, H, device="meta"), gen, device, dt
+        )
+        x, memory = (
+            I.randn(gen, (B, L, H * E), device, dt),
+            I.randn(gen, (B, S, H * E), device, dt),
+        )
+        lengths = I.lengths(
+            gen, B, S, device, min_pad=2
+        )  # so that off-by-one still leaves padding
+        cases.append(
+            I.Case(
+                (mha, x, memory, lengths), sizes={"B": B, "L": L, "S": S, "D": H * E}
+            )
+        )
+    return cases
+
+
+def _cross(shift=0, flip=False, swap=False, use_mask=True):
+    def wrong(mha, x, memory, lengths):
+        real = (
+            torch.arange(memory.shape[1], device=memory.device)
+            < lengths[:, None] + shift
+        )
+        mask = (~real if flip else real)[:, None, None, :] if use_mask else None
+        return mha(memory, x, x)[0] if swap else mha(x, memory, memory, mask=mask)[0]
+
+    return wrong
+
+
+Q5_MISTAKES = [
+    mistake(
+        "queries_swapped",
+        _cross(swap=True),
+        message="The queries come from the decoder (x) and the "
+        "keys and values from the memory: mha(x, memory, memory, ...).",
+    ),
+    mistake(
+        "no_padding_mask",
+        _cross(use_mask=False),
+        message="Your queries attend to the memory's padding "
+        "too: pass a mask built from memory_lengths.",
+    ),
+    mistake("mask_polarity", _cross(flip=True), message=_POLARITY),
+    mistake(
+        "off_by_one",
+        _cross(shift=1),
+        message="Off by one: the real tokens are at positions < length.",
+    ),
+]
+
+
+def _block_cases(gen, device):
+    cases = []
+    for (B, L, H, E), dt, pre in zip(
+        [(2, 5, 3, 4), (2, 5, 3, 4), (3, 4, 2, 5)],
+        _dtypes(device),
+        (True, False, True),
+        strict=False,
+    ):
+        D = H * E
+        mods = (
+            MultiHeadAttention(D, H, device="meta"),
+            nn.Sequential(
+                nn.Linear(D, 2 * D, device="meta"),
+                nn.ReLU(),
+                nn.Linear(2 * D, D, device="meta"),
+            ),
+            nn.LayerNorm(D, device="meta"),
+            nn.LayerNorm(D, device="meta"),
+        )
+        mods = [I.init_module(m, gen, device, dt) for m in mods]
+        cases.append(
+            I.Case(
+                (I.randn(gen, (B, L, D), device, dt), *mods),
+                {"pre_norm": pre},
+                sizes={"B": B, "L": L, "D": D},
+            )
+        )
+    return cases
+
+
+def _block(
+    x,
+    attn,
+    ff,
+    norm1,
+    norm2,
+    pre_norm=True,
+    residual=True,
+    normed_residual=False,
+    second=None,
+):
+    norm2 = second or norm2
+    r = 1.0 if residual else 0.0
+    if pre_norm:
+        h = norm1(x)
+        x = (h if normed_residual else x) * r + attn(h)[0]
+        h = norm2(x)
+        return (h if normed_residual else x) * r + ff(h)
+    x = norm1(x * r + attn(x)[0])
+    return norm2(x * r + ff(x))
+
+
+Q6_MISTAKES = [
+    mistake(
+        "no_residual",
+        lambda *a, pre_norm=True: _block(*a, pre_norm=pre_norm, residual=False),
+        message="You forgot the residual connections: add each sublayer's input "
+        "back to its output.",
+    ),
+    mistake(
+        "pre_post_swapped",
+        lambda *a, pre_norm=True: _block(*a, pre_norm=not pre_norm),
+        message="That is the other variant. Pre-norm normalises each sublayer's "
+        "input and adds the "
+        "un-normalised x back: x + attn(norm1(x)). Post-norm normalises after the "
+        "residual sum: "
+        "norm1(x + attn(x)).",
+    ),
+    mistake(
+        "normed_residual",
+        lambda *a, pre_norm=True: _block(*a, pre_norm=pre_norm, normed_residual=True),
+        message="Your residual carries the normalised x. In pre-norm only the "
+        "sublayer's input is "
+        "normalised: x + attn(norm1(x)), not norm1(x) + attn(norm1(x)).",
+    ),
+    mistake(
+        "norm1_twice",
+        lambda x, attn, ff, n1, n2, pre_norm=True: _block(
+            x, attn, ff, n1, n2, pre_norm, second=n1
+        ),
+        message="Use norm2 for the feed-forward sublayer; each sublayer has its "
+        "own LayerNorm.",
+    ),
+]

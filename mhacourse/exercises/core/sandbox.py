@@ -1,0 +1,178 @@
+"""Run the reader's code so that nothing it does escapes the check.
+
+:func:`call` runs one call of the reader's function and returns an :class:`Outcome`:
+its value or the exception it raised, everything it printed (stdout, stderr and
+logging), and whether it ran out of time or tried to leave. It
+
+* stops the call after ``time_limit`` seconds (see :mod:`.time_limit`);
+* turns ``exit()``, ``quit()``, ``sys.exit()`` and ``input()`` into a reported
+  failure instead of a dead or waiting kernel (see :mod:`.exits`);
+* enforces the statement's rules: the functions in ``forbid`` raise
+  :class:`RuleBroken`, and no tensor whose last two dims are ``watch_shape`` may
+  be made (e.g. the full (L, S) score matrix of a tiled kernel).
+
+>>> import torch
+>>> out = call(lambda x: print("hi") or x + 1, (torch.ones(1),))
+>>> out.value, out.output
+(tensor([2.]), 'hi\\n')
+>>> call(lambda: exit()).error.__class__.__name__
+'SystemExit'
+>>> call(lambda x: torch.softmax(x, -1), (torch.ones(2),), forbid=("softmax",)).error
+RuleBroken('the statement asks you not to call torch.softmax')
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import warnings
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
+
+from .exits import InputAsked, kept_in
+from .time_limit import SECONDS, TimeLimit, limited
+
+__all__ = ["InputAsked", "Outcome", "RuleBroken", "TimeLimit", "call", "clip"]
+
+#: Where each forbidden name lives (module or class, attribute).
+_HOMES = {
+    "softmax": (
+        (torch, "softmax"),
+        (F, "softmax"),
+        (torch.special, "softmax"),
+        (torch.Tensor, "softmax"),
+        (torch.nn.Softmax, "forward"),
+    ),
+    "log_softmax": (
+        (torch, "log_softmax"),
+        (F, "log_softmax"),
+        (torch.Tensor, "log_softmax"),
+    ),
+    "sdpa": ((F, "scaled_dot_product_attention"),),
+    "multi_head_attention_forward": ((F, "multi_head_attention_forward"),),
+}
+
+
+class RuleBroken(Exception):
+    """The reader's code broke a rule of the statement."""
+
+
+@dataclass
+class Outcome:
+    """What one call of the reader's code gave."""
+
+    value: object = None
+    error: BaseException | None = None
+    output: str = ""
+    limited: bool = True  # False where no time limit could be enforced
+
+
+def clip(text: str, lines: int = 12, chars: int = 1200) -> str:
+    """The last ``lines`` lines of ``text`` (<= ``chars`` characters), marked if cut.
+
+    >>> clip("\\n".join(map(str, range(30))), lines=2)
+    '[... 28 earlier lines]\\n28\\n29'
+    """
+    rows = text.rstrip("\n").splitlines()
+    kept = "\n".join(rows[-lines:])[-chars:]
+    cut = len(rows) - len(kept.splitlines())
+    return (f"[... {cut} earlier lines]\n" if cut > 0 else "") + kept
+
+
+def _forbidden(name: str):
+    def refuse(*args, **kwargs):
+        raise RuleBroken(f"the statement asks you not to call torch.{name}")
+
+    return refuse
+
+
+@contextlib.contextmanager
+def _rules(forbid):
+    saved = [
+        (home, attr, vars(home).get(attr))
+        for name in forbid
+        for home, attr in _HOMES[name]
+    ]
+    for (home, attr, _), name in zip(
+        saved, [n for n in forbid for _ in _HOMES[n]], strict=False
+    ):
+        setattr(home, attr, _forbidden(name))
+    try:
+        yield
+    finally:
+        for home, attr, value in saved:
+            if value is None:
+                delattr(home, attr)
+            else:
+                setattr(home, attr, value)
+
+
+class _ShapeWatch(TorchFunctionMode):
+    """Raise RuleBroken when an operation returns a tensor ending in ``dims``."""
+
+    def __init__(self, dims, what):
+        super().__init__()
+        self.dims, self.what = tuple(dims), what
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for t in out if isinstance(out, (tuple, list)) else (out,):
+            if isinstance(t, torch.Tensor) and tuple(t.shape[-2:]) == self.dims:
+                raise RuleBroken(
+                    f"the statement asks you never to build {self.what}, but "
+                    f"`{getattr(func, '__name__', func)}` made a tensor of shape "
+                    f"{tuple(t.shape)}"
+                )
+        return out
+
+
+@contextlib.contextmanager
+def _captured(buffer):
+    handler = logging.StreamHandler(buffer)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+            yield
+    finally:
+        root.removeHandler(handler)
+
+
+def call(
+    fn,
+    args=(),
+    kwargs=None,
+    *,
+    time_limit=SECONDS,
+    forbid=(),
+    watch_shape=None,
+    watch_what="the full score matrix",
+) -> Outcome:
+    """Call ``fn(*args, **kwargs)`` in the sandbox; see the module docstring."""
+    buffer, outcome = io.StringIO(), Outcome()
+    watch = (
+        _ShapeWatch(watch_shape, watch_what)
+        if watch_shape
+        else contextlib.nullcontext()
+    )
+    try:
+        with (
+            _captured(buffer),
+            kept_in(),
+            _rules(forbid),
+            warnings.catch_warnings(),
+            torch.no_grad(),
+            watch,
+            limited(time_limit) as limit,  # innermost: it ends first
+        ):
+            outcome.limited = limit.enforced
+            warnings.simplefilter("ignore")
+            outcome.value = fn(*args, **(kwargs or {}))
+    except (Exception, SystemExit, TimeLimit) as err:
+        outcome.error = err
+    outcome.output = buffer.getvalue()
+    return outcome
