@@ -14,7 +14,7 @@ PORT ?= 8000
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: help venv book serve test test-clock lint test-py test-nb test-exercises build-strict \
-	test-browser test-bundle bundle execute lab bench clean
+	test-browser test-bundle bundle execute lab bench time-chapters clean
 
 help:
 	@echo "make book     create .venv, install everything, build the website into _build/html"
@@ -26,6 +26,7 @@ help:
 	@echo "make bundle   the course download (notebooks, wheel, pins) into _build/bundle"
 	@echo "make execute  re-execute every notebook in place (after changing mhacourse)"
 	@echo "make bench    python -m mhacourse.bench"
+	@echo "make time-chapters  each chapter's time on one thread, and its slowest cells"
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -112,6 +113,10 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m mhacourse.bench
+
+# The budget: the seven chapters within about 3 minutes together on one thread.
+time-chapters: $(STAMP)
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python tools/time_chapters.py $(NOTEBOOKS)
 
 clean:
 	rm -rf _build
