@@ -13,8 +13,8 @@ PORT ?= 8000
 # Root (as in containers) must say so, or JupyterLab refuses to start.
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: help venv book serve test lint test-py test-nb test-exercises build-strict \
-	test-browser test-bundle bundle execute lab bench clean
+.PHONY: help venv book serve test test-clock lint test-py test-nb test-exercises build-strict \
+	test-browser test-bundle bundle execute lab bench time-chapters clean
 
 help:
 	@echo "make book     create .venv, install everything, build the website into _build/html"
@@ -26,6 +26,7 @@ help:
 	@echo "make bundle   the course download (notebooks, wheel, pins) into _build/bundle"
 	@echo "make execute  re-execute every notebook in place (after changing mhacourse)"
 	@echo "make bench    python -m mhacourse.bench"
+	@echo "make time-chapters  each chapter's time on one thread, and its slowest cells"
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,24 +50,34 @@ serve:
 	@echo "Serving the course on http://localhost:$(PORT)/ (Ctrl-C stops it)"
 	$(PYTHON) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
-test: lint test-py test-exercises test-nb build-strict test-browser test-bundle
+# Each step prints its time ([time] lines, from tools/timed.sh); the list comes again
+# at the end. Budget: 15 minutes on a 2-core machine from a fresh clone.
+TIMED := bash tools/timed.sh
+test: test-clock lint test-py test-exercises test-nb build-strict test-browser test-bundle
+	@echo "make test, time per step:"; cat _build/step-times.txt
+
+test-clock:
+	@mkdir -p _build && rm -f _build/step-times.txt
 
 LINTED := mhacourse tests tools book
 lint: $(STAMP)
-	$(BIN)/ruff check $(LINTED)
-	$(BIN)/ruff format --check $(LINTED)
+	$(TIMED) ruff-check $(BIN)/ruff check $(LINTED)
+	$(TIMED) ruff-format $(BIN)/ruff format --check $(LINTED)
 
+# The suite twice at once: this CPU's best instructions, and ATEN_CPU_CAPABILITY=default
+# on one thread (tools/pytest_both.sh), so a number that depends on the CPU fails here.
 test-py: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules -m "not browser" mhacourse tests
+	PYTHON=$(BIN)/python $(TIMED) test-py tools/pytest_both.sh \
+		-q -p no:cacheprovider --doctest-modules -m "not browser" mhacourse tests
 
 test-exercises: $(STAMP)
-	$(BIN)/python tools/insert_exercises.py --check
-	$(BIN)/python tools/setup_cell.py --check
+	$(TIMED) insert-exercises $(BIN)/python tools/insert_exercises.py --check
+	$(TIMED) setup-cell $(BIN)/python tools/setup_cell.py --check
 
 # Strict nbval under ATEN_CPU_CAPABILITY=default and this CPU's best one, each with
 # OMP_NUM_THREADS=1 and 2: the printed numbers must not depend on the machine.
 test-nb: $(STAMP)
-	$(BIN)/python tools/nb_matrix.py $(NOTEBOOKS)
+	$(TIMED) test-nb $(BIN)/python tools/nb_matrix.py $(NOTEBOOKS)
 
 # The download the site offers on its landing page (book/_ext/mhacourse_bundle.py puts
 # it next to index.html); make bundle builds it alone.
@@ -76,19 +87,22 @@ bundle: $(STAMP)
 # The site's zip, installed offline into a fresh venv (pip download fills .whl/ first,
 # kept between runs), then chapter 1 run to the end.
 test-bundle: build-strict
-	$(BIN)/python tools/try_bundle.py _build/html/mhacourse-course.zip --wheelhouse .whl
+	$(TIMED) test-bundle $(BIN)/python tools/try_bundle.py \
+		_build/html/mhacourse-course.zip --wheelhouse .whl
 
 # From scratch, so no page left over from an earlier build is checked (or shipped).
 build-strict: $(STAMP) $(MATHJAX)
 	rm -rf _build/html _build/.doctrees
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(TIMED) build-strict $(BIN)/jupyter-book build . -W -n --keep-going
 
 # Installs Debian's chromium + chromium-driver when missing (as root); the tests skip,
 # saying why, only where that is impossible. Screenshots land in _build/screenshots/.
 test-browser: build-strict
-	bash tools/ensure_chromium.sh
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_website.py
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_jupyterlab.py
+	$(TIMED) chromium bash tools/ensure_chromium.sh
+	$(TIMED) test-website \
+		$(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_website.py
+	$(TIMED) test-jupyterlab \
+		$(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_jupyterlab.py
 
 execute: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
@@ -99,6 +113,10 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m mhacourse.bench
+
+# The budget: the seven chapters within about 3 minutes together on one thread.
+time-chapters: $(STAMP)
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python tools/time_chapters.py $(NOTEBOOKS)
 
 clean:
 	rm -rf _build

@@ -1,6 +1,7 @@
 """tools/nb_matrix.py: which cells failed, and what the failure said."""
 
 import importlib.util
+import json
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -41,3 +42,25 @@ def test_details_keep_the_end_of_a_long_report():
 
 def test_no_details_without_a_failing_cell():
     assert nb_matrix.details("60 passed in 24.76s") == []
+
+
+def _timed_cell(start, end):
+    execution = {"iopub.execute_input": start, "shell.execute_reply": end}
+    return {"cell_type": "code", "metadata": {"execution": execution}}
+
+
+def test_recorded_seconds_adds_the_cells_timings(tmp_path):
+    nb = tmp_path / "nb.ipynb"
+    cells = [
+        _timed_cell("2026-01-01T10:00:00.000000Z", "2026-01-01T10:00:01.500000Z"),
+        _timed_cell("2026-01-01T10:00:02.000000Z", "2026-01-01T10:00:04.000000Z"),
+        {"cell_type": "markdown", "metadata": {}},
+        {"cell_type": "code", "metadata": {}},  # executed without timings
+    ]
+    nb.write_text(json.dumps({"cells": cells}))
+    assert nb_matrix.recorded_seconds(nb) == 3.5
+
+
+def test_the_committed_chapters_carry_timings_to_schedule_by():
+    chapters = sorted((ROOT / "book").glob("*.ipynb"))
+    assert chapters and all(nb_matrix.recorded_seconds(nb) > 0 for nb in chapters)

@@ -1,4 +1,13 @@
-"""The precomputed sweeps of chapter 5 agree with a cheap re-run of the same code."""
+"""The precomputed sweeps of chapter 5 agree with a cheap re-run of the same code.
+
+A training run amplifies rounding, and rounding differs between CPUs: the same
+seed lands on slightly different accuracies under another instruction set
+(``ATEN_CPU_CAPABILITY``). So the re-runs are compared with tolerances backed by
+the spread measured by ``python tools/ch05_results.py spread`` (twice the
+largest deviation from the shipped numbers over seeds 0-2, two capabilities and
+1 or 2 threads, in ``tests/data/ch05_spread.json``), and with the claim the
+chapter draws from them.
+"""
 
 import importlib.util
 import json
@@ -8,6 +17,8 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SWEEPS = ROOT / "book" / "data" / "ch05_sweeps.json"
+SPREAD = ROOT / "tests" / "data" / "ch05_spread.json"
+TWO_BACK = 1  # relations: previous, two back, marker, first token
 
 
 def _script():
@@ -24,19 +35,57 @@ def shipped():
     return json.loads(SWEEPS.read_text())
 
 
-def test_heads_sweep_subset_matches_the_shipped_numbers(shipped):
-    got = _script().heads_sweep(seeds=(0,), heads=(2,))
-    want = shipped["heads"]["accuracy"]["2"][0]  # seed 0
-    assert got["accuracy"]["2"][0] == pytest.approx(want, abs=2e-4)
+@pytest.fixture(scope="module")
+def tolerance():
+    return json.loads(SPREAD.read_text())["tolerance"]
 
 
-def test_subspace_sweep_subset_matches_the_shipped_numbers(shipped):
+@pytest.fixture(scope="module")
+def heads_rerun():
+    return _script().heads_sweep(seeds=(0,), heads=(2, 4))["accuracy"]
+
+
+def test_heads_sweep_rerun_matches_where_four_heads_cover_four_relations(
+    shipped, tolerance, heads_rerun
+):
+    got, want = heads_rerun["4"][0], shipped["heads"]["accuracy"]["4"][0]  # seed 0
+    assert got == pytest.approx(want, abs=tolerance["heads H=4, per relation"])
+    assert min(got) > 0.8  # the claim: four heads serve all four relations
+
+
+def test_heads_sweep_rerun_with_two_heads_loses_a_relation(heads_rerun):
+    # Two heads for four relations: which relation a run loses is chaotic (seed 2
+    # loses another one under ATEN_CPU_CAPABILITY=default; see ch05_spread.json),
+    # so the re-run is held to the chapter's claim, not to the shipped numbers.
+    two, four = heads_rerun["2"][0], heads_rerun["4"][0]  # seed 0
+    assert min(two) < 0.5, two  # some relation is lost ...
+    assert sum(two) / 4 < sum(four) / 4 - 0.2, (two, four)  # ... and H = 4 does better
+
+
+def test_shipped_heads_sweep_shows_what_the_chapter_says(shipped):
+    acc = shipped["heads"]["accuracy"]
+    mean = {int(h): sum(map(sum, runs)) / (4 * len(runs)) for h, runs in acc.items()}
+    assert min(mean[4], mean[8]) > 0.95 > 0.8 > max(mean[1], mean[2], mean[16])
+    per_relation_h2 = [sum(r[i] for r in acc["2"]) / len(acc["2"]) for i in range(4)]
+    assert min(per_relation_h2) == per_relation_h2[TWO_BACK]  # suffers most at H = 2
+
+
+def test_subspace_sweep_subset_matches_the_shipped_numbers(shipped, tolerance):
     name = "random 2 x 8, e=8"
     got = _script().subspace_sweep(seeds=(1,), names=[name])
     assert got["accuracy"][name][0] == pytest.approx(
-        shipped["subspace"]["accuracy"][name][1], abs=2e-4
+        shipped["subspace"]["accuracy"][name][1],
+        abs=tolerance["subspace, per relation"],
     )
     assert got["params"][name] == shipped["subspace"]["params"][name]
+
+
+def test_the_tolerances_are_small_beside_the_differences_the_chapter_shows(
+    tolerance,
+):
+    # A tolerance as wide as the effect would make the comparison vacuous: the
+    # chapter contrasts H = 4 (all relations >= 0.85) with H = 2 (one below 0.5).
+    assert all(0 < t <= 0.2 for t in tolerance.values()), tolerance
 
 
 def test_shipped_sweeps_cover_what_the_chapter_claims(shipped):

@@ -18,6 +18,7 @@ Exit status 0 when every job passes.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import pathlib
 import re
@@ -75,6 +76,27 @@ def details(log: str, most: int = 40) -> list[str]:
     return report[-most:] if len(report) > most else report
 
 
+def recorded_seconds(notebook: pathlib.Path) -> float:
+    """How long the committed notebook's cells took when it was last executed.
+
+    nbclient records each cell's start and end in its metadata; the sum is a cost
+    estimate for scheduling (0 when the notebook carries no timings).
+    """
+    from datetime import datetime
+
+    total = 0.0
+    for cell in json.loads(notebook.read_text()).get("cells", []):
+        t = cell.get("metadata", {}).get("execution", {})
+        start, end = t.get("iopub.execute_input"), t.get("shell.execute_reply")
+        if start and end:
+            start, end = (
+                datetime.fromisoformat(x.replace("Z", "+00:00")) for x in (start, end)
+            )
+            span = end - start
+            total += max(span.total_seconds(), 0.0)
+    return total
+
+
 def run_job(notebook: pathlib.Path, capability: str, threads: int) -> tuple[int, str]:
     env = dict(
         os.environ,
@@ -107,9 +129,12 @@ def main(argv=None) -> int:
     caps = args.capabilities.split(",") if args.capabilities else []
     caps = caps or list(dict.fromkeys(["default", best_capability()]))
     threads = [int(t) for t in args.threads.split(",")]
-    # Biggest jobs first, so the single-thread ones fill the gaps at the end.
-    jobs = [(t, c, nb) for t in sorted(threads, reverse=True) for c in caps
-            for nb in notebooks]  # fmt: skip
+    # Most threads first, and within those the slowest notebooks first (by their
+    # recorded cell times), so the short single-thread jobs fill the gaps at the end.
+    cost = {nb: recorded_seconds(nb) for nb in notebooks}
+    by_cost = sorted(notebooks, key=lambda nb: -cost[nb])
+    jobs = [(t, c, nb) for t in sorted(threads, reverse=True) for nb in by_cost
+            for c in caps]  # fmt: skip
     print(f"nbval on {len(notebooks)} notebooks x capabilities {caps} x threads "
           f"{threads}, {args.jobs} cores", flush=True)  # fmt: skip
     return _schedule(jobs, max(args.jobs, max(threads)))
@@ -122,16 +147,19 @@ def _schedule(jobs, cores: int) -> int:
     with ThreadPoolExecutor(max_workers=cores) as pool:
         while jobs or running:
             while jobs and jobs[0][0] <= free:
-                t, c, nb = job = jobs.pop(0)
-                running[pool.submit(run_job, nb, c, t)] = job
+                t, c, nb = jobs.pop(0)
+                running[pool.submit(run_job, nb, c, t)] = (t, c, nb, time.monotonic())
                 free -= t
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
-                t, c, nb = running.pop(future)
+                t, c, nb, began = running.pop(future)
                 free += t
                 rc, log = future.result()
                 status = "ok" if rc == 0 else "FAIL"
-                print(f"{status:4} {c:8} threads={t} {nb.name}", flush=True)
+                took = time.monotonic() - began
+                print(
+                    f"{status:4} {c:8} threads={t} {nb.name} {took:5.0f} s", flush=True
+                )
                 if rc:
                     bad += 1
                     for line in failures(log):

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The Python suite twice, side by side: with this CPU's best instructions, and under
+# ATEN_CPU_CAPABILITY=default on one thread, which is what PyTorch runs on a CPU it has
+# no vector code for. A number that differs between CPUs then fails here too, not first
+# on a learner's AVX-512 or ARM machine. Most tests are single-threaded Python, so the
+# two runs share the 2 cores well. Usage: pytest_both.sh PYTEST_ARGS...
+set -uo pipefail
+mkdir -p _build
+"$PYTHON" -m pytest "$@" > _build/test-py-native.log 2>&1 &
+native=$!
+ATEN_CPU_CAPABILITY=default OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+  "$PYTHON" -m pytest "$@" > _build/test-py-default.log 2>&1
+default_rc=$?
+wait "$native"
+native_rc=$?
+echo "---- pytest, this CPU's best capability: $(tail -n 1 _build/test-py-native.log)"
+echo "---- pytest, ATEN_CPU_CAPABILITY=default: $(tail -n 1 _build/test-py-default.log)"
+for run in native default; do
+  rc_var=${run}_rc
+  if [ "${!rc_var}" != 0 ]; then
+    echo "==== the $run run failed; its log (_build/test-py-$run.log):"
+    cat "_build/test-py-$run.log"
+  fi
+done
+[ "$native_rc" = 0 ] && [ "$default_rc" = 0 ]
