@@ -210,3 +210,12 @@ def element_screenshot(driver, element, path):
         element.screenshot(str(path))
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+LAYOUT = (pathlib.Path(__file__).with_name("layout.js")).read_text()
+
+
+def layout(driver, mode):
+    """The open page in theme ``mode``: figure shapes, clipped code, maths overflow."""
+    driver.execute_script("document.documentElement.dataset.theme = arguments[0]", mode)
+    return driver.execute_async_script(LAYOUT)
