@@ -35,13 +35,15 @@ STYLE = {
 }
 
 
-def use_style(inline_format: str = "retina") -> dict:
+def use_style(inline_format: str = "retina") -> None:
     """Apply the course's figure style; in a notebook, also render figures at 2x.
 
-    Call it once in a chapter's first code cell. Returns the rcParams it set.
+    Call it once in a chapter's first code cell. It returns None, so that the cell
+    shows no output (the settings are ``STYLE``).
 
-    >>> sorted(use_style())[:2]
-    ['axes.formatter.useoffset', 'axes.labelsize']
+    >>> use_style()
+    >>> plt.rcParams["xtick.labelsize"]
+    10.0
     """
     plt.rcParams.update(STYLE)
     try:
@@ -53,7 +55,6 @@ def use_style(inline_format: str = "retina") -> dict:
             set_matplotlib_formats(inline_format)
     except ImportError:  # matplotlib without IPython: style only
         pass
-    return dict(STYLE)
 
 
 def _to_numpy(w) -> np.ndarray:
