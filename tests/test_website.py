@@ -629,3 +629,58 @@ def test_figure_labels_stay_readable_at_every_width(layouts, width):
     }
     small = {doc: figs for doc, figs in small.items() if figs}
     assert not small, f"figures shrunk below {MIN_FIGURE_SCALE:.2f}x: {small}"
+
+
+def test_the_landing_page_has_a_single_tab_title(visit):
+    assert visit(DOCNAMES[0])["title"] == TITLE
+
+
+def test_bibliography_labels_read_like_the_citations():
+    """Labels as the text cites them, (Vaswani et al., 2017), not [VSP+17]."""
+    page = (SITE / "book" / "bibliography.html").read_text()
+    labels = re.findall(
+        r'<span class="label"><span class="fn-bracket">\[</span>(.*?)<span', page
+    )
+    assert labels, "no bibliography labels found"
+    bad = [
+        label for label in labels if not re.search(r", (\d{4}|n\.d\.)[a-z]?$", label)
+    ]
+    assert not bad, f"labels not in author-year form: {bad}"
+    assert "Vaswani et al., 2017" in labels
+
+
+def _search(driver, server, words):
+    """Open the search page for `words`; the result snippets once they have loaded."""
+    query = urllib.parse.urlencode({"q": words})
+    driver.get(server.url(f"search.html?{query}"))
+    wait_for(
+        driver,
+        lambda: driver.execute_script(
+            "const s = document.querySelector('#search-results .search-summary');"
+            "return !!(s && s.textContent.trim());"
+        ),
+        seconds=60,
+    )
+    items = driver.find_elements("css selector", "#search-results ul.search li")
+    wait_for(
+        driver,
+        lambda: (
+            len(driver.find_elements("css selector", "#search-results p.context"))
+            >= min(len(items), 3)
+        ),
+        seconds=60,
+    )
+    time.sleep(1)  # the remaining pages' snippets
+    return [
+        p.text
+        for p in driver.find_elements("css selector", "#search-results p.context")
+    ]
+
+
+def test_search_snippets_show_maths_as_text_not_tex(driver, server):
+    snippets = _search(driver, server, "scaled dot product")
+    assert snippets, "no snippets"
+    tex = [s for s in snippets if re.search(r"\\[A-Za-z(\[)]|\$\$", s)]
+    assert not tex, f"raw TeX in search snippets: {tex}"
+    # the maths is there, as text (e.g. QKᵀ/√E), not dropped
+    assert any(re.search(r"[ᵀ√×∈≈]", s) for s in snippets), snippets
