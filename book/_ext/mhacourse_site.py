@@ -16,8 +16,6 @@
    instead of a height, and a width of no less than ``MIN_SCALE`` of its own (a 10 pt
    label stays >= 10 px): on a phone a wide figure scrolls sideways in its output box
    (book/_static/mhacourse.css) rather than shrinking past legibility.
-5. One tab title per page: a page titled as the book (the landing page) is not
-   suffixed with the book's title again ("T - T").
 """
 
 import re
@@ -103,14 +101,7 @@ def _figures(app, pagename, templatename, context, doctree):
         context["body"] = figure_style(body)
 
 
-def _single_title(app, pagename, templatename, context, doctree):
-    title = re.sub(r"<[^>]+>", "", context.get("title") or "").strip()
-    if title and title == (context.get("docstitle") or "").strip():
-        context["titlesuffix"] = ""
-
-
 def setup(app):
-    app.connect("html-page-context", _single_title)
     app.connect("html-page-context", _bibliography_roles)
     app.connect("html-page-context", _figures)
     app.connect("config-inited", _repository_switch)
