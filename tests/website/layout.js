@@ -51,7 +51,10 @@ Promise.all([Promise.resolve(mj), ...imgs.map(loaded)]).then(() => {
     const r = box.getBoundingClientRect();
     const scrolls = ["auto", "scroll"].includes(getComputedStyle(box).overflowX);
     const fits = box.scrollWidth <= box.clientWidth + 1;
-    const inside = r.right <= right + 1;
+    // the box itself stays within its parent (div.math hides what sticks out, on
+    // either side: a centred formula wider than the column spills to the left too)
+    const p = box.parentElement.getBoundingClientRect();
+    const inside = r.right <= Math.min(right, p.right) + 1 && r.left >= p.left - 1;
     if (!inside || !(fits || scrolls))
       maths.push({tex: (box.previousSibling && box.previousSibling.textContent || "").slice(0, 60),
                   right: Math.round(r.right), column: Math.round(right),
