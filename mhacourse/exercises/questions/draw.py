@@ -13,7 +13,11 @@ import io
 import math
 
 import torch
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from ...plot import BOOLEAN_COLORS
 
 __all__ = ["ShownFigure", "heatmaps", "nearest"]
 
@@ -38,17 +42,27 @@ def nearest(value: float, options: dict) -> str:
 
 
 def heatmaps(maps, titles, xlabels, ylabels, label="weight", cols=2, cmap="viridis"):
-    """One figure: a heatmap with a colour bar per tensor of ``maps``."""
+    """One figure: a heatmap with a colour bar per tensor of ``maps``; boolean maps
+    (masks, True = may attend) in two colours, with one two-entry legend."""
     rows = math.ceil(len(maps) / cols)
     width = min(3.6 * cols, 8.0)  # the site's column: 8 in at most
     fig = ShownFigure(figsize=(width, 3.0 * rows), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    two = ListedColormap(BOOLEAN_COLORS)
     for ax, data, title in zip(axes, maps, titles, strict=False):
-        image = ax.imshow(torch.as_tensor(data).float().numpy(), cmap=cmap, vmin=0)
+        data = torch.as_tensor(data)
+        if data.dtype == torch.bool:  # yes/no: two colours, not a colour bar
+            ax.imshow(data.numpy(), cmap=two, vmin=0, vmax=1)
+        else:
+            image = ax.imshow(data.float().numpy(), cmap=cmap, vmin=0)
+            fig.colorbar(image, ax=ax, label=label, shrink=0.8)
         ax.set_title(title, fontsize=11)
         ax.set_xticks(range(len(xlabels)), xlabels, fontsize=10)
         ax.set_yticks(range(len(ylabels)), ylabels, fontsize=10)
-        fig.colorbar(image, ax=ax, label=label, shrink=0.8)
+    if any(torch.as_tensor(m).dtype == torch.bool for m in maps):
+        words = ("blocked", "may attend")
+        patches = [Patch(facecolor=c, edgecolor="#6b7280") for c in BOOLEAN_COLORS]
+        fig.legend(patches, words, loc="outside lower center", ncols=2, fontsize=10)
     for ax in axes[len(maps) :]:
         ax.set_visible(False)
     return fig
