@@ -30,7 +30,8 @@ help:
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	@echo "Installing the pinned packages into $(VENV) (a few minutes; pip lists each one):"
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -r requirements.txt -c constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
@@ -85,7 +86,8 @@ bundle: $(STAMP)
 	$(BIN)/python tools/make_bundle.py _build/bundle
 
 # The site's zip, installed offline into a fresh venv (pip download fills .whl/ first,
-# kept between runs), then chapter 1 run to the end.
+# kept between runs), then every chapter run to the end from the unzipped folder, two
+# at a time, with no network.
 test-bundle: build-strict
 	$(TIMED) test-bundle $(BIN)/python tools/try_bundle.py \
 		_build/html/mhacourse-course.zip --wheelhouse .whl
@@ -108,8 +110,11 @@ execute: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=600 $(NOTEBOOKS)
 
+# The file browser shows the chapters (and the data they read), not the website's own
+# files (tests/test_jupyterlab.py starts JupyterLab with the same list).
+LAB_HIDE := __pycache__ *.pyc .ipynb_checkpoints _ext _static _templates *.md *.bib *.cfg
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(LAB_ROOT) book/
+	$(BIN)/jupyter lab $(LAB_ROOT) $(foreach g,$(LAB_HIDE),--ContentsManager.hide_globs='$(g)') book/
 
 bench: $(STAMP)
 	$(BIN)/python -m mhacourse.bench

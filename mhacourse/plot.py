@@ -10,7 +10,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-__all__ = ["attention_heatmap", "head_grid", "plain_log_ticks", "use_style"]
+__all__ = [
+    "BOOLEAN_COLORS",
+    "attention_heatmap",
+    "boolean_map",
+    "head_grid",
+    "plain_log_ticks",
+    "use_style",
+]
 
 #: Widest figure in inches: at 100 px per inch it fits the book's text column, so a
 #: 10 pt label stays at least 10 px wide on a desktop.
@@ -35,13 +42,15 @@ STYLE = {
 }
 
 
-def use_style(inline_format: str = "retina") -> dict:
+def use_style(inline_format: str = "retina") -> None:
     """Apply the course's figure style; in a notebook, also render figures at 2x.
 
-    Call it once in a chapter's first code cell. Returns the rcParams it set.
+    Call it once in a chapter's first code cell. It returns None, so that the cell
+    shows no output (the settings are ``STYLE``).
 
-    >>> sorted(use_style())[:2]
-    ['axes.formatter.useoffset', 'axes.labelsize']
+    >>> use_style()
+    >>> plt.rcParams["xtick.labelsize"]
+    10.0
     """
     plt.rcParams.update(STYLE)
     try:
@@ -53,12 +62,68 @@ def use_style(inline_format: str = "retina") -> dict:
             set_matplotlib_formats(inline_format)
     except ImportError:  # matplotlib without IPython: style only
         pass
-    return dict(STYLE)
+
+
+#: A boolean map's two colours (False, True): pale grey and the viridis end of True.
+BOOLEAN_COLORS = ("#e5e7eb", "#21918c")
+
+
+def boolean_map(
+    mask,
+    query_tokens=None,
+    key_tokens=None,
+    ax=None,
+    title="Mask",
+    labels=("masked", "may attend"),
+    legend=True,
+):
+    """Draw one (L, S) boolean map in two colours, with a two-entry legend.
+
+    A mask (True = may attend) or any yes/no map (which head owns a feature) has
+    two values, so a continuous colour bar would suggest values between them.
+
+    Args:
+        mask: (L, S) bool tensor or array.
+        labels: the legend's words for False and True.
+        legend: draw the legend (beside the map); False to leave it to the caller.
+
+    Returns:
+        ``(fig, ax)``.
+
+    >>> fig, ax = boolean_map(torch.ones(3, 3, dtype=torch.bool).tril())
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['masked', 'may attend']
+    >>> plt.close(fig)
+    """
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    m = _to_numpy(mask)
+    if m.dtype != np.bool_:
+        raise TypeError(f"mask must be boolean, got dtype {m.dtype}")
+    _check_map(m, query_tokens, key_tokens)
+    L, S = m.shape
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(2.6 + 0.55 * S, 0.8 + 0.5 * L))
+    else:
+        fig = ax.figure
+    ax.imshow(m, cmap=ListedColormap(BOOLEAN_COLORS), vmin=0, vmax=1, aspect="auto")
+    _label_map(ax, L, S, query_tokens, key_tokens)
+    if title:
+        ax.set_title(title)
+    if legend:
+        handles = [
+            Patch(facecolor=c, edgecolor="#6b7280", label=text)
+            for c, text in zip(BOOLEAN_COLORS, labels, strict=True)
+        ]
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1))
+    return fig, ax
 
 
 def _to_numpy(w) -> np.ndarray:
     if isinstance(w, torch.Tensor):
-        w = w.detach().float().cpu().numpy()
+        w = w.detach().cpu()
+        w = (w if w.dtype == torch.bool else w.float()).numpy()
     return np.asarray(w)
 
 
@@ -83,7 +148,8 @@ def attention_heatmap(
         annotate: write each weight in its cell (default: when L, S <= 8).
 
     Returns:
-        ``(fig, ax)``.
+        ``(fig, ax)``. A boolean map is drawn by ``boolean_map`` (two colours and a
+        legend, no colour bar).
 
     >>> w = torch.full((2, 3), 1 / 3)
     >>> fig, ax = attention_heatmap(w, ["a", "b"], ["x", "y", "z"])
@@ -92,6 +158,8 @@ def attention_heatmap(
     >>> plt.close(fig)
     """
     w = _to_numpy(weights)
+    if w.dtype == np.bool_:
+        return boolean_map(w, query_tokens, key_tokens, ax, title, legend=colorbar)
     _check_map(w, query_tokens, key_tokens)
     L, S = w.shape
     if ax is None:

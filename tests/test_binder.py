@@ -20,3 +20,14 @@ def test_binder_installs_the_package():
     post_build = ROOT / "binder" / "postBuild"
     assert post_build.stat().st_mode & 0o111, "postBuild must be executable"
     assert "pip install --no-deps ." in post_build.read_text()
+
+
+def test_binder_lab_hides_what_make_lab_hides():
+    import json
+    import re
+
+    text = (ROOT / "binder" / "postBuild").read_text()
+    config = json.loads(re.search(r"<<'JSON'\n(.*?)\nJSON", text, re.S).group(1))
+    makefile = (ROOT / "Makefile").read_text()
+    hide = re.search(r"^LAB_HIDE := (.*)$", makefile, re.M).group(1).split()
+    assert config["ContentsManager"]["hide_globs"] == hide

@@ -2,7 +2,7 @@
 
 A tiny Sphinx project loads book/_ext/mhacourse_bundle.py, so this checks what
 the website ships: the zip next to the pages and the link on the landing page.
-tools/try_bundle.py (make test-bundle) installs the zip and runs chapter 1.
+tools/try_bundle.py (make test-bundle) installs the zip and runs every chapter.
 """
 
 import pathlib
@@ -56,8 +56,16 @@ def test_the_zip_holds_notebooks_data_wheel_and_pins(site):
         p.relative_to(ROOT).as_posix() for p in (ROOT / "mhacourse").rglob("*.py")
     }
     assert modules == package, modules ^ package
-    pins = dict(line.split("==") for line in requirements.split())
-    assert set(pins) == {"torch", "numpy", "matplotlib", "jupyterlab", "ipykernel"}
+    pins = dict(
+        line.split(";")[0].strip().split("==") for line in requirements.splitlines()
+    )
+    assert set(pins) == {
+        "torch", "numpy", "matplotlib", "jupyterlab", "ipykernel", "triton"
+    }  # fmt: skip
     assert f"torch=={pins['torch']}" in (ROOT / "requirements.txt").read_text()
+    # chapter 7's kernel: Triton where it has wheels (Linux), pinned as torch needs it
+    assert f'triton=={pins["triton"]}; sys_platform == "linux"' in requirements
     assert wheel.split("/")[-1] in readme
-    assert "--index-url https://download.pytorch.org/whl/cpu" in readme
+    # the CPU build of torch goes in before the big install, or pip takes CUDA's
+    cpu = readme.index("--index-url https://download.pytorch.org/whl/cpu")
+    assert readme.index("python -m venv") < cpu < readme.index("-r requirements.txt")

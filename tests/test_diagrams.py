@@ -64,6 +64,27 @@ def test_every_diagram_is_readable_and_vector(index):
     assert fig.get_figwidth() <= 8.0
 
 
+# Every diagram but head_subspaces (index 4), a scatter of data whose point labels
+# sit where the data puts them.
+@pytest.mark.parametrize("index", [0, 1, 2, 3, 5, 6])
+def test_no_two_labels_of_a_diagram_overlap(index):
+    fig = list(_all_figures())[index]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [
+        (t.get_text(), t.get_window_extent(renderer))
+        for t in _texts(fig)
+        if t.get_visible()
+    ]
+    clash = [
+        (a, b)
+        for i, (a, box_a) in enumerate(boxes)
+        for b, box_b in boxes[i + 1 :]
+        if box_a.overlaps(box_b)
+    ]
+    assert not clash, f"overlapping labels: {clash[:5]}"
+
+
 def test_soft_lookup_draws_the_real_scores_and_weights():
     q = torch.tensor([1.0, 1.0, -1.0])
     K = torch.tensor([[1.0, -1, -1], [1, 1, -1], [-1, 1, 1], [-1, -1, -1]])

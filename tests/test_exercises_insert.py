@@ -45,15 +45,17 @@ def test_cells_are_generated_in_order(tmp_path):
         statement, stub, check, solution = cells[4 + 4 * i : 8 + 4 * i]
         kinds = [c.cell_type for c in (statement, stub, check, solution)]
         assert kinds == ["markdown", "code", "code", "markdown"]
-        assert statement.source.startswith(
-            f":::{{exercise}} {ex.title}\n:label: {ex.label}\n\n"
-        )
-        assert ex.statement in statement.source and statement.source.endswith("\n:::")
+        # plain Markdown (no directive lines in JupyterLab), marked for the site
+        assert statement.source == f"**Exercise: {ex.title}**\n\n{ex.statement}"
+        assert statement.metadata["mhacourse"] == {
+            "exercise": ex.label,
+            "title": ex.title,
+        }
+        assert ":::" not in statement.source and ":label:" not in statement.source
         assert stub.source == tool.ruff_format(ex.stub)
         assert check.source == ex.check_code
-        assert solution.source.startswith(
-            f":::{{solution}} {ex.label}\n:class: dropdown\n\n```python\n"
-        )
+        assert solution.source.startswith("**Solution**\n\n```python\n")
+        assert solution.metadata["mhacourse"] == {"solution": ex.label}
         assert ex.notebook_solution() in solution.source
         assert solution.metadata["jupyter"]["source_hidden"] is True
         assert "source_hidden" not in statement.metadata.get("jupyter", {})
@@ -141,7 +143,7 @@ def test_every_solution_cell_passes_the_check(number):
     solutions = [c for c in tool.exercise_cells(module) if c.id.endswith("-solution")]
     assert len(solutions) == len(module.EXERCISES)
     for ex, cell in zip(module.EXERCISES, solutions, strict=False):
-        code = cell.source.split("```python\n", 1)[1].rsplit("\n```\n:::", 1)[0]
+        code = cell.source.split("```python\n", 1)[1].rsplit("\n```", 1)[0]
         namespace = {"ex": module}
         exec(compile(code, ex.id, "exec"), namespace)
         result = eval(ex.check_code, namespace)

@@ -53,9 +53,12 @@ def test_a_question_needs_an_answer_first(ex):
     "ex", [q for q in QUESTIONS if q.kind == "picture"], ids=lambda e: e.id
 )
 def test_pictures_draw_a_figure_with_colour_bars(ex):
+    """A colour bar per heatmap, or for a yes/no map two colours and a legend."""
     fig = ex.show()
     assert isinstance(fig, Figure)
-    assert any(ax.get_label() == "<colorbar>" for ax in fig.axes)
+    bars = any(ax.get_label() == "<colorbar>" for ax in fig.axes)
+    legends = [len(g.get_texts()) for g in fig.legends]
+    assert bars != (legends == [2]), (bars, legends)
     assert ex.alt and "ex." + ex.name + ".show()" in ex.stub
 
 

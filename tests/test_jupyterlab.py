@@ -1,14 +1,18 @@
-"""Issue 11, item 2: in a real JupyterLab, exercises read well, solutions hide.
+"""Issues 11 and 22: in a real JupyterLab, exercises read well, solutions hide.
 
-Starts JupyterLab on a copy of chapter 1, opens it in headless Chromium and checks
-that the exercise statement is rendered Markdown with typeset maths, that no
-solution code is visible until its collapsed cell is opened, and that opening it
-shows the code. Saves ``_build/screenshots/jupyterlab-ch01.png``.
+Starts JupyterLab as ``make lab`` does (the Makefile's LAB_HIDE list) on a copy of
+book/, opens chapter 1 in headless Chromium and checks that the file browser lists
+the chapters only, that the exercise statement is rendered Markdown with typeset
+maths and no directive lines (``:::{exercise}``, ``:label:``), that no solution
+code is visible until its collapsed cell is opened, and that opening it shows the
+code; and that saving the notebook as opened leaves it exactly as committed (its
+kernel spec is the one Lab writes). Saves ``_build/screenshots/jupyterlab-ch01.png``.
 """
 
 import json
 import os
 import pathlib
+import re
 import shutil
 import socket
 import subprocess
@@ -34,6 +38,12 @@ SETTINGS = {  # every cell rendered (no virtual scrolling), no news pop-up
 }
 
 
+def lab_hide_globs():
+    """The Makefile's LAB_HIDE: what `make lab`'s file browser leaves out."""
+    found = re.search(r"^LAB_HIDE := (.*)$", (ROOT / "Makefile").read_text(), re.M)
+    return found.group(1).split()
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -51,7 +61,10 @@ def _settings(folder):
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     work = tmp_path_factory.mktemp("lab")
-    shutil.copy(CHAPTER, work / CHAPTER.name)
+    book = work / "book"
+    shutil.copytree(
+        ROOT / "book", book, ignore=shutil.ignore_patterns("mathjax", ".ipynb_*")
+    )
     _settings(work / "settings")
     port = _free_port()
     env = dict(
@@ -69,8 +82,9 @@ def lab(tmp_path_factory):
         "--ServerApp.ip=127.0.0.1",
         "--ServerApp.token=",
         "--ServerApp.password=",
-        f"--ServerApp.root_dir={work}",
+        f"--ServerApp.root_dir={book}",
         "--allow-root",
+        *(f"--ContentsManager.hide_globs={g}" for g in lab_hide_globs()),
     ]
     log = (work / "lab.log").open("w")
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -85,7 +99,7 @@ def lab(tmp_path_factory):
     else:
         server.terminate()
         pytest.fail(f"JupyterLab did not start: {(work / 'lab.log').read_text()}")
-    yield url
+    yield url, book
     server.terminate()
     server.wait(timeout=30)
     log.close()
@@ -114,7 +128,7 @@ def _wait(driver, condition, seconds=60):
 
 def _statement_cell(driver, title):
     cells = driver.find_elements("css selector", ".jp-MarkdownCell")
-    return next(c for c in cells if f"{{exercise}} {title}" in c.text)
+    return next(c for c in cells if f"Exercise: {title}" in c.text)
 
 
 def _secret(ex):
@@ -128,13 +142,21 @@ def _secret(ex):
 
 
 def test_statement_is_rendered_and_solution_hidden(lab, driver):
-    driver.get(f"{lab}/lab/tree/{CHAPTER.name}")
+    url, _ = lab
+    driver.get(f"{url}/lab/tree/{CHAPTER.name}")
     _wait(driver, lambda: len(driver.find_elements("css selector", ".jp-Cell")) > 20)
     statement = _wait(driver, lambda: _statement_cell(driver, ch01.q1.title))
     _wait(driver, lambda: statement.find_elements("css selector", "mjx-container"))
     rendered = statement.find_element("css selector", ".jp-RenderedMarkdown")
     assert rendered.find_elements("css selector", "p, li")  # Markdown, not a code block
     assert not rendered.find_elements("css selector", "pre")
+    markdown = [
+        c.text for c in driver.find_elements("css selector", ".jp-MarkdownCell")
+    ]
+    directives = [
+        t for t in markdown if ":::" in t or ":label:" in t or "{exercise}" in t
+    ]
+    assert not directives, f"directive lines shown as text: {directives}"
     driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", statement)
     time.sleep(1)
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
@@ -149,10 +171,58 @@ def test_statement_is_rendered_and_solution_hidden(lab, driver):
     assert len(hidden) >= len(ch01.EXERCISES)
 
 
+def test_the_file_browser_lists_the_chapters_only(lab, driver):
+    _, book = lab
+    items = _wait(
+        driver,
+        lambda: [
+            el.text
+            for el in driver.find_elements(
+                "css selector", ".jp-DirListing-item .jp-DirListing-itemText"
+            )
+        ],
+    )
+    chapters = sorted(p.name for p in book.glob("[0-9][0-9]_*.ipynb"))
+    assert set(chapters) <= set(items), items
+    extra = set(items) - set(chapters) - {"data"}  # the data chapter 5 reads
+    assert not extra, f"the file browser shows more than the chapters: {extra}"
+
+
+def test_saving_the_opened_chapter_changes_nothing(lab, driver):
+    """Lab writes its kernel spec (and autosaves): the committed notebook has it."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    _, book = lab
+    path = book / CHAPTER.name
+    before = path.stat().st_mtime_ns
+    _wait(
+        driver,
+        lambda: (
+            "Idle" in driver.find_element("css selector", "body").text
+            or driver.find_elements("css selector", ".jp-Notebook-ExecutionIndicator")
+        ),
+    )
+    time.sleep(2)  # the kernel's info reply (language_info) reaches the model
+    notebook = driver.find_element("css selector", ".jp-NotebookPanel .jp-Notebook")
+    driver.execute_script("arguments[0].focus()", notebook)
+    ActionChains(driver).key_down(Keys.CONTROL).send_keys("s").key_up(
+        Keys.CONTROL
+    ).perform()
+    _wait(driver, lambda: path.stat().st_mtime_ns != before, 30)
+    saved = json.loads(path.read_text())
+    committed = json.loads(CHAPTER.read_text())
+    assert saved["metadata"] == committed["metadata"]
+    for new, old in zip(saved["cells"], committed["cells"], strict=True):
+        assert new == old, f"cell {old.get('id')} changed on saving"
+
+
 def test_a_solution_opens_on_click(lab, driver):
     secret = _secret(ch01.q1)
     assert secret not in driver.find_element("tag name", "body").text
-    placeholder = driver.find_elements("css selector", ".jp-InputPlaceholder")[0]
+    placeholder = driver.find_elements(
+        "css selector", ".jp-MarkdownCell .jp-InputPlaceholder"
+    )[0]
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", placeholder)
     placeholder.click()
     _wait(driver, lambda: secret in driver.find_element("tag name", "body").text, 20)

@@ -169,3 +169,33 @@ def test_plain_log_ticks_never_writes_powers():
     labels = [t.get_text() for t in ax.get_xticklabels(minor=True)]
     labels += [t.get_text() for t in ax.get_xticklabels()]
     assert not [t for t in labels if "times" in t or "^" in t], labels
+
+
+def test_a_boolean_map_gets_two_colours_and_a_legend_not_a_colour_bar():
+    from mhacourse.plot import BOOLEAN_COLORS, attention_heatmap, boolean_map
+
+    causal = torch.ones(4, 5, dtype=torch.bool).tril()  # (L, S)
+    fig, ax = attention_heatmap(causal, list("abcd"), list("vwxyz"), title="causal")
+    assert len(fig.axes) == 1  # no colour bar axes
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["masked", "may attend"]
+    image = ax.images[0]
+    assert image.cmap.N == 2
+    colours = {tuple(c) for c in image.to_rgba(causal.numpy().astype(float))[..., :3]
+               .reshape(-1, 3).round(3)}  # fmt: skip
+    assert len(colours) == 2
+    from matplotlib.colors import to_rgb
+
+    assert colours == {tuple(round(v, 3) for v in to_rgb(c)) for c in BOOLEAN_COLORS}
+    plt.close(fig)
+    with pytest.raises(TypeError, match="boolean"):
+        boolean_map(torch.zeros(2, 2))
+    fig, ax = boolean_map(causal, labels=("other head", "this head"), legend=True)
+    assert [t.get_text() for t in ax.get_legend().get_texts()][1] == "this head"
+    plt.close(fig)
+
+
+def test_use_style_returns_nothing_a_notebook_would_print():
+    from mhacourse.plot import use_style
+
+    assert use_style() is None

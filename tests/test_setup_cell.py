@@ -1,4 +1,4 @@
-"""The setup guard that tools/setup_cell.py writes atop each chapter's first cell."""
+"""The setup guard that tools/setup_cell.py writes as each chapter's first code cell."""
 
 import importlib.util
 import pathlib
@@ -63,6 +63,46 @@ def test_without_a_repository_url_colab_gets_the_one_line_message(
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     result = shell.run_cell(setup_cell.guard(MISSING))
     assert type(result.error_in_exec).__name__ == "MissingPackage"
+
+
+def test_every_chapter_opens_with_a_hidden_silent_guard_cell():
+    import nbformat
+
+    chapters = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+    assert len(chapters) >= 7
+    for path in chapters:
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        first, second = code[0], code[1]
+        assert first.source.startswith(setup_cell.BEGIN), path
+        assert first.source.rstrip().endswith(setup_cell.END), path
+        assert "remove-cell" in first.metadata.get("tags", []), path
+        assert first.metadata.get("jupyter", {}).get("source_hidden"), path
+        assert first.outputs == [], path
+        assert setup_cell.BEGIN not in second.source, path
+        # no stray values (such as a dict of plot settings) under the imports
+        results = [o for o in second.outputs if o.output_type == "execute_result"]
+        assert not results, (path, results)
+
+
+def test_a_guard_atop_the_imports_moves_into_its_own_cell():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    imports = "import torch\n\nimport mhacourse\n"
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Chapter"),
+        nbformat.v4.new_code_cell(f"{setup_cell.guard()}\n{imports}"),
+    ]
+    assert setup_cell.with_guard_cell(nb, setup_cell.guard())
+    assert [c.cell_type for c in nb.cells] == ["markdown", "code", "code"]
+    assert nb.cells[1].source == setup_cell.guard().rstrip("\n")
+    assert nb.cells[1].id == setup_cell.CELL_ID
+    assert nb.cells[2].source == imports
+    assert not setup_cell.with_guard_cell(nb, setup_cell.guard())  # idempotent
+    new_guard = setup_cell.guard("mhacourse", "https://example.org/r", "main")
+    assert setup_cell.with_guard_cell(nb, new_guard)
+    assert len(nb.cells) == 3 and "example.org" in nb.cells[1].source
 
 
 def test_rewriting_keeps_the_cell_and_is_idempotent():

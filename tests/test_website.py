@@ -555,3 +555,132 @@ def test_figure_labels_stay_readable_on_a_desktop(visit, doc):
         and img["shownWidth"] / img["cssWidth"] < MIN_FIGURE_SCALE
     ]
     assert not small, f"figures shrunk below {MIN_FIGURE_SCALE:.2f}x: {small}"
+
+
+@pytest.fixture(scope="module")
+def layouts(driver, server):
+    """Every page at each width, measured in each theme (tests/website/layout.js)."""
+    found = {}
+    try:
+        for width in WIDTHS:
+            browser.emulate_width(driver, width)
+            for doc in DOCNAMES:
+                open_page(driver, server, doc)
+                for mode in MODES:
+                    found[doc, width, mode] = browser.layout(driver, mode)
+    finally:
+        browser.emulate_width(driver, None)
+        driver.execute_script("document.documentElement.dataset.theme = 'light'")
+    return found
+
+
+def _layout_items(layouts, key, width, mode=None):
+    return {
+        doc: [item for item in r[key]]
+        for (doc, w, m), r in layouts.items()
+        if w == width and (mode is None or m == mode) and r[key]
+    }
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("width", WIDTHS)
+def test_figures_keep_their_true_aspect_ratio(layouts, width, mode):
+    """Every image is drawn at its own shape: rendered width / height = natural's."""
+    shown = [
+        f for (_, w, m), r in layouts.items() if (w, m) == (width, mode)
+        for f in r["figures"]
+    ]  # fmt: skip
+    assert len(shown) >= 40, f"only {len(shown)} images measured"
+    squeezed = {
+        doc: [(f["src"], f["natural"], f["shown"]) for f in figs if f["squeezed"]]
+        for doc, figs in _layout_items(layouts, "figures", width, mode).items()
+    }
+    squeezed = {doc: figs for doc, figs in squeezed.items() if figs}
+    count = sum(len(figs) for figs in squeezed.values())
+    assert not squeezed, f"{count} of {len(shown)} images distorted: {squeezed}"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_code_is_clipped(layouts, width):
+    """No code or output line runs past its box's right edge (hidden until scrolled)."""
+    clipped = _layout_items(layouts, "clipped", width, "light")
+    count = sum(len(v) for v in clipped.values())
+    assert not clipped, f"{count} clipped code blocks at {width} px: {clipped}"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_display_maths_fits_or_scrolls_in_its_box(layouts, width):
+    """Display maths stays inside the text column, scrolling in its own box if wider."""
+    wide = _layout_items(layouts, "maths", width, "light")
+    assert not wide, f"display maths out of its box at {width} px: {wide}"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_figure_labels_stay_readable_at_every_width(layouts, width):
+    """Course figures are never drawn under 72 % of their size: labels >= 10 px."""
+    small = {
+        doc: [
+            (f["src"], f["width"], f["cssWidth"])
+            for f in r["figures"]
+            if f["width"] / f["cssWidth"] < MIN_FIGURE_SCALE - 0.005
+        ]
+        for (doc, w, m), r in layouts.items()
+        if (w, m) == (width, "light") and doc in STYLED_CHAPTERS
+    }
+    small = {doc: figs for doc, figs in small.items() if figs}
+    assert not small, f"figures shrunk below {MIN_FIGURE_SCALE:.2f}x: {small}"
+
+
+def test_the_landing_page_has_a_single_tab_title(visit):
+    assert visit(DOCNAMES[0])["title"] == TITLE
+
+
+def test_bibliography_labels_read_like_the_citations():
+    """Labels as the text cites them, (Vaswani et al., 2017), not [VSP+17]."""
+    page = (SITE / "book" / "bibliography.html").read_text()
+    labels = re.findall(
+        r'<span class="label"><span class="fn-bracket">\[</span>(.*?)<span', page
+    )
+    assert labels, "no bibliography labels found"
+    bad = [
+        label for label in labels if not re.search(r", (\d{4}|n\.d\.)[a-z]?$", label)
+    ]
+    assert not bad, f"labels not in author-year form: {bad}"
+    assert "Vaswani et al., 2017" in labels
+
+
+def _search(driver, server, words):
+    """Open the search page for `words`; the result snippets once they have loaded."""
+    query = urllib.parse.urlencode({"q": words})
+    driver.get(server.url(f"search.html?{query}"))
+    wait_for(
+        driver,
+        lambda: driver.execute_script(
+            "const s = document.querySelector('#search-results .search-summary');"
+            "return !!(s && s.textContent.trim());"
+        ),
+        seconds=60,
+    )
+    items = driver.find_elements("css selector", "#search-results ul.search li")
+    wait_for(
+        driver,
+        lambda: (
+            len(driver.find_elements("css selector", "#search-results p.context"))
+            >= min(len(items), 3)
+        ),
+        seconds=60,
+    )
+    time.sleep(1)  # the remaining pages' snippets
+    return [
+        p.text
+        for p in driver.find_elements("css selector", "#search-results p.context")
+    ]
+
+
+def test_search_snippets_show_maths_as_text_not_tex(driver, server):
+    snippets = _search(driver, server, "scaled dot product")
+    assert snippets, "no snippets"
+    tex = [s for s in snippets if re.search(r"\\[A-Za-z(\[)]|\$\$", s)]
+    assert not tex, f"raw TeX in search snippets: {tex}"
+    # the maths is there, as text (e.g. QKᵀ/√E), not dropped
+    assert any(re.search(r"[ᵀ√×∈≈]", s) for s in snippets), snippets

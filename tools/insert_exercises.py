@@ -6,19 +6,22 @@ For every ``book/NN_*.ipynb`` it finds the markdown cell containing
 that imports the chapter's exercises as ``ex``, then, for each exercise of module
 ``chNN`` in order:
 
-1. a markdown cell with the statement in a sphinx-exercise ``exercise``
-   directive written with a colon fence (``:::{exercise}``, ``:label: chNN-qK``);
+1. a markdown cell with the statement: plain Markdown under a bold
+   ``**Exercise: title**`` line, marked ``{"mhacourse": {"exercise": "chNN-qK",
+   "title": ...}}`` in its metadata;
 2. a code cell with the stub the reader fills in (a picture's stub draws it);
 3. a code cell that checks it;
-4. a markdown cell with the solution in a ``solution`` directive.
+4. a markdown cell with the solution's code under ``**Solution**``, marked
+   ``{"mhacourse": {"solution": "chNN-qK"}}``.
 
-Why this form (issue 11): a colon fence is plain text to a Markdown renderer, so
-JupyterLab, VS Code and Colab render the statement as formatted text with its
-maths (a backtick fence made it a raw code block); only the directive's first
-line and closing ``:::`` show as text there. The solution cell carries
+Why this form (issue 22): JupyterLab, VS Code, Colab and GitHub render plain
+Markdown as formatted text with its maths, with no directive lines left showing
+(a ``:::{exercise}`` colon fence left its first line, ``:label:`` and closing
+``:::`` as text). The website still shows sphinx-exercise's boxes: when Sphinx
+reads a notebook, book/_ext/mhacourse_exercises.py turns each marked cell into
+an ``exercise`` (or folded ``solution``) directive. The solution cell carries
 ``jupyter.source_hidden``, so JupyterLab (and VS Code) show it collapsed until the
-reader clicks it open; ``ex.qN.solution()`` shows the same code anywhere. On the
-website sphinx-exercise renders both boxes, the solution folded (``dropdown``).
+reader clicks it open; ``ex.qN.solution()`` shows the same code anywhere.
 
 Code cells are formatted with ``ruff format``, so ``ruff format --check`` passes
 on the notebooks. Running the tool twice gives the same notebook: a generated
@@ -87,16 +90,24 @@ def _cell(kind, source, cell_id, metadata=None):
 
 
 def statement_markdown(ex) -> str:
-    """The statement cell: an exercise directive in a colon fence."""
-    return f":::{{exercise}} {ex.title}\n:label: {ex.label}\n\n{ex.statement}\n:::"
+    """The statement cell: plain Markdown under a bold "Exercise: title" line."""
+    return f"**Exercise: {ex.title}**\n\n{ex.statement}"
 
 
 def solution_markdown(ex) -> str:
-    """The solution cell: a folded solution directive around the code."""
+    """The solution cell: plain Markdown, the code under a bold "Solution" line."""
     code = ex.notebook_solution()
-    return (
-        f":::{{solution}} {ex.label}\n:class: dropdown\n\n```python\n{code}\n```\n:::"
-    )
+    return f"**Solution**\n\n```python\n{code}\n```"
+
+
+def statement_metadata(ex) -> dict:
+    """Marks the statement for book/_ext/mhacourse_exercises.py (an exercise box)."""
+    return {"mhacourse": {"exercise": ex.label, "title": ex.title}}
+
+
+def solution_metadata(ex) -> dict:
+    """Marks the solution (a folded solution box on the site; collapsed in Lab)."""
+    return {**HIDDEN, "mhacourse": {"solution": ex.label}}
 
 
 def exercise_cells(module) -> list:
@@ -113,10 +124,20 @@ def exercise_cells(module) -> list:
         alt = getattr(ex, "alt", None)
         figure = {"mystnb": {"image": {"alt": alt}}} if alt else None
         cells += [
-            _cell("markdown", statement_markdown(ex), f"{ex.label}-statement"),
+            _cell(
+                "markdown",
+                statement_markdown(ex),
+                f"{ex.label}-statement",
+                statement_metadata(ex),
+            ),
             _cell("code", ex.stub, f"{ex.label}-stub", figure),
             _cell("code", ex.check_code, f"{ex.label}-check"),
-            _cell("markdown", solution_markdown(ex), f"{ex.label}-solution", HIDDEN),
+            _cell(
+                "markdown",
+                solution_markdown(ex),
+                f"{ex.label}-solution",
+                solution_metadata(ex),
+            ),
         ]
     return cells
 

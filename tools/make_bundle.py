@@ -25,19 +25,27 @@ from importlib import metadata
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NAME = "mhacourse-course"
-# What a learner installs: the package's dependencies and a notebook front end.
-LEARNER_PACKAGES = ("torch", "numpy", "matplotlib", "jupyterlab", "ipykernel")
+# What a learner installs: the package's dependencies and a notebook front end, and
+# Triton for chapter 7's kernel (run in Triton's interpreter without a GPU).
+LEARNER_PACKAGES = ("torch", "numpy", "matplotlib", "jupyterlab", "ipykernel", "triton")
+#: Where a package has wheels only for some platforms: its requirement's marker there.
+#: Triton ships Linux x86_64 / aarch64 wheels only (torch's CUDA build needs it there).
+MARKERS = {"triton": 'sys_platform == "linux"'}
 README = """\
 Multi-Head Attention, Step by Step: the whole course for your own machine.
 
-Install once (Python 3.10+; a virtual environment is best), from this folder:
+Install once (Python 3.10+), from this folder. 1. A virtual environment:
 
     python -m venv .venv && . .venv/bin/activate   # Windows: .venv\\Scripts\\activate
-    pip install -r requirements.txt -c constraints.txt {wheel}
 
-torch is pinned to the version the course was checked with. From PyPI, pip takes
-its CUDA build on Linux (several GB); for the CPU-only build (about 190 MB), run
-first:  pip install torch=={torch} --index-url https://download.pytorch.org/whl/cpu
+2. No NVIDIA GPU? Take the CPU-only build of torch first (about 190 MB): pip
+   would otherwise fetch its CUDA build on Linux (several GB).
+
+    pip install torch=={torch} --index-url https://download.pytorch.org/whl/cpu
+
+3. Everything else (a few minutes; pip shows each package as it goes):
+
+    pip install -r requirements.txt -c constraints.txt {wheel}
 
 Then, with no network needed:
 
@@ -50,12 +58,15 @@ def learner_requirements(text: str) -> str:
 
     >>> learner_requirements("# c\\ntorch==2.1\\npytest==8\\nnumpy==2.0\\n")
     'torch==2.1\\nnumpy==2.0\\n'
+    >>> learner_requirements("triton==3.7.1\\n")
+    'triton==3.7.1; sys_platform == "linux"\\n'
     """
     keep = []
     for line in text.splitlines():
         name = re.split(r"[=<>!~\[; ]", line.strip(), maxsplit=1)[0].lower()
         if name in LEARNER_PACKAGES:
-            keep.append(line.strip())
+            marker = MARKERS.get(name)
+            keep.append(f"{line.strip()}; {marker}" if marker else line.strip())
     return "".join(f"{line}\n" for line in keep)
 
 

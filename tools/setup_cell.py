@@ -1,20 +1,24 @@
-"""Put the setup guard at the top of each chapter's first code cell.
+"""Make each chapter's first code cell the setup guard, a cell of its own.
 
     python tools/setup_cell.py            # every book/NN_*.ipynb, in place
     python tools/setup_cell.py --check    # exit 1 if a notebook lacks the current guard
 
 The guard runs before the chapter's imports. Where ``mhacourse`` is installed it
-does nothing and prints nothing. On Colab (``google.colab`` is loaded) it
+does nothing and prints nothing. Its cell is tagged ``remove-cell`` (the website
+leaves it out) and folded in JupyterLab (``source_hidden``), so a chapter opens
+on its own imports. On Colab (``google.colab`` is loaded) it
 installs the package from the repository URL in _config.yml, when one is set.
 Anywhere else it stops the notebook with one line saying how to get the
 package, with no traceback (IPython prints ``_render_traceback_``'s lines
-instead). The cell keeps its own imports below the guard; running the tool
-again replaces the guard, so it is idempotent.
+instead). A guard written atop the imports cell (the older layout) is moved
+into its own cell; running the tool again replaces the guard, so it is
+idempotent.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import pathlib
 import re
 import sys
@@ -24,6 +28,9 @@ import nbformat
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BEGIN = "# Setup: mhacourse is the course's package (Colab: this cell installs it)."
 END = "# End of setup."
+CELL_ID = "setup-guard"
+# Left out of the website, folded in JupyterLab.
+CELL_METADATA = {"tags": ["remove-cell"], "jupyter": {"source_hidden": True}}
 MESSAGE = (
     "mhacourse is not installed: download the course from the book's home page "
     "and follow its README.txt (pip install -r requirements.txt mhacourse-*.whl)"
@@ -80,23 +87,44 @@ def _indent(text: str) -> str:
 
 def with_guard(source: str, new_guard: str) -> str:
     """`source` with its old guard (if any) replaced by `new_guard`."""
-    start = source.find(BEGIN)
-    if start == 0 and END in source:
+    return f"{new_guard}\n{without_guard(source)}"
+
+
+def without_guard(source: str) -> str:
+    """`source` with a guard at its top (if any) taken out."""
+    if source.startswith(BEGIN) and END in source:
         source = source[source.index(END) + len(END) :].lstrip("\n")
-    return f"{new_guard}\n{source}"
+    return source
+
+
+def guard_cell(new_guard: str):
+    """The guard's own code cell: no outputs, hidden on the site, folded in Lab."""
+    cell = nbformat.v4.new_code_cell(new_guard.rstrip("\n"))
+    cell.id = CELL_ID
+    cell.metadata = json.loads(json.dumps(CELL_METADATA))
+    return cell
+
+
+def with_guard_cell(nb, new_guard: str) -> bool:
+    """Make `nb`'s first code cell the guard cell alone; True if `nb` changed."""
+    at, first = next((i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code")
+    want = guard_cell(new_guard)
+    if first.source.startswith(BEGIN) and without_guard(first.source) == "":
+        changed = (first.source, first.metadata) != (want.source, want.metadata)
+        first.source, first.metadata = want.source, want.metadata
+        return changed
+    first.source = without_guard(first.source)
+    nb.cells.insert(at, want)
+    return True
 
 
 def update(path: pathlib.Path, new_guard: str, write: bool) -> bool:
-    """Put `new_guard` into the notebook's first code cell; True if it changed."""
+    """Put `new_guard` into the notebook's guard cell; True if it changed."""
     nb = nbformat.read(path, as_version=4)
-    cell = next(c for c in nb.cells if c.cell_type == "code")
-    source = with_guard(cell.source, new_guard)
-    if source == cell.source:
-        return False
-    if write:
-        cell.source = source
+    changed = with_guard_cell(nb, new_guard)
+    if changed and write:
         nbformat.write(nb, path)
-    return True
+    return changed
 
 
 def main(argv=None) -> int:

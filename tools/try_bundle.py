@@ -1,20 +1,23 @@
-"""Install the course download into a fresh venv, as a learner would, and run chapter 1.
+"""Install the course download into a fresh venv as a learner would; run all chapters.
 
     python tools/try_bundle.py _build/bundle/mhacourse-course.zip
     python tools/try_bundle.py ZIP --wheelhouse .whl    # install offline
 
 It unzips the bundle into a temporary folder, creates a venv there (no access to
 this checkout: PYTHONPATH is cleared and the notebooks run from the unzipped
-folder), runs the README's ``pip install`` and executes chapter 1 to its end
-with nbconvert. With ``--wheelhouse DIR``, ``pip download`` first fills DIR with
+folder), runs the README's ``pip install`` and executes every chapter notebook
+to its end with nbconvert, in its own folder as JupyterLab runs it (``--jobs``
+at a time, one thread each), with no network: the proxy variables point at a
+closed port. With ``--wheelhouse DIR``, ``pip download`` first fills DIR with
 the pinned packages (kept between runs), then the install is offline
 (``--no-index``): every package comes from the bundle or from DIR.
-Exit status 0 when chapter 1 ran without an error.
+Exit status 0 when every chapter ran without an error.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import os
 import pathlib
 import subprocess
@@ -23,7 +26,11 @@ import tempfile
 import time
 import zipfile
 
-CHAPTER = "01_soft_lookup.ipynb"
+#: No network while the chapters run: every proxied request goes to a closed port.
+OFFLINE = {
+    key: "http://127.0.0.1:9"
+    for key in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy")
+}
 
 
 def run(cmd, **kwargs):
@@ -32,7 +39,10 @@ def run(cmd, **kwargs):
 
 
 def try_bundle(
-    bundle: pathlib.Path, wheelhouse: pathlib.Path | None, tmp: pathlib.Path
+    bundle: pathlib.Path,
+    wheelhouse: pathlib.Path | None,
+    tmp: pathlib.Path,
+    jobs: int = 2,
 ):
     with zipfile.ZipFile(bundle) as zf:
         zf.extractall(tmp)
@@ -61,14 +71,37 @@ def try_bundle(
     reqs.append(wheel.name)
     run([*pip, *reqs], cwd=course, env=env)
     print(f"installed in {time.monotonic() - start:.0f} s", flush=True)
-    start = time.monotonic()
-    run(
-        [venv / "bin" / "jupyter", "nbconvert", "--to", "notebook", "--execute",
-         "--ExecutePreprocessor.timeout=600", "--output-dir", tmp / "executed",
-         course / "notebooks" / CHAPTER],
-        cwd=course / "notebooks", env=env,
-    )  # fmt: skip
-    print(f"{CHAPTER} ran to the end in {time.monotonic() - start:.0f} s")
+    run_chapters(venv, course / "notebooks", tmp / "executed", env, jobs)
+
+
+def run_chapters(venv, notebooks, outdir, env, jobs: int = 2):
+    """Execute every chapter notebook in `notebooks` to its end; raise on a failure."""
+    env = {**env, **OFFLINE, "OMP_NUM_THREADS": "1", "NO_PROXY": "", "no_proxy": ""}
+    chapters = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
+    nbconvert = [venv / "bin" / "jupyter", "nbconvert", "--to", "notebook",
+                 "--execute", "--ExecutePreprocessor.timeout=600",
+                 "--output-dir", outdir]  # fmt: skip
+
+    def one(chapter):
+        start = time.monotonic()
+        done = subprocess.run(
+            [str(c) for c in [*nbconvert, chapter]],
+            cwd=notebooks, env=env, capture_output=True, text=True,
+        )  # fmt: skip
+        took = time.monotonic() - start
+        return chapter.name, done, took
+
+    start, failed = time.monotonic(), []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        for name, done, took in pool.map(one, chapters):
+            ok = done.returncode == 0
+            print(f"{name}: {'ran to the end' if ok else 'FAILED'} in {took:.0f} s")
+            if not ok:
+                failed.append(name)
+                print(done.stderr[-4000:], file=sys.stderr)
+    print(f"{len(chapters)} chapters in {time.monotonic() - start:.0f} s", flush=True)
+    if failed or not chapters:
+        raise subprocess.CalledProcessError(1, f"chapters {failed or 'none found'}")
 
 
 def main(argv=None) -> int:
@@ -78,11 +111,14 @@ def main(argv=None) -> int:
         "--wheelhouse", type=pathlib.Path,
         help="download the pins into this folder, then install offline from it",
     )  # fmt: skip
+    parser.add_argument(
+        "--jobs", type=int, default=2, help="chapters run at once (default 2)"
+    )
     args = parser.parse_args(argv)
     house = args.wheelhouse.resolve() if args.wheelhouse else None
     with tempfile.TemporaryDirectory(prefix="mhacourse-bundle-") as tmp:
         try:
-            try_bundle(args.bundle.resolve(), house, pathlib.Path(tmp))
+            try_bundle(args.bundle.resolve(), house, pathlib.Path(tmp), args.jobs)
         except subprocess.CalledProcessError as err:
             print(f"try_bundle: failed: {err}", file=sys.stderr)
             return 1

@@ -10,8 +10,15 @@
 3. The bibliography's entries get the ARIA role ``listitem``: docutils marks them
    ``doc-biblioentry`` inside a ``role="list"``, which axe reports as a list without
    items (aria-required-children, critical).
+4. Figures keep their shape and their labels' size. myst-nb draws a retina PNG with
+   ``style="width: Wpx; height: Hpx;"``; the theme caps the width at the column but
+   the fixed height stayed, squeezing the figure. Each such image gets its aspect ratio
+   instead of a height, and a width of no less than ``MIN_SCALE`` of its own (a 10 pt
+   label stays >= 10 px): on a phone a wide figure scrolls sideways in its output box
+   (book/_static/mhacourse.css) rather than shrinking past legibility.
 """
 
+import re
 from pathlib import Path
 
 from sphinx.util import logging
@@ -60,8 +67,43 @@ def _bibliography_roles(app, pagename, templatename, context, doctree):
         context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
 
 
+#: Smallest scale a figure is drawn at: its labels (>= 10 pt, 13.9 px at its own size)
+#: stay >= 10 px.
+MIN_SCALE = 0.725
+_SIZED_IMG = re.compile(
+    r'(<img\b[^>]*?\bstyle=")width: ([\d.]+)px; height: ([\d.]+)px;(")'
+)
+
+
+def figure_style(html: str) -> str:
+    """`html` with each fixed-size image's height replaced by its aspect ratio.
+
+    >>> figure_style('<img src="a.png" style="width: 400px; height: 100px;" />')
+    '<img src="a.png" style="width: 400px; aspect-ratio: auto 400 / 100; \
+max-width: max(100%, 290px);" />'
+    """
+
+    def restyle(m):
+        width, height = m.group(2), m.group(3)
+        least = round(float(width) * MIN_SCALE)
+        style = (
+            f"width: {width}px; aspect-ratio: auto {width} / {height}; "
+            f"max-width: max(100%, {least}px);"
+        )
+        return f"{m.group(1)}{style}{m.group(4)}"
+
+    return _SIZED_IMG.sub(restyle, html)
+
+
+def _figures(app, pagename, templatename, context, doctree):
+    body = context.get("body")
+    if body and "<img" in body:
+        context["body"] = figure_style(body)
+
+
 def setup(app):
     app.connect("html-page-context", _bibliography_roles)
+    app.connect("html-page-context", _figures)
     app.connect("config-inited", _repository_switch)
     app.connect("builder-inited", _check_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -77,14 +77,14 @@ def _decoder(ax, top, dec, cross):
     text(ax, 25.6, top + 4.8, "causal", size=10, colour=MUTED)
     _block(ax, 15.8, top + 6.4, 6.4, "cross-attention", head_colour(2), "use-cross")
     _mask(ax, 24.4, top + 6.6, cross, "cross")
+    # under the cross mask, clear of its "queries" label and of the arrow
     text(
         ax,
-        19.4,
-        top + 9.4,
+        25.6,
+        top + 10.0,
         "queries: decoder\nkeys, values: encoder",
         size=10,
         colour=MUTED,
-        ha="left",
     )
     _block(ax, 15.8, top + 11.2, 6.4, "feed-forward", "#e4e4e4")
 

@@ -99,7 +99,7 @@ def network(perf_entries, origin):
 
 
 def _probe(driver, url):
-    """Load the page and run the probe, loading it once more if the browser hangs.
+    """Load the page and run the probe, once more if the browser hangs or answers blank.
 
     On a loaded 2-core CI machine, the probe once went unanswered for over 120 s on a
     page whose probe takes 1-3 s here (80 visits under full CPU load). A hang says
@@ -113,17 +113,20 @@ def _probe(driver, url):
     for attempt in (1, 2):
         try:
             driver.get(url)
-            return driver.execute_async_script(PROBE_JS)
+            report = driver.execute_async_script(PROBE_JS)
+            if not report.get("blank") or attempt == 2:
+                return report
+            problem = f"a blank document ({report})"
         except (TimeoutException, ReadTimeoutError) as e:
             if attempt == 2:
                 raise
-            warnings.warn(
-                f"the browser did not answer on {url} "
-                f"({type(e).__name__}); loading the page again",
-                stacklevel=2,
-            )
-            driver.get_log("browser")  # the next try starts with clean logs
-            driver.get_log("performance")
+            problem = type(e).__name__
+        warnings.warn(
+            f"the browser did not answer on {url} ({problem}); loading the page again",
+            stacklevel=2,
+        )
+        driver.get_log("browser")  # the next try starts with clean logs
+        driver.get_log("performance")
 
 
 def visit(driver, url, origin):
@@ -131,6 +134,8 @@ def visit(driver, url, origin):
     driver.get_log("browser")
     driver.get_log("performance")
     report = _probe(driver, url)
+    if report.get("blank"):
+        raise AssertionError(f"{url} was a blank document twice: {report}")
     if "probeError" in report:
         raise AssertionError(
             f"the page probe failed on {url} after {report['seconds']} s "
@@ -210,3 +215,12 @@ def element_screenshot(driver, element, path):
         element.screenshot(str(path))
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+LAYOUT = (pathlib.Path(__file__).with_name("layout.js")).read_text()
+
+
+def layout(driver, mode):
+    """The open page in theme ``mode``: figure shapes, clipped code, maths overflow."""
+    driver.execute_script("document.documentElement.dataset.theme = arguments[0]", mode)
+    return driver.execute_async_script(LAYOUT)

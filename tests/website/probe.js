@@ -134,7 +134,11 @@ function links(root) {
     .map(a => ({href: a.href, raw: a.getAttribute("href"), text: text(a).slice(0, 80), visible: visible(a)}));
 }
 
-Promise.all([
+// A document with no body yet (the browser answered before the page's own document
+// was in place; seen once a run on a loaded machine) says nothing about the page:
+// browser.py loads the page again.
+if (!document.body) done({blank: true, url: location.href, readyState: document.readyState});
+else Promise.all([
   waitForMathJax().then(r => { phase("mathjax"); return r; }),
   waitForImages().then(() => phase("images")),
 ]).then(([mathjax]) => {

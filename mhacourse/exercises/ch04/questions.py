@@ -44,6 +44,7 @@ def _show_splits():
         label="head",
         cols=3,
         cmap="cividis",
+        kinds=("head 0", "head 1"),
     )
 
 
@@ -71,7 +72,8 @@ q2 = picture(
         "split_heads gives head h the features h*E:(h+1)*E of *every* token.",
         "So every row must look the same: a block of head 0, then a block of head 1.",
     ],
-    alt="Three panels, each a 4 by 6 grid coloured by head index, with colour bars.",
+    alt="Three panels, each a 4 by 6 grid coloured by head (head 0 dark blue, head 1 "
+    "yellow), with a two-colour legend.",
 )
 
 

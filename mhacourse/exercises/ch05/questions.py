@@ -19,7 +19,20 @@ from ..core.questions import experiment, picture, predict
 
 __all__ = ["q1", "q4", "q5", "q6", "q7"]
 
-_SWEEPS = Path(__file__).resolve().parents[3] / "book" / "data" / "ch05_sweeps.json"
+_BOOK_DATA = Path(__file__).resolve().parents[3] / "book" / "data"
+
+
+def data_file(name: str) -> Path:
+    """A data file the chapter ships: book/data/ in the repository, else data/ beside
+    the notebooks (the course download; a notebook runs in its own folder).
+
+    >>> data_file("ch05_sweeps.json").name
+    'ch05_sweeps.json'
+    """
+    path = _BOOK_DATA / name
+    return path if path.is_file() else Path("data", name).resolve()
+
+
 _RELATIONS = ("previous", "two back", "marker", "first")
 
 
@@ -115,7 +128,7 @@ q4 = predict(
 
 def _sweep():
     """(H, relation) mean accuracy over seeds, and the head counts (shipped data)."""
-    acc = json.loads(_SWEEPS.read_text())["heads"]["accuracy"]
+    acc = json.loads(data_file("ch05_sweeps.json").read_text())["heads"]["accuracy"]
     heads = sorted(acc, key=int)
     table = torch.tensor([acc[h] for h in heads], dtype=torch.float64)  # (nH, seeds, 4)
     return table.mean(dim=1), [int(h) for h in heads]  # (nH, 4)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from pathlib import Path
 
 import torch
 
@@ -22,6 +21,7 @@ from ...studies.toy_tasks import make_two_relation_data, token_labels
 from ..core.figures import heatmaps
 from ..core.mistakes import mistake
 from ..core.questions import experiment, picture
+from .questions import data_file
 
 __all__ = ["marker_head", "q8", "q9", "q10", "trained_model"]
 
@@ -172,18 +172,15 @@ q9 = experiment(
 )
 
 
-_DATA = Path(__file__).resolve().parents[3] / "book" / "data"
-
-
 @functools.cache
 def _lm_table():
     """(N*H, R + 1) head x relation shares of the shipped language model, names."""
     from ...studies.synthetic_language import RELATIONS, make_sentences
     from ...studies.tiny_lm import TinyLM, head_relation_table
 
-    info = json.loads((_DATA / "ch05_tiny_lm.json").read_text())
+    info = json.loads(data_file("ch05_tiny_lm.json").read_text())
     lm = TinyLM(**info["config"])
-    state = torch.load(_DATA / "ch05_tiny_lm.pt", weights_only=True)
+    state = torch.load(data_file("ch05_tiny_lm.pt"), weights_only=True)
     lm.load_state_dict(state)
     table = head_relation_table(lm.double().eval(), make_sentences(200, seed=2024))
     N, H = table.shape[:2]

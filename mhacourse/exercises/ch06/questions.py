@@ -192,14 +192,14 @@ def _show_masks():
     masks = _masks()
     by_panel = {p: masks[n] for n, p in zip(_MASKS, _ORDER, strict=True)}
     fig = heatmaps(
-        [by_panel[p].float() for p in "abcd"],
+        [by_panel[p] for p in "abcd"],
         [f"({p})" for p in "abcd"],
         [],  # panels are 4 or 6 keys wide: labelled one by one below
         [f"query {i}" for i in range(4)],
         label="may attend",
         cmap="cividis",
     )
-    for ax, p in zip(fig.axes[:4], "abcd", strict=True):  # the panels, then colour bars
+    for ax, p in zip(fig.axes[:4], "abcd", strict=True):  # the four panels
         width = by_panel[p].shape[-1]
         ax.set_xticks(range(width), [str(j) for j in range(width)], fontsize=10)
         ax.set_xlabel("key")
@@ -212,7 +212,7 @@ q10 = picture(
     r"""
     A decoder reads a target of $L = 4$ tokens (the last one padding) and a source
     sentence of $S = 6$ tokens (the last two padding). Run `ex.q10.show()`: four
-    masks, rows are queries, columns keys, and 1 (bright) means **may attend**.
+    masks, rows are queries, columns keys; teal means **may attend**, grey blocked.
     Which panel is the mask of the decoder's **cross-attention**?
     """,
     cross_mask_panel,
@@ -233,6 +233,6 @@ q10 = picture(
         "How many columns does a cross-attention mask have: L or S?",
         "Can a decoder token look at a *later* source token?",
     ],
-    alt="Four 4-row masks in a 2 by 2 grid, bright where attending is allowed, each "
-    "with a colour bar.",
+    alt="Four 4-row masks in a 2 by 2 grid, teal where attending is allowed and grey "
+    "where it is blocked, with a two-colour legend.",
 )
