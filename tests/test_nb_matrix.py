@@ -64,3 +64,10 @@ def test_recorded_seconds_adds_the_cells_timings(tmp_path):
 def test_the_committed_chapters_carry_timings_to_schedule_by():
     chapters = sorted((ROOT / "book").glob("*.ipynb"))
     assert chapters and all(nb_matrix.recorded_seconds(nb) > 0 for nb in chapters)
+
+
+def test_slow_notebooks_run_alone_slowest_first_and_quick_ones_together():
+    a, b, c, d = (pathlib.Path(f"{n}.ipynb") for n in "abcd")
+    cost = {a: 5.0, b: 40.0, c: 20.0, d: 3.0}
+    assert nb_matrix.batches([a, b, c, d], cost) == [(b,), (c,), (a, d)]
+    assert nb_matrix.batches([b], cost) == [(b,)]

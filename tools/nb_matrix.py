@@ -2,7 +2,7 @@
 
 Each printed number in a committed notebook must be the same whatever CPU
 instruction set PyTorch dispatches to and however many threads it uses. This
-runs one nbval job per (capability, threads, notebook) with
+runs nbval jobs per (capability, threads) with
 ``ATEN_CPU_CAPABILITY`` and ``OMP_NUM_THREADS`` set, packs the jobs onto the
 machine's cores (a job counts as many cores as it has threads), and prints one
 line per failing cell. The capabilities are ``default`` (plain C++, what any
@@ -97,7 +97,19 @@ def recorded_seconds(notebook: pathlib.Path) -> float:
     return total
 
 
-def run_job(notebook: pathlib.Path, capability: str, threads: int) -> tuple[int, str]:
+def batches(notebooks, cost: dict, quick: float = 15.0) -> list[tuple]:
+    """Notebooks to run per nbval job: the slow ones alone, slowest first, then the
+    quick ones (recorded under `quick` seconds) together in one job.
+
+    One pytest process per notebook costs seconds of start-up each, a large part
+    of a quick chapter's job; a job still checks each notebook in its own kernel.
+    """
+    slow = sorted((nb for nb in notebooks if cost[nb] >= quick), key=lambda n: -cost[n])
+    fast = tuple(nb for nb in notebooks if cost[nb] < quick)
+    return [(nb,) for nb in slow] + ([fast] if fast else [])
+
+
+def run_job(notebooks, capability: str, threads: int) -> tuple[int, str]:
     env = dict(
         os.environ,
         ATEN_CPU_CAPABILITY=capability,
@@ -110,7 +122,7 @@ def run_job(notebook: pathlib.Path, capability: str, threads: int) -> tuple[int,
     cmd = [
         sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
         "--nbval", "--nbval-sanitize-with", str(SANITIZE), "--nbval-current-env",
-        str(notebook),
+        *map(str, notebooks),
     ]  # fmt: skip
     proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
     return proc.returncode, proc.stdout + proc.stderr
@@ -131,9 +143,8 @@ def main(argv=None) -> int:
     threads = [int(t) for t in args.threads.split(",")]
     # Most threads first, and within those the slowest notebooks first (by their
     # recorded cell times), so the short single-thread jobs fill the gaps at the end.
-    cost = {nb: recorded_seconds(nb) for nb in notebooks}
-    by_cost = sorted(notebooks, key=lambda nb: -cost[nb])
-    jobs = [(t, c, nb) for t in sorted(threads, reverse=True) for nb in by_cost
+    groups = batches(notebooks, {nb: recorded_seconds(nb) for nb in notebooks})
+    jobs = [(t, c, group) for t in sorted(threads, reverse=True) for group in groups
             for c in caps]  # fmt: skip
     print(f"nbval on {len(notebooks)} notebooks x capabilities {caps} x threads "
           f"{threads}, {args.jobs} cores", flush=True)  # fmt: skip
@@ -147,19 +158,19 @@ def _schedule(jobs, cores: int) -> int:
     with ThreadPoolExecutor(max_workers=cores) as pool:
         while jobs or running:
             while jobs and jobs[0][0] <= free:
-                t, c, nb = jobs.pop(0)
-                running[pool.submit(run_job, nb, c, t)] = (t, c, nb, time.monotonic())
+                t, c, group = jobs.pop(0)
+                job = (t, c, group, time.monotonic())
+                running[pool.submit(run_job, group, c, t)] = job
                 free -= t
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
-                t, c, nb, began = running.pop(future)
+                t, c, group, began = running.pop(future)
+                names = " ".join(nb.name for nb in group)
                 free += t
                 rc, log = future.result()
                 status = "ok" if rc == 0 else "FAIL"
                 took = time.monotonic() - began
-                print(
-                    f"{status:4} {c:8} threads={t} {nb.name} {took:5.0f} s", flush=True
-                )
+                print(f"{status:4} {c:8} threads={t} {took:5.0f} s {names}", flush=True)
                 if rc:
                     bad += 1
                     for line in failures(log):
