@@ -51,12 +51,13 @@ def test_identical_heads_answer_comes_from_training(monkeypatch):
 
 def test_the_sweep_picture_reads_the_shipped_data(monkeypatch, tmp_path):
     assert q05.sixteen_heads() == "c"
-    data = json.loads(q05._SWEEPS.read_text())
+    shipped = q05.data_file("ch05_sweeps.json")
+    data = json.loads(shipped.read_text())
     acc = data["heads"]["accuracy"]
     acc["16"] = [[1.0] * 4 for _ in acc["16"]]  # pretend H = 16 learned everything
-    fake = tmp_path / "sweeps.json"
+    fake = tmp_path / "ch05_sweeps.json"
     fake.write_text(json.dumps(data))
-    monkeypatch.setattr(q05, "_SWEEPS", fake)
+    monkeypatch.setattr(q05, "data_file", lambda name: fake)
     assert q05.sixteen_heads() == "a"
 
 
