@@ -18,7 +18,7 @@ from .device import get_device, seed
 from .encoder import EncoderBlock
 from .heads import merge_heads, split_heads
 from .kv_cache import KVCache
-from .masks import causal_mask, padding_mask
+from .masks import causal_mask, padding_mask, sliding_window_mask
 from .mha import MultiHeadAttention
 
 __version__ = "0.1.0"
@@ -54,5 +54,6 @@ __all__ = [
     "plot",
     "positions",
     "seed",
+    "sliding_window_mask",
     "split_heads",
 ]
