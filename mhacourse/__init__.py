@@ -20,6 +20,7 @@ from .heads import merge_heads, split_heads
 from .kv_cache import KVCache
 from .masks import causal_mask, padding_mask, sliding_window_mask
 from .mha import MultiHeadAttention
+from .mla import LatentCache, MultiHeadLatentAttention
 
 __version__ = "0.1.0"
 
@@ -44,7 +45,9 @@ __all__ = [
     "DecoderBlock",
     "EncoderBlock",
     "KVCache",
+    "LatentCache",
     "MultiHeadAttention",
+    "MultiHeadLatentAttention",
     "causal_mask",
     "diagrams",
     "get_device",
