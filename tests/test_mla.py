@@ -102,11 +102,13 @@ def test_the_cache_holds_only_the_latent_and_the_rope_key(dtype, size):
     mla = make().to(dtype)
     cache = mla.new_cache()
     assert isinstance(cache, LatentCache) and cache.nbytes() == 0
-    for n in (3, 1, 2):
+    T = 0
+    for n in (3, 1, 2):  # after every step, the first one included
         mla(tokens(n).to(dtype), cache=cache)
-    T = 6
-    assert cache.latent.shape == (B, 1, T, C) and cache.rope_key.shape == (B, 1, T, R)
-    assert cache.nbytes() == B * T * (C + R) * size  # (C + R) x size per token
+        T += n
+        shapes = (tuple(cache.latent.shape), tuple(cache.rope_key.shape))
+        assert shapes == ((B, 1, T, C), (B, 1, T, R))
+        assert cache.nbytes() == B * T * (C + R) * size  # (C + R) x size per token
 
 
 def test_with_a_full_width_latent_and_no_rope_query_mla_is_causal_mha():
