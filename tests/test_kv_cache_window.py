@@ -48,6 +48,8 @@ def test_rolling_cache_decoding_equals_the_full_windowed_pass(
         outs.append(mha(step, cache=cache, mask=cache.next_mask(n))[0])
         start += n
         assert len(cache) == min(start, window + sinks)
+        E, float64 = D // H, 8  # the evicted tokens' storage is freed too
+        assert cache.nbytes() == 2 * B * H_kv * E * float64 * len(cache)
     torch.testing.assert_close(torch.cat(outs, dim=1), full, **TOL)
 
 
