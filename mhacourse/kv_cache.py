@@ -11,6 +11,8 @@ equals the full masked pass.
 Shape legend: B batch, H_kv key/value heads, T cached tokens, E head dim.
 :class:`SlidingWindowCache` keeps only what sliding-window attention with
 attention sinks can still read: at most ``window + num_sink_tokens`` tokens.
+:class:`SharedKVCache` lets a layer read another layer's cache instead of
+keeping its own (KV sharing across layers).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import torch
 
 from .masks import sliding_window_mask
 
-__all__ = ["KVCache", "SlidingWindowCache", "cache_bytes_per_token"]
+__all__ = ["KVCache", "SharedKVCache", "SlidingWindowCache", "cache_bytes_per_token"]
 
 
 class KVCache:
@@ -145,6 +147,50 @@ class SlidingWindowCache(KVCache):
             self.v = self.v.index_select(-2, index)  # (B, H_kv, T', Ev)
             self.positions = self.positions[keep]  # (T',)
         return k_all, v_all
+
+
+class SharedKVCache(KVCache):
+    """Another layer's cache, read instead of kept: KV sharing across layers.
+
+    Cross-layer attention (Brandon et al., 2024) and Gemma's KV sharing let
+    a layer attend over the keys and values an earlier layer cached, so only
+    one of them keeps a cache. Pass ``SharedKVCache(owner)`` to the sharing
+    layer: ``append`` ignores the layer's own new keys and values (checking
+    only that they fit: same B, H_kv, E and L new tokens) and returns the
+    owner's, which must already hold this step's tokens (run the owner's
+    layer first). It holds no tensor of its own: ``nbytes()`` is 0.
+
+    >>> owner = KVCache()
+    >>> _ = owner.append(torch.ones(1, 2, 3, 4), torch.ones(1, 2, 3, 4))
+    >>> shared = SharedKVCache(owner)
+    >>> k, v = shared.append(torch.zeros(1, 2, 3, 4), torch.zeros(1, 2, 3, 4))
+    >>> k is owner.k, len(shared), shared.nbytes()
+    (True, 3, 0)
+    """
+
+    def __init__(self, owner: KVCache):
+        if not isinstance(owner, KVCache):
+            raise TypeError(f"owner must be a KVCache, got {type(owner).__name__}")
+        super().__init__()
+        self.owner, self.seen = owner, 0
+
+    def __len__(self) -> int:
+        return len(self.owner)
+
+    def reset(self) -> None:
+        """Start a new sequence (reset the owner too, it is not reset here)."""
+        self.seen = 0
+
+    def append(self, k: torch.Tensor, v: torch.Tensor):
+        """Check that the new (B, H_kv, L, E) keys fit; return the owner's, T tokens."""
+        _check_step(k, v, self.owner.k, self.owner.v)
+        self.seen += k.shape[-2]
+        if self.seen != len(self.owner):
+            raise ValueError(
+                f"the owner cache holds {len(self.owner)} tokens but this layer "
+                f"has seen {self.seen}: run the owner's layer first at every step"
+            )
+        return self.owner.k, self.owner.v
 
 
 def cache_bytes_per_token(num_layers, num_kv_heads, head_dim, dtype=torch.float32):
