@@ -11,7 +11,7 @@ import torch
 
 from mhacourse import MultiHeadAttention, MultiHeadLatentAttention
 from mhacourse.kv_budget import budget_table, kv_cache_bytes, latent_cache_bytes
-from mhacourse.kv_cache import KVCache, SlidingWindowCache
+from mhacourse.kv_cache import KVCache, SharedKVCache, SlidingWindowCache
 
 B, T, D, H, E, H_kv, C, R, W, N = 2, 9, 24, 4, 6, 2, 5, 4, 3, 1
 
@@ -57,9 +57,28 @@ def test_budget_table_measures_what_the_formulas_say():
                         kv_latent_dim=24, rope_dim=8, window=256,
                         num_sink_tokens=4, chunk=300)  # fmt: skip
     table = {r["variant"]: r for r in rows}
-    assert list(table) == ["MHA", "GQA", "MQA", "MLA", "sliding window"]
+    names = ["MHA", "GQA", "MQA", "MLA", "sliding window", "KV sharing"]
+    assert list(table) == names
     for r in rows:
         assert r["measured"] == r["formula"] and r["per_token"] == r["measured"] / 1000
     assert table["MHA"]["per_token"] == 2 * 8 * 16 * 2  # fp16
     assert table["MLA"]["per_token"] == (24 + 8) * 2
     assert table["sliding window"]["measured"] == 2 * 2 * 16 * 2 * (256 + 4)
+    assert table["KV sharing"]["measured"] == table["GQA"]["measured"] / 2
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_shared_layers_cost_one_cache(k):
+    """k layers decoding with one cache: 1 / k of a cache per layer."""
+    mhas = [MultiHeadAttention(D, H, num_kv_heads=H_kv) for _ in range(k)]
+    owner = KVCache()
+    caches = [owner] + [SharedKVCache(owner) for _ in range(k - 1)]
+    x = torch.randn(B, T, D, generator=torch.Generator().manual_seed(0))
+    for t in range(T):
+        for mha, cache in zip(mhas, caches, strict=True):
+            mha(x[:, t : t + 1], cache=cache)
+    per_layer = sum(c.nbytes() for c in caches) / k
+    formula = kv_cache_bytes(T, H_kv, E, torch.float32, batch_size=B,
+                             layers_per_cache=k)  # fmt: skip
+    assert per_layer == formula == kv_cache_bytes(T, H_kv, E, batch_size=B,
+                                                  dtype=torch.float32) / k  # fmt: skip
