@@ -113,7 +113,13 @@ class SlidingWindowCache(KVCache):
         self.reset()
 
     def reset(self) -> None:
-        """Forget every cached token and start again at position 0."""
+        """Forget every cached token and start again at position 0.
+
+        >>> cache = SlidingWindowCache(window=2)
+        >>> _ = cache.append(torch.zeros(1, 1, 3, 2), torch.zeros(1, 1, 3, 2))
+        >>> cache.reset(); len(cache), cache.seen
+        (0, 0)
+        """
         super().reset()
         self.positions = torch.zeros(0, dtype=torch.long)  # (T,) kept positions
         self.seen = 0  # tokens appended since the last reset
@@ -132,7 +138,13 @@ class SlidingWindowCache(KVCache):
         return ((back >= 0) & ((back < self.window) | sink)).to(device)  # (L, T + L)
 
     def append(self, k: torch.Tensor, v: torch.Tensor):
-        """Add (B, H_kv, L, E) keys and values; return kept + new, then evict."""
+        """Add (B, H_kv, L, E) keys and values; return kept + new, then evict.
+
+        >>> cache = SlidingWindowCache(window=2)
+        >>> k, v = cache.append(torch.zeros(1, 1, 3, 2), torch.zeros(1, 1, 3, 2))
+        >>> tuple(k.shape), len(cache)  # all 3 returned, the last 2 kept
+        ((1, 1, 3, 2), 2)
+        """
         k_all, v_all = super().append(k, v)  # (B, H_kv, T + L, E)
         L = k.shape[-2]
         new = torch.arange(self.seen, self.seen + L)  # (L,)
@@ -178,11 +190,25 @@ class SharedKVCache(KVCache):
         return len(self.owner)
 
     def reset(self) -> None:
-        """Start a new sequence (reset the owner too, it is not reset here)."""
+        """Start a new sequence (reset the owner too, it is not reset here).
+
+        >>> owner = KVCache()
+        >>> shared = SharedKVCache(owner)
+        >>> owner.reset(); shared.reset(); len(shared)
+        0
+        """
         self.seen = 0
 
     def append(self, k: torch.Tensor, v: torch.Tensor):
-        """Check that the new (B, H_kv, L, E) keys fit; return the owner's, T tokens."""
+        """Check that the new (B, H_kv, L, E) keys fit; return the owner's, T tokens.
+
+        >>> owner = KVCache()
+        >>> _ = owner.append(torch.ones(1, 1, 2, 4), torch.ones(1, 1, 2, 4))
+        >>> k, _ = SharedKVCache(owner).append(torch.zeros(1, 1, 2, 4),
+        ...                                    torch.zeros(1, 1, 2, 4))
+        >>> k.sum().item()  # the owner's keys, not the zeros passed in
+        8.0
+        """
         _check_step(k, v, self.owner.k, self.owner.v)
         self.seen += k.shape[-2]
         if self.seen != len(self.owner):

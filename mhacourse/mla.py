@@ -57,12 +57,22 @@ class LatentCache(KVCache):
 
     @property
     def latent(self):
-        """The cached latents c, (B, 1, T, C), or None before the first step."""
+        """The cached latents c, (B, 1, T, C), or None before the first step.
+
+        >>> LatentCache().latent is None
+        True
+        """
         return self.k
 
     @property
     def rope_key(self):
-        """The cached RoPE keys k^R, (B, 1, T, R), already rotated."""
+        """The cached RoPE keys k^R, (B, 1, T, R), already rotated.
+
+        >>> cache = LatentCache()
+        >>> _ = cache.append(torch.zeros(1, 1, 2, 8), torch.zeros(1, 1, 2, 4))
+        >>> tuple(cache.rope_key.shape)
+        (1, 1, 2, 4)
+        """
         return self.v
 
 
@@ -132,7 +142,14 @@ class MultiHeadLatentAttention(nn.Module):
         )
 
     def new_cache(self) -> LatentCache:
-        """An empty :class:`LatentCache` for this layer."""
+        """An empty :class:`LatentCache` for this layer: one per layer and sequence.
+
+        >>> mla = MultiHeadLatentAttention(16, 2, kv_latent_dim=4, rope_dim=2)
+        >>> cache = mla.new_cache()
+        >>> _ = mla(torch.randn(1, 3, 16), cache=cache)
+        >>> tuple(cache.latent.shape), tuple(cache.rope_key.shape)  # (B, 1, T, C), R
+        ((1, 1, 3, 4), (1, 1, 3, 2))
+        """
         return LatentCache()
 
     def forward(self, x, *, cache=None, absorbed=False):
