@@ -18,8 +18,9 @@ from .device import get_device, seed
 from .encoder import EncoderBlock
 from .heads import merge_heads, split_heads
 from .kv_cache import KVCache
-from .masks import causal_mask, padding_mask
+from .masks import causal_mask, padding_mask, sliding_window_mask
 from .mha import MultiHeadAttention
+from .mla import LatentCache, MultiHeadLatentAttention
 
 __version__ = "0.1.0"
 
@@ -44,7 +45,9 @@ __all__ = [
     "DecoderBlock",
     "EncoderBlock",
     "KVCache",
+    "LatentCache",
     "MultiHeadAttention",
+    "MultiHeadLatentAttention",
     "causal_mask",
     "diagrams",
     "get_device",
@@ -54,5 +57,6 @@ __all__ = [
     "plot",
     "positions",
     "seed",
+    "sliding_window_mask",
     "split_heads",
 ]

@@ -9,13 +9,19 @@ appends its key and value to the cache, and attends over everything cached.
 equals the full masked pass.
 
 Shape legend: B batch, H_kv key/value heads, T cached tokens, E head dim.
+:class:`SlidingWindowCache` keeps only what sliding-window attention with
+attention sinks can still read: at most ``window + num_sink_tokens`` tokens.
+:class:`SharedKVCache` lets a layer read another layer's cache instead of
+keeping its own (KV sharing across layers).
 """
 
 from __future__ import annotations
 
 import torch
 
-__all__ = ["KVCache", "cache_bytes_per_token"]
+from .masks import sliding_window_mask
+
+__all__ = ["KVCache", "SharedKVCache", "SlidingWindowCache", "cache_bytes_per_token"]
 
 
 class KVCache:
@@ -75,6 +81,142 @@ class KVCache:
         if self.k is None:
             return 0
         return self.k.untyped_storage().nbytes() + self.v.untyped_storage().nbytes()
+
+
+class SlidingWindowCache(KVCache):
+    """A rolling KV cache: the first ``num_sink_tokens`` tokens and the last ``window``.
+
+    The cache of sliding-window attention with attention sinks (Mistral's
+    rolling buffer; StreamingLLM), for query i seeing key j iff j <= i and
+    (i - j < window or j < num_sink_tokens), as in
+    :func:`~mhacourse.masks.sliding_window_mask`. However long the sequence,
+    it holds at most ``window + num_sink_tokens`` tokens. ``append`` returns
+    the kept tokens plus the new ones, then forgets every token no later
+    query can see. The returned keys are no longer positions 0..T-1, so pass
+    ``mask=cache.next_mask(L)`` with the next L tokens to
+    ``MultiHeadAttention(..., cache=cache)``; ``positions`` holds the
+    position of each kept token.
+
+    >>> cache = SlidingWindowCache(window=2, num_sink_tokens=1)
+    >>> for _ in range(5):
+    ...     _ = cache.append(torch.zeros(1, 1, 1, 4), torch.zeros(1, 1, 1, 4))
+    >>> len(cache), cache.positions.tolist()  # sink 0, then the last two
+    (3, [0, 3, 4])
+    >>> cache.next_mask(1).int().tolist()  # token 5 sees 0 (sink), 4 and itself
+    [[1, 0, 1, 1]]
+    """
+
+    def __init__(self, window: int, num_sink_tokens: int = 0):
+        super().__init__()
+        sliding_window_mask(0, window, num_sink_tokens)  # checks both, names them
+        self.window, self.num_sink_tokens = window, num_sink_tokens
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every cached token and start again at position 0.
+
+        >>> cache = SlidingWindowCache(window=2)
+        >>> _ = cache.append(torch.zeros(1, 1, 3, 2), torch.zeros(1, 1, 3, 2))
+        >>> cache.reset(); len(cache), cache.seen
+        (0, 0)
+        """
+        super().reset()
+        self.positions = torch.zeros(0, dtype=torch.long)  # (T,) kept positions
+        self.seen = 0  # tokens appended since the last reset
+
+    def next_mask(self, L: int, device=None) -> torch.Tensor:
+        """Bool (L, T + L) mask for the next L tokens over what append returns.
+
+        >>> SlidingWindowCache(window=3).next_mask(2).int().tolist()
+        [[1, 0], [1, 1]]
+        """
+        queries = torch.arange(self.seen, self.seen + L)  # (L,) positions
+        keys = torch.cat([self.positions, queries])  # (T + L,)
+        back = queries[:, None] - keys[None, :]  # (L, T + L): i - j
+        sink = keys[None, :] < self.num_sink_tokens  # (1, T + L)
+        device = device if device is not None or self.k is None else self.k.device
+        return ((back >= 0) & ((back < self.window) | sink)).to(device)  # (L, T + L)
+
+    def append(self, k: torch.Tensor, v: torch.Tensor):
+        """Add (B, H_kv, L, E) keys and values; return kept + new, then evict.
+
+        >>> cache = SlidingWindowCache(window=2)
+        >>> k, v = cache.append(torch.zeros(1, 1, 3, 2), torch.zeros(1, 1, 3, 2))
+        >>> tuple(k.shape), len(cache)  # all 3 returned, the last 2 kept
+        ((1, 1, 3, 2), 2)
+        """
+        k_all, v_all = super().append(k, v)  # (B, H_kv, T + L, E)
+        L = k.shape[-2]
+        new = torch.arange(self.seen, self.seen + L)  # (L,)
+        self.positions = torch.cat([self.positions, new])  # (T + L,)
+        self.seen += L
+        keep = (self.positions < self.num_sink_tokens) | (
+            self.positions >= self.seen - self.window
+        )  # (T + L,)
+        if not keep.all():
+            index = keep.nonzero().squeeze(-1).to(k.device)  # (T',) kept indices
+            self.k = self.k.index_select(-2, index)  # (B, H_kv, T', E): own storage
+            self.v = self.v.index_select(-2, index)  # (B, H_kv, T', Ev)
+            self.positions = self.positions[keep]  # (T',)
+        return k_all, v_all
+
+
+class SharedKVCache(KVCache):
+    """Another layer's cache, read instead of kept: KV sharing across layers.
+
+    Cross-layer attention (Brandon et al., 2024) and Gemma's KV sharing let
+    a layer attend over the keys and values an earlier layer cached, so only
+    one of them keeps a cache. Pass ``SharedKVCache(owner)`` to the sharing
+    layer: ``append`` ignores the layer's own new keys and values (checking
+    only that they fit: same B, H_kv, E and L new tokens) and returns the
+    owner's, which must already hold this step's tokens (run the owner's
+    layer first). It holds no tensor of its own: ``nbytes()`` is 0.
+
+    >>> owner = KVCache()
+    >>> _ = owner.append(torch.ones(1, 2, 3, 4), torch.ones(1, 2, 3, 4))
+    >>> shared = SharedKVCache(owner)
+    >>> k, v = shared.append(torch.zeros(1, 2, 3, 4), torch.zeros(1, 2, 3, 4))
+    >>> k is owner.k, len(shared), shared.nbytes()
+    (True, 3, 0)
+    """
+
+    def __init__(self, owner: KVCache):
+        if not isinstance(owner, KVCache):
+            raise TypeError(f"owner must be a KVCache, got {type(owner).__name__}")
+        super().__init__()
+        self.owner, self.seen = owner, 0
+
+    def __len__(self) -> int:
+        return len(self.owner)
+
+    def reset(self) -> None:
+        """Start a new sequence (reset the owner too, it is not reset here).
+
+        >>> owner = KVCache()
+        >>> shared = SharedKVCache(owner)
+        >>> owner.reset(); shared.reset(); len(shared)
+        0
+        """
+        self.seen = 0
+
+    def append(self, k: torch.Tensor, v: torch.Tensor):
+        """Check that the new (B, H_kv, L, E) keys fit; return the owner's, T tokens.
+
+        >>> owner = KVCache()
+        >>> _ = owner.append(torch.ones(1, 1, 2, 4), torch.ones(1, 1, 2, 4))
+        >>> k, _ = SharedKVCache(owner).append(torch.zeros(1, 1, 2, 4),
+        ...                                    torch.zeros(1, 1, 2, 4))
+        >>> k.sum().item()  # the owner's keys, not the zeros passed in
+        8.0
+        """
+        _check_step(k, v, self.owner.k, self.owner.v)
+        self.seen += k.shape[-2]
+        if self.seen != len(self.owner):
+            raise ValueError(
+                f"the owner cache holds {len(self.owner)} tokens but this layer "
+                f"has seen {self.seen}: run the owner's layer first at every step"
+            )
+        return self.owner.k, self.owner.v
 
 
 def cache_bytes_per_token(num_layers, num_kv_heads, head_dim, dtype=torch.float32):

@@ -14,6 +14,7 @@ __all__ = [
     "causal_mask",
     "from_torch_masks",
     "padding_mask",
+    "sliding_window_mask",
     "to_torch_attn_mask",
     "to_torch_key_padding_mask",
 ]
@@ -42,6 +43,45 @@ def causal_mask(
     queries = torch.arange(offset, L + offset, device=device)  # (L,) positions
     keys = torch.arange(S, device=device)  # (S,)
     return keys[None, :] <= queries[:, None]  # (L, S)
+
+
+def sliding_window_mask(
+    L: int, window: int, num_sink_tokens: int = 0, device=None
+) -> torch.Tensor:
+    """Bool (L, L) causal mask that keeps only the last ``window`` keys.
+
+    Query i may attend to key j iff j <= i and (i - j < window or
+    j < num_sink_tokens): its own token and the ``window - 1`` before it
+    (Beltagy et al., 2020; Mistral), plus the first ``num_sink_tokens``
+    tokens, the *attention sinks* of StreamingLLM (Xiao et al., 2023), which
+    every query keeps seeing. ``window >= L`` gives :func:`causal_mask`.
+    Pass it as ``mask=`` to :class:`~mhacourse.MultiHeadAttention` or to any
+    kernel; for the last L of S cached tokens, take its last L rows.
+
+    >>> sliding_window_mask(5, 2).int()
+    tensor([[1, 0, 0, 0, 0],
+            [1, 1, 0, 0, 0],
+            [0, 1, 1, 0, 0],
+            [0, 0, 1, 1, 0],
+            [0, 0, 0, 1, 1]], dtype=torch.int32)
+    >>> sliding_window_mask(5, 2, num_sink_tokens=1)[4].int().tolist()
+    [1, 0, 0, 1, 1]
+    """
+    _check_count("L", L, 0)
+    _check_count("window", window, 1)
+    _check_count("num_sink_tokens", num_sink_tokens, 0)
+    i = torch.arange(L, device=device)[:, None]  # (L, 1) query positions
+    j = torch.arange(L, device=device)[None, :]  # (1, L) key positions
+    recent = (i - j < window) | (j < num_sink_tokens)  # (L, L)
+    return (j <= i) & recent  # (L, L)
+
+
+def _check_count(name: str, value, smallest: int) -> None:
+    """Refuse a non-integer ``value`` or one below ``smallest``, naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if value < smallest:
+        raise ValueError(f"{name} must be >= {smallest}, got {name}={value}")
 
 
 def padding_mask(lengths, S: int) -> torch.Tensor:
