@@ -243,6 +243,11 @@ def _check_step(k, v, cached_k, cached_v) -> None:
     if cached_k is None:
         return
     for name, t, held in (("k", k, cached_k), ("v", v, cached_v)):
+        if (t.dtype, t.device) != (held.dtype, held.device):
+            raise ValueError(
+                f"{name} of shape {tuple(t.shape)} is {t.dtype} on {t.device} but "
+                f"the cache holds {held.dtype} on {held.device}"
+            )
         for dim, what in ((0, "batch B"), (1, "heads H_kv"), (3, "head size E")):
             if t.shape[dim] != held.shape[dim]:
                 raise ValueError(

@@ -21,7 +21,7 @@ __all__ = [
 
 
 def causal_mask(
-    L: int, S: int | None = None, offset: int = 0, device=None
+    L: int, S: int | None = None, device=None, *, offset: int = 0
 ) -> torch.Tensor:
     """Bool (L, S) mask where query i may attend to keys 0..i + offset.
 
@@ -38,6 +38,8 @@ def causal_mask(
     [[1, 1, 1, 0], [1, 1, 1, 1]]
     """
     S = L if S is None else S
+    if isinstance(offset, bool) or not isinstance(offset, int):
+        raise TypeError(f"offset must be an int, got offset={offset!r}")
     if L < 0 or S < 0:
         raise ValueError(f"lengths must be non-negative, got L={L}, S={S}")
     queries = torch.arange(offset, L + offset, device=device)  # (L,) positions

@@ -152,13 +152,19 @@ class MultiHeadAttention(nn.Module):
         q = split_heads(self.q_proj(query), self.num_heads)  # (B, H, L, E)
         k_new = split_heads(self.k_proj(query), self.num_kv_heads)  # (B, H_kv, L, E)
         v_new = split_heads(self.v_proj(query), self.num_kv_heads)  # (B, H_kv, L, E)
-        k, v = cache.append(k_new, v_new)  # (B, H_kv, T, E)
-        B, L, T = query.shape[0], query.shape[1], k.shape[-2]
-        check_mask(mask, (B, self.num_heads, L, T), query.device, what="(B, H, L, T)")
-        causal = causal_mask(L, T, offset=T - L, device=query.device)  # (L, T)
-        mask = causal if mask is None else mask & causal  # (.., L, T)
-        p = self.dropout if self.training else 0.0
-        heads, weights = kernel(q, k, v, mask, dropout_p=p)  # (B, H, L, E)
+        saved = dict(vars(cache))  # append rebinds the cache's tensors, never edits
+        try:
+            k, v = cache.append(k_new, v_new)  # (B, H_kv, T, E)
+            B, L, T = query.shape[0], query.shape[1], k.shape[-2]
+            check_mask(mask, (B, self.num_heads, L, T), query.device, "(B, H, L, T)")
+            causal = causal_mask(L, T, offset=T - L, device=query.device)  # (L, T)
+            mask = causal if mask is None else mask & causal  # (.., L, T)
+            p = self.dropout if self.training else 0.0
+            heads, weights = kernel(q, k, v, mask, dropout_p=p)  # (B, H, L, E)
+        except Exception:  # a refused step leaves the cache as it was
+            vars(cache).clear()
+            vars(cache).update(saved)
+            raise
         return self.out_proj(merge_heads(heads)), weights  # (B, L, D)
 
     def _head_loop(self, kernel, query, key, value, mask, is_causal, p):

@@ -80,3 +80,31 @@ def test_reset_starts_a_new_sequence():
     again, _ = mha(x, cache=cache)
     torch.testing.assert_close(again, first)
     assert len(cache) == 5
+
+
+@pytest.mark.parametrize("kernel", ["vectorized", "tiled"])
+def test_a_refused_step_leaves_the_cache_as_it_was(kernel):
+    torch.manual_seed(0)
+    mha = MultiHeadAttention(16, 4, kernel=kernel, dropout=0.1)
+    cache = KVCache()
+    mha.eval()(torch.randn(2, 3, 16), cache=cache)
+    k, v = cache.k, cache.v
+    bad_mask = torch.ones(2, 4, 1, 99, dtype=torch.bool)  # (B, H, L, T) with T wrong
+    with pytest.raises(ValueError, match="mask"):
+        mha(torch.randn(2, 1, 16), mask=bad_mask, cache=cache)
+    if kernel == "tiled":  # tiled cannot drop out: refused in training
+        with pytest.raises(ValueError, match="dropout"):
+            mha.train()(torch.randn(2, 1, 16), cache=cache)
+    assert len(cache) == 3 and cache.k is k and cache.v is v
+
+
+def test_the_cache_refuses_another_dtype_or_device():
+    cache = KVCache()
+    cache.append(torch.zeros(1, 2, 3, 4), torch.zeros(1, 2, 3, 4))
+    new = torch.zeros(1, 2, 1, 4, dtype=torch.float64)
+    with pytest.raises(ValueError, match="float64.*float32"):
+        cache.append(new, new)
+    meta = torch.zeros(1, 2, 1, 4, device="meta")
+    with pytest.raises(ValueError, match="meta"):
+        cache.append(meta, meta)
+    assert cache.k.dtype == torch.float32 and len(cache) == 3

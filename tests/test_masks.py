@@ -202,3 +202,12 @@ def test_to_torch_converters_refuse_non_bool_masks(dtype):
         to_torch_attn_mask(ours[:, 0])
     with pytest.raises(TypeError, match=r"shape \(2, 1, 1, 3\); convert.*\.bool\(\)"):
         to_torch_key_padding_mask(ours)
+
+
+def test_causal_mask_offset_is_a_keyword_int():
+    with pytest.raises(TypeError):
+        causal_mask(3, 3, None, 1)  # offset is keyword-only: device stays third
+    for bad in (True, 1.5):
+        with pytest.raises(TypeError, match="offset"):
+            causal_mask(3, 3, offset=bad)
+    assert causal_mask(2, 4, "cpu", offset=2).all(dim=-1).tolist() == [False, True]

@@ -89,7 +89,9 @@ def _online_softmax(q, k, v, mask, block_size, tile, first_row=None):
         if mask is not None:
             s = s.masked_fill_(~mask[..., start : start + block_size], neg_inf)
         if first_row is not None and start + s.shape[-1] > first_row + 1:
-            hide = causal_mask(s.shape[-2], s.shape[-1], first_row - start, q.device)
+            hide = causal_mask(
+                s.shape[-2], s.shape[-1], q.device, offset=first_row - start
+            )
             s = s.masked_fill_(~hide, neg_inf)  # (..., Lb, Sb) keys after the query
         # The output does not depend on which reference m we subtract (it
         # cancels in acc / l), so m carries no gradient.
