@@ -118,6 +118,10 @@ def check_torch_layer(layer, kind: type) -> None:
             "layer must be built with batch_first=True, like our blocks, got "
             "batch_first=False"
         )
+    if layer.linear1.bias is None:
+        raise ValueError(
+            "layer must be built with bias=True, like our blocks, got bias=False"
+        )
     act = layer.activation
     if not (act is F.relu or isinstance(act, nn.ReLU)):
         raise ValueError(

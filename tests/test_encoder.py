@@ -76,6 +76,10 @@ def test_from_torch_rejects_unsupported():
         EncoderBlock.from_torch(
             nn.TransformerEncoderLayer(8, 2, activation="gelu", batch_first=True)
         )
+    with pytest.raises(ValueError, match="bias=False"):
+        EncoderBlock.from_torch(
+            nn.TransformerEncoderLayer(8, 2, bias=False, batch_first=True)
+        )
 
 
 def test_shape_and_default_ff_width():
