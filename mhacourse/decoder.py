@@ -36,8 +36,9 @@ class DecoderBlock(Block):
     broadcastable to (B, H, L, S) for the cross-attention (for instance the
     source's padding). PyTorch's ``tgt_mask`` and ``memory_mask`` mean the
     opposite (True = blocked), hence other names. With a
-    :class:`~mhacourse.kv_cache.KVCache`, x holds only the new tokens and the
-    self-attention reuses the cached keys and values. Returns
+    :class:`~mhacourse.kv_cache.KVCache`, x holds only the L new tokens, the
+    self-attention reuses the cached keys and values, and ``self_attn_mask``
+    is then (B, H, L, T) over all T tokens the cache returns. Returns
     ``(out, cross_weights)`` like every module of the package: out (B, L, D)
     and, when ``need_weights``, the cross-attention weights (B, H, L, S)
     (None otherwise, or for a kernel that forms none).

@@ -47,7 +47,9 @@ class EncoderBlock(Block):
     ``forward(x, *, mask=None, is_causal=False, need_weights=False)`` takes
     x (B, L, D) and an optional bool mask broadcastable to (B, H, L, L),
     True = may attend (for instance :func:`mhacourse.padding_mask`), and
-    returns ``(out, weights)`` like :class:`~mhacourse.MultiHeadAttention`:
+    ``is_causal=True`` adds the causal mask to it (in
+    ``nn.TransformerEncoderLayer`` it is only a hint that ``src_mask`` is
+    causal). It returns ``(out, weights)`` like :class:`~mhacourse.MultiHeadAttention`:
     out (B, L, D) and the self-attention weights (B, H, L, L) when
     ``need_weights=True`` (None otherwise, or for a kernel that forms none).
     Unlike ``nn.TransformerEncoderLayer``, which returns a tensor, every
