@@ -49,8 +49,9 @@ class EncoderBlock(Block):
     True = may attend (for instance :func:`mhacourse.padding_mask`), and
     ``is_causal=True`` adds the causal mask to it (in
     ``nn.TransformerEncoderLayer`` it is only a hint that ``src_mask`` is
-    causal). It returns ``(out, weights)`` like :class:`~mhacourse.MultiHeadAttention`:
-    out (B, L, D) and the self-attention weights (B, H, L, L) when
+    causal). It returns ``(out, weights)`` like
+    :class:`~mhacourse.MultiHeadAttention`: out (B, L, D) and the
+    self-attention weights (B, H, L, L) when
     ``need_weights=True`` (None otherwise, or for a kernel that forms none).
     Unlike ``nn.TransformerEncoderLayer``, which returns a tensor, every
     module of the package returns this pair.

@@ -102,7 +102,7 @@ def test_the_cache_refuses_another_dtype_or_device():
     cache = KVCache()
     cache.append(torch.zeros(1, 2, 3, 4), torch.zeros(1, 2, 3, 4))
     new = torch.zeros(1, 2, 1, 4, dtype=torch.float64)
-    with pytest.raises(ValueError, match="float64.*float32"):
+    with pytest.raises(ValueError, match=r"float64.*float32"):
         cache.append(new, new)
     meta = torch.zeros(1, 2, 1, 4, device="meta")
     with pytest.raises(ValueError, match="meta"):
