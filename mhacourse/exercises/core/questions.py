@@ -111,7 +111,7 @@ class Question(BaseExercise):
     def _options(self) -> str:
         return "; ".join(f"`{k}`: {v}" for k, v in self.choices.items())
 
-    def check(self, answer, device=None, seed=None):
+    def _check(self, answer, device, seed):
         """Compare ``answer`` with the computed result (device, seed unused)."""
         self._restore()
         if answer is Ellipsis or answer is None:

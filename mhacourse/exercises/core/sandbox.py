@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
 from .exits import InputAsked, kept_in
+from .session import pop_modes
 from .time_limit import SECONDS, TimeLimit, limited
 
 __all__ = ["InputAsked", "Outcome", "RuleBroken", "TimeLimit", "call", "clip"]
@@ -154,6 +155,7 @@ def call(
 ) -> Outcome:
     """Call ``fn(*args, **kwargs)`` in the sandbox; see the module docstring."""
     buffer, outcome = io.StringIO(), Outcome()
+    depth = torch._C._len_torch_function_stack()
     watch = (
         _ShapeWatch(watch_shape, watch_what)
         if watch_shape
@@ -174,5 +176,11 @@ def call(
             outcome.value = fn(*args, **(kwargs or {}))
     except (Exception, SystemExit, TimeLimit) as err:
         outcome.error = err
+    left = pop_modes(depth)
+    if left and outcome.error is None:
+        outcome.error = RuleBroken(
+            f"your function left {left} TorchFunctionMode(s) pushed (a `with` "
+            "block it entered and never left); the checker took them off"
+        )
     outcome.output = buffer.getvalue()
     return outcome
