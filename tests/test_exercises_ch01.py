@@ -172,3 +172,11 @@ def test_entropy_alternatives_pass(device):
 )
 def test_entropy_mistakes(answer, mistake):
     named(ex.q5, answer, mistake)
+
+
+def test_a_shift_by_the_mean_is_named_on_a_row_spanning_hundreds():
+    def mean_shifted(x, dim=-1):
+        e = (x - x.mean(dim, keepdim=True)).exp()
+        return e / e.sum(dim, keepdim=True)
+
+    named(ex.q1, mean_shifted, "mean_shift")
