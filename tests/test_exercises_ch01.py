@@ -180,3 +180,13 @@ def test_a_shift_by_the_mean_is_named_on_a_row_spanning_hundreds():
         return e / e.sum(dim, keepdim=True)
 
     named(ex.q1, mean_shifted, "mean_shift")
+
+
+def test_autograd_is_allowed_in_an_answer():
+    def by_autograd(x, dim=-1):
+        x = x.detach().requires_grad_()
+        (grad,) = torch.autograd.grad(torch.logsumexp(x, dim).sum(), x)
+        return grad  # d logsumexp / dx is the softmax
+
+    result = ex.q1.check(by_autograd, device="cpu")
+    assert result.status == "correct", result.message

@@ -131,6 +131,15 @@ class _ShapeWatch(TorchFunctionMode):
         return out
 
 
+def _detached(value):
+    """``value`` with every tensor in it (or in a tuple or list) detached."""
+    if isinstance(value, torch.Tensor):
+        return value.detach()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_detached(v) for v in value)
+    return value
+
+
 @contextlib.contextmanager
 def _captured(buffer):
     handler = logging.StreamHandler(buffer)
@@ -167,13 +176,13 @@ def call(
             kept_in(),
             _rules(forbid),
             warnings.catch_warnings(),
-            torch.no_grad(),
+            torch.enable_grad(),  # autograd is allowed in answers
             watch,
             limited(time_limit) as limit,  # innermost: it ends first
         ):
             outcome.limited = limit.enforced
             warnings.simplefilter("ignore")
-            outcome.value = fn(*args, **(kwargs or {}))
+            outcome.value = _detached(fn(*args, **(kwargs or {})))
     except (Exception, SystemExit, TimeLimit) as err:
         outcome.error = err
     left = pop_modes(depth)
