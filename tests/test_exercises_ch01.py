@@ -190,3 +190,9 @@ def test_autograd_is_allowed_in_an_answer():
 
     result = ex.q1.check(by_autograd, device="cpu")
     assert result.status == "correct", result.message
+
+
+def test_a_choice_may_be_given_by_its_label_as_in_the_figure():
+    label = ex.q6.choices[ex.q6.reference]  # e.g. "key b"
+    assert ex.q6.check(label).status == "correct"
+    assert ex.q6.check(label.upper()).status == "correct"
