@@ -57,19 +57,31 @@ def _qualname(cls) -> str:
     return f"{module}.{cls.__name__}"
 
 
+def _changed(now, then) -> bool:
+    """True if ``now`` replaced ``then`` and is not PyTorch's own rebinding.
+
+    torch.compile's first use wraps some torch functions (``torch.manual_seed``)
+    in its own code: that is the library, not the reader.
+    """
+    if now is then:
+        return False
+    module = getattr(now, "__module__", None) or ""
+    return not (module == "torch" or module.startswith("torch."))
+
+
 def tampered() -> list[str]:
     """What the session changed that the checker relies on ([] when nothing)."""
     found = [
         f"`{name}.{k}`"
         for name, ns in _MODULES.items()
         for k, v in _AS_IMPORTED[name].items()
-        if vars(ns).get(k) is not v
+        if _changed(vars(ns).get(k), v)
     ]
     found += [
         f"`{_qualname(cls)}.{k}`"
         for cls, saved in _CLASSES.items()
         for k, v in saved.items()
-        if vars(cls).get(k) is not v
+        if _changed(vars(cls).get(k), v)
     ]
     modes = torch._C._len_torch_function_stack()
     return found + [f"{modes} TorchFunctionMode(s) left on the stack"] * bool(modes)
