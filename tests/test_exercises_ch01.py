@@ -172,3 +172,27 @@ def test_entropy_alternatives_pass(device):
 )
 def test_entropy_mistakes(answer, mistake):
     named(ex.q5, answer, mistake)
+
+
+def test_a_shift_by_the_mean_is_named_on_a_row_spanning_hundreds():
+    def mean_shifted(x, dim=-1):
+        e = (x - x.mean(dim, keepdim=True)).exp()
+        return e / e.sum(dim, keepdim=True)
+
+    named(ex.q1, mean_shifted, "mean_shift")
+
+
+def test_autograd_is_allowed_in_an_answer():
+    def by_autograd(x, dim=-1):
+        x = x.detach().requires_grad_()
+        (grad,) = torch.autograd.grad(torch.logsumexp(x, dim).sum(), x)
+        return grad  # d logsumexp / dx is the softmax
+
+    result = ex.q1.check(by_autograd, device="cpu")
+    assert result.status == "correct", result.message
+
+
+def test_a_choice_may_be_given_by_its_label_as_in_the_figure():
+    label = ex.q6.choices[ex.q6.reference]  # e.g. "key b"
+    assert ex.q6.check(label).status == "correct"
+    assert ex.q6.check(label.upper()).status == "correct"

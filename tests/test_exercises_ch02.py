@@ -154,3 +154,23 @@ def test_mask_scores():
     named(
         ex.q5, lambda s, m: s.masked_fill(~m, torch.finfo(s.dtype).min), "finite_fill"
     )
+
+
+def test_a_half_finished_answer_is_an_error_not_not_attempted():
+    def half_finished(q, k, v, mask=None):
+        scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+        if mask is not None:
+            raise NotImplementedError  # the masked branch is still to do
+        weights = F.softmax(scores, dim=-1)
+        return weights @ v, weights
+
+    result = ex.q2.check(half_finished, device="cpu")
+    assert result.status == "error", result
+    assert "NotImplementedError" in result.message
+    assert ex.q2.check(_stub_of(ex.q2), device="cpu").status == "not attempted"
+
+
+def _stub_of(exercise):
+    namespace = {}
+    exec(exercise.stub, namespace)
+    return namespace[exercise.reference.__name__]

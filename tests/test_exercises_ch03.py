@@ -121,3 +121,10 @@ def test_self_attention_is_equivariant_and_positions_break_it():
     assert functions.equivariance_gap(attend, x, perm) < 1e-12
     pos = torch.randn(5, 6, dtype=torch.float64)
     assert functions.equivariance_gap(lambda x: attend(x + pos), x, perm) > 1e-3
+
+
+def test_types_are_as_the_statements_say():
+    as_float = ex.q4.check(lambda *a: float(ex.q4.reference(*a)), device="cpu")
+    assert as_float.status == "incorrect" and "asks for an `int`" in as_float.message
+    as_number = ex.q5.check(lambda *a: ex.q5.reference(*a).item(), device="cpu")
+    assert as_number.status == "incorrect" and "torch.Tensor" in as_number.message

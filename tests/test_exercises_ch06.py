@@ -175,3 +175,7 @@ def test_encoder_block():
         device="cpu",
     )
     assert result.status == "error" and "take [0]" in result.message
+
+
+def test_squeeze_is_named_with_a_batch_of_one():
+    named(ex.q3, lambda mask: ~mask.squeeze(), "squeezed_batch")

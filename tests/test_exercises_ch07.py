@@ -14,9 +14,11 @@ def test_flops():
     assert ex.q1.check(
         lambda B, H, L, S, E: 2 * (2 * E) * B * H * L * S, device="cpu"
     ).passed
-    assert ex.q1.check(
-        lambda B, H, L, S, E: float(4 * B * H * L * S * E), device="cpu"
-    ).passed
+    for wrong_type in (float, torch.tensor):  # the statement asks for an int
+        result = ex.q1.check(
+            lambda B, H, L, S, E, t=wrong_type: t(4 * B * H * L * S * E), device="cpu"
+        )
+        assert result.status == "incorrect" and "asks for an `int`" in result.message
     named(ex.q1, lambda B, H, L, S, E: B * H * L * S * (2 * E), "half")
     named(ex.q1, lambda B, H, L, S, E: 4 * B * L * S * E, "forgot_heads")
     named(ex.q1, lambda B, H, L, S, E: 4 * H * L * S * E, "forgot_batch")

@@ -88,7 +88,9 @@ def _by_hand(q, k, v, mask=None):
     return weights @ v, weights
 
 
-def test_patched_torch_functions_do_not_change_the_expected_values():
+def test_patched_torch_functions_are_refused_not_graded():
+    # A patched softmax would change what the reference computes in many ways the
+    # checker cannot undo everywhere (methods, modules, mhacourse): it refuses.
     original = torch.softmax
     torch.softmax = lambda x, dim=-1, **kw: original(2 * x, dim)  # a reader's patch
     try:
@@ -96,7 +98,8 @@ def test_patched_torch_functions_do_not_change_the_expected_values():
         assert torch.softmax is not original  # the reader's patch is left in place
     finally:
         torch.softmax = original
-    assert result.status == "correct", result.message
+    assert result.status == "error" and "`torch.softmax`" in result.message
+    assert SDPA.check(_by_hand, device="cpu").status == "correct"
 
 
 def test_patching_the_checker_during_a_check_has_no_effect_on_the_next():

@@ -27,7 +27,19 @@ def _softmax_cases(gen, device):
             (I.randn(gen, (5, 7), device, scale=5.0) + 100.0,),
             note="large scores, around 100",
         ),
+        I.Case(
+            (I.randn(gen, (4, 6), device, scale=5.0) + _spikes(gen, 4, 6, device),),
+            note="rows spanning hundreds: only a shift by the max keeps exp finite",
+        ),
     ]
+
+
+def _spikes(gen, rows, cols, device, height=300.0):
+    """(rows, cols): one entry per row at ``height``, at a random place, else 0."""
+    where = torch.randint(cols, (rows,), generator=gen)  # (rows,)
+    spikes = torch.zeros(rows, cols)
+    spikes[torch.arange(rows), where] = height
+    return spikes.to(device)
 
 
 def _exp_over(x, dim, total):

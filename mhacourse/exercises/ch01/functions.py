@@ -64,6 +64,16 @@ q1 = Exercise(
     ],
     mistakes=[
         mistake(
+            "mean_shift",
+            lambda x, dim=-1: _exp_over(
+                x - x.mean(dim, keepdim=True), dim, lambda e: e.sum(dim, keepdim=True)
+            ),
+            message="You shifted by the mean: on a row that spans more than about "
+            "180 (exp(89) is inf in float32), the largest score is still far above "
+            "it and overflows. Shift by the max (x.amax(dim=dim, keepdim=True)): "
+            "then every exponent is at most 0.",
+        ),
+        mistake(
             "no_max_shift",
             lambda x, dim=-1: _exp_over(x, dim, lambda e: e.sum(dim=dim, keepdim=True)),
             message="Your softmax overflows on large inputs: exp(100) is inf in "

@@ -28,7 +28,7 @@ def _dtypes(device):
 def _length_cases(gen, device):
     return [
         I.Case((I.lengths(gen, B, S, device), S), sizes={"B": B, "S": S})
-        for B, S in ((3, 7), (2, 5), (4, 6))
+        for B, S in ((3, 7), (2, 5), (4, 6), (1, 5))  # B = 1: squeeze() drops B
     ]
 
 
@@ -39,7 +39,14 @@ Q3_MISTAKES = [
         message="You kept our polarity. "
         "nn.MultiheadAttention's key_padding_mask is True at the *padding*: flip "
         "it with ~.",
-    )
+    ),
+    mistake(
+        "squeezed_batch",
+        lambda mask: ~mask.squeeze(),
+        message="`squeeze()` drops every size-1 dim, the batch dim too when B = 1: "
+        "the result is (S,), not (B, S). Drop only the two middle dims: "
+        "`mask[:, 0, 0, :]`.",
+    ),
 ]
 
 

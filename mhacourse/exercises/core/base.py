@@ -21,6 +21,7 @@ import textwrap
 
 from .guard import restore_checker
 from .render import CheckResult, Text
+from .session import kept, refusal
 
 __all__ = ["BaseExercise"]
 
@@ -50,6 +51,19 @@ class BaseExercise:
                 f"exercise {self.id} is read-only: its settings cannot be changed"
             )
         object.__setattr__(self, name, value)
+
+    def check(self, answer, device=None, seed=None):
+        """Check ``answer``; see the subclass. The session is left as it was found.
+
+        A session whose torch, torch.nn or mhacourse functions were patched (or
+        that left a function mode pushed) is refused: see :mod:`.session`.
+        """
+        self._restore()
+        refused = refusal()
+        if refused:
+            return self._result("error", refused)
+        with kept():
+            return self._check(answer, device, seed)
 
     def _restore(self):
         """Undo any change to this exercise and to the checker's modules."""

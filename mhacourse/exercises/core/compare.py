@@ -8,7 +8,7 @@ that differ (with the largest difference and where it is).
 
 >>> import torch
 
-from .messages import dtype_message, type_message
+from .messages import dtype_message, int_message, type_message
 >>> sizes = {"B": 2, "H": 3, "L": 5, "E": 4}
 >>> message = diagnose(torch.zeros(2, 5, 3, 4), torch.zeros(2, 3, 5, 4), sizes)
 >>> message.split(". ")[1]
@@ -22,7 +22,7 @@ import numbers
 import numpy as np
 import torch
 
-from .messages import dtype_message, type_message
+from .messages import dtype_message, int_message, type_message
 
 __all__ = ["WORDS", "diagnose", "dim_names", "shape_message"]
 
@@ -257,6 +257,8 @@ def _diagnose_number(got, expected, rtol, atol, what):
     if value is None:
         return type_message(got, what, "a number")
     if isinstance(expected, numbers.Integral):
+        if not isinstance(got, numbers.Integral):
+            return int_message(got, what)
         if value == expected:
             return None
         return f"{what} is {value}, which is not the right count."
@@ -268,12 +270,8 @@ def _diagnose_number(got, expected, rtol, atol, what):
 def _diagnose_tensor(got, expected, context):
     sizes, rtol, atol, what, _, default_dtype = context
     if not isinstance(got, torch.Tensor):
-        if expected.dim() != 0 or _as_number(got) is None:
-            wanted = f"a torch.Tensor of shape {tuple(expected.shape)}"
-            return type_message(got, what, wanted)
-        got = torch.tensor(
-            _as_number(got), dtype=expected.dtype, device=expected.device
-        )
+        wanted = f"a torch.Tensor of shape {tuple(expected.shape)}"
+        return type_message(got, what, wanted)
     if got.shape != expected.shape:
         return shape_message(got.shape, expected.shape, sizes, what)
     if got.device != expected.device:

@@ -140,7 +140,7 @@ class Exercise(Reporting, BaseExercise):
             found = self.cases(inputs.generator(seed), torch.device(device))[case]
         return copy.deepcopy(found.args), copy.deepcopy(found.kwargs)
 
-    def check(self, answer, device=None, seed=None):
+    def _check(self, answer, device, seed):
         """Check ``answer`` (a function or a value) on ``device`` (get_device()).
 
         ``seed`` replays an earlier check: the failure message shows its seed.

@@ -31,6 +31,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .session import kept
+
 __all__ = ["pristine", "protect", "restore_checker"]
 
 #: Namespaces whose callables the reader might patch (modules and classes).
@@ -93,7 +95,7 @@ def pristine():
     restore_checker()
     torch.set_default_dtype(torch.float32)
     try:
-        with torch.no_grad():
+        with kept(), torch.no_grad():  # the reader's RNG, threads... as they were
             yield
     finally:
         torch.set_default_dtype(dtype)

@@ -9,7 +9,22 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["dtype_message", "type_message"]
+__all__ = ["dtype_message", "int_message", "type_message"]
+
+
+def int_message(got, what: str) -> str:
+    """The message for a count given as something else than an ``int``.
+
+    >>> int_message(96.0, "Your output")[:55]
+    'Your output is a Python float (96.0), but the statement'
+    """
+    kind = type(got).__name__
+    kind = "a 0-dim tensor" if isinstance(got, torch.Tensor) else f"a Python {kind}"
+    return (
+        f"{what} is {kind} ({got!r}), but the statement asks for an `int`: a count "
+        "is a whole number. Return `int(...)` of it, or compute it with integers "
+        "only (`//`, not `/`)."
+    )
 
 
 def type_message(got, what: str, wanted: str) -> str:

@@ -111,7 +111,7 @@ class Question(BaseExercise):
     def _options(self) -> str:
         return "; ".join(f"`{k}`: {v}" for k, v in self.choices.items())
 
-    def check(self, answer, device=None, seed=None):
+    def _check(self, answer, device, seed):
         """Compare ``answer`` with the computed result (device, seed unused)."""
         self._restore()
         if answer is Ellipsis or answer is None:
@@ -139,6 +139,8 @@ class Question(BaseExercise):
     def _parse(self, answer):
         if self.choices:
             key = str(answer).strip().strip("()").lower()
+            labels = {str(v).strip().lower(): k for k, v in self.choices.items()}
+            key = labels.get(key, key)  # the choice's own label ("key b") is fine
             if key not in self.choices:
                 return None, f"Answer with one of these: {self._options()}."
             return key, None

@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
 from .exits import InputAsked, kept_in
+from .session import pop_modes
 from .time_limit import SECONDS, TimeLimit, limited
 
 __all__ = ["InputAsked", "Outcome", "RuleBroken", "TimeLimit", "call", "clip"]
@@ -130,6 +131,15 @@ class _ShapeWatch(TorchFunctionMode):
         return out
 
 
+def _detached(value):
+    """``value`` with every tensor in it (or in a tuple or list) detached."""
+    if isinstance(value, torch.Tensor):
+        return value.detach()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_detached(v) for v in value)
+    return value
+
+
 @contextlib.contextmanager
 def _captured(buffer):
     handler = logging.StreamHandler(buffer)
@@ -154,6 +164,7 @@ def call(
 ) -> Outcome:
     """Call ``fn(*args, **kwargs)`` in the sandbox; see the module docstring."""
     buffer, outcome = io.StringIO(), Outcome()
+    depth = torch._C._len_torch_function_stack()
     watch = (
         _ShapeWatch(watch_shape, watch_what)
         if watch_shape
@@ -165,14 +176,20 @@ def call(
             kept_in(),
             _rules(forbid),
             warnings.catch_warnings(),
-            torch.no_grad(),
+            torch.enable_grad(),  # autograd is allowed in answers
             watch,
             limited(time_limit) as limit,  # innermost: it ends first
         ):
             outcome.limited = limit.enforced
             warnings.simplefilter("ignore")
-            outcome.value = fn(*args, **(kwargs or {}))
+            outcome.value = _detached(fn(*args, **(kwargs or {})))
     except (Exception, SystemExit, TimeLimit) as err:
         outcome.error = err
+    left = pop_modes(depth)
+    if left and outcome.error is None:
+        outcome.error = RuleBroken(
+            f"your function left {left} TorchFunctionMode(s) pushed (a `with` "
+            "block it entered and never left); the checker took them off"
+        )
     outcome.output = buffer.getvalue()
     return outcome
