@@ -153,7 +153,26 @@ def test_limited_restores_the_previous_handler_and_timer():
     import signal
 
     before = signal.getsignal(signal.SIGALRM)
+    outer, _ = signal.getitimer(signal.ITIMER_REAL)  # pytest-timeout's, if armed
     with pytest.raises(TimeLimit), limited(0.05):
         time.sleep(1)
     assert signal.getsignal(signal.SIGALRM) is before
-    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+    assert remaining == 0.0 if outer == 0.0 else 0.0 < remaining < outer
+
+
+def test_an_outer_timer_keeps_running_after_a_check():
+    # pytest-timeout (and any caller) arms the same SIGALRM timer: a check must
+    # hand it back with the time it has left, not switch it off.
+    import signal
+
+    before = signal.signal(signal.SIGALRM, lambda *_: None)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 100.0)
+        with limited(5):
+            time.sleep(0.1)
+        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 98.0 < remaining < 99.95
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before)

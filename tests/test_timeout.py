@@ -25,3 +25,21 @@ def test_a_hanging_test_fails_at_the_timeout(pytester):
     assert time.monotonic() - start < 30
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*Timeout (>2.0s) from pytest-timeout*"])
+
+
+def test_a_test_that_hangs_after_an_exercise_check_still_times_out(pytester):
+    # The checker's own time limit borrows the same SIGALRM timer.
+    pytester.makepyfile(
+        """
+        import time
+        from mhacourse.exercises.core.time_limit import limited
+
+        def test_check_then_hang():
+            with limited(5):
+                pass
+            time.sleep(60)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "timeout", "-o", "timeout=3")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Timeout (>3.0s) from pytest-timeout*"])

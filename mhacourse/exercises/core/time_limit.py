@@ -110,8 +110,9 @@ def limited(seconds: float = SECONDS):
     if not state.enforced:
         yield state
         return
-    tracing = sys.gettrace()
-    previous = signal.signal(signal.SIGALRM, _handler(state, time.monotonic()))
+    tracing, start = sys.gettrace(), time.monotonic()
+    outer = signal.getitimer(signal.ITIMER_REAL)  # e.g. pytest-timeout's own timer
+    previous = signal.signal(signal.SIGALRM, _handler(state, start))
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield state
@@ -120,5 +121,17 @@ def limited(seconds: float = SECONDS):
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         sys.settrace(tracing)
+        _rearm(outer, time.monotonic() - start)
     if state.expired is not None:
         raise state.expired  # the reader's code caught it, then returned
+
+
+def _rearm(outer: tuple[float, float], elapsed: float) -> None:
+    """Set the timer that ran before :func:`limited` going again, less ``elapsed``.
+
+    A timer that came due meanwhile fires at once, so a caller's own limit (such
+    as pytest-timeout's) still holds after a check.
+    """
+    remaining, interval = outer
+    if remaining > 0:
+        signal.setitimer(signal.ITIMER_REAL, max(remaining - elapsed, 1e-3), interval)
