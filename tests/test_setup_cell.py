@@ -105,6 +105,19 @@ def test_a_guard_atop_the_imports_moves_into_its_own_cell():
     assert len(nb.cells) == 3 and "example.org" in nb.cells[1].source
 
 
+def test_an_executed_guard_cell_is_current_and_keeps_its_timings():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [setup_cell.guard_cell(setup_cell.guard())]
+    timings = {"iopub.execute_input": "2026-12-06T03:32:49Z"}
+    nb.cells[0].metadata["execution"] = timings  # what executing it records
+    assert not setup_cell.with_guard_cell(nb, setup_cell.guard())
+    assert nb.cells[0].metadata["execution"] == timings
+    nb.cells[0].metadata["tags"] = []  # but the site's hiding tag is part of it
+    assert setup_cell.with_guard_cell(nb, setup_cell.guard())
+
+
 def test_rewriting_keeps_the_cell_and_is_idempotent():
     cell = "import torch\n\nimport mhacourse\n"
     old = setup_cell.with_guard(cell, setup_cell.guard())

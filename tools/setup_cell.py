@@ -110,8 +110,11 @@ def with_guard_cell(nb, new_guard: str) -> bool:
     at, first = next((i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code")
     want = guard_cell(new_guard)
     if first.source.startswith(BEGIN) and without_guard(first.source) == "":
-        changed = (first.source, first.metadata) != (want.source, want.metadata)
-        first.source, first.metadata = want.source, want.metadata
+        # Executing the notebook records timings under "execution": not a change.
+        timings = {k: v for k, v in first.metadata.items() if k == "execution"}
+        ours = {k: v for k, v in first.metadata.items() if k != "execution"}
+        changed = (first.source, ours) != (want.source, want.metadata)
+        first.source, first.metadata = want.source, {**want.metadata, **timings}
         return changed
     first.source = without_guard(first.source)
     nb.cells.insert(at, want)
