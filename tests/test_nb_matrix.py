@@ -71,3 +71,23 @@ def test_slow_notebooks_run_alone_slowest_first_and_quick_ones_together():
     cost = {a: 5.0, b: 40.0, c: 20.0, d: 3.0}
     assert nb_matrix.batches([a, b, c, d], cost) == [(b,), (c,), (a, d)]
     assert nb_matrix.batches([b], cost) == [(b,)]
+
+
+def test_a_skipped_setup_gets_no_job_and_the_others_all_do(monkeypatch):
+    seen = []
+    monkeypatch.setattr(nb_matrix, "best_capability", lambda: "avx512")
+    monkeypatch.setattr(nb_matrix, "recorded_seconds", lambda nb: 1.0)
+    monkeypatch.setattr(nb_matrix, "_schedule", lambda jobs, cores: seen.extend(jobs))
+    nb_matrix.main(["a.ipynb", "--skip", "best:1"])
+    setups = {(c, t) for t, c, _ in seen}
+    assert setups == {("default", 1), ("default", 2), ("avx512", 2)}
+
+
+def test_make_test_leaves_exactly_the_bundles_setup_to_the_bundle():
+    # tools/try_bundle.py checks the chapters with this CPU's best capability on one
+    # thread; the matrix must cover the other three setups.
+    makefile = (ROOT / "Makefile").read_text()
+    assert "nb_matrix.py --skip best:1 $(NOTEBOOKS)" in makefile
+    bundle = (ROOT / "tools" / "try_bundle.py").read_text()
+    assert '"OMP_NUM_THREADS": "1"' in bundle and "--nbval" in bundle
+    assert 'env.pop("ATEN_CPU_CAPABILITY", None)' in bundle

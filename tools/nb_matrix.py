@@ -128,6 +128,16 @@ def run_job(notebooks, capability: str, threads: int) -> tuple[int, str]:
     return proc.returncode, proc.stdout + proc.stderr
 
 
+def _setup(text: str, best: str) -> tuple[str, int]:
+    """``"best:1"`` -> ``(best, 1)``: one (capability, threads) setup.
+
+    >>> _setup("best:1", "avx512"), _setup("default:2", "avx512")
+    (('avx512', 1), ('default', 2))
+    """
+    cap, _, threads = text.partition(":")
+    return (best if cap == "best" else cap), int(threads)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=pathlib.Path)
@@ -136,18 +146,26 @@ def main(argv=None) -> int:
         "--threads", default="1,2", help="comma-separated thread counts"
     )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="cores")
+    parser.add_argument(
+        "--skip", action="append", default=[], metavar="CAPABILITY:THREADS",
+        help="a setup checked elsewhere (best = this CPU's best capability)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted((ROOT / "book").glob("*.ipynb"))
+    best = best_capability()
     caps = args.capabilities.split(",") if args.capabilities else []
-    caps = caps or list(dict.fromkeys(["default", best_capability()]))
+    caps = caps or list(dict.fromkeys(["default", best]))
     threads = [int(t) for t in args.threads.split(",")]
+    skipped = {_setup(s, best) for s in args.skip}
     # Most threads first, and within those the slowest notebooks first (by their
     # recorded cell times), so the short single-thread jobs fill the gaps at the end.
     groups = batches(notebooks, {nb: recorded_seconds(nb) for nb in notebooks})
     jobs = [(t, c, group) for t in sorted(threads, reverse=True) for group in groups
-            for c in caps]  # fmt: skip
+            for c in caps if (c, t) not in skipped]  # fmt: skip
     print(f"nbval on {len(notebooks)} notebooks x capabilities {caps} x threads "
           f"{threads}, {args.jobs} cores", flush=True)  # fmt: skip
+    for c, t in sorted(skipped):
+        print(f"left to another check: {c} threads={t}", flush=True)
     return _schedule(jobs, max(args.jobs, max(threads)))
 
 

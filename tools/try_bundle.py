@@ -5,13 +5,17 @@
 
 It unzips the bundle into a temporary folder, creates a venv there (no access to
 this checkout: PYTHONPATH is cleared and the notebooks run from the unzipped
-folder), runs the README's ``pip install`` and executes every chapter notebook
-to its end with nbconvert, in its own folder as JupyterLab runs it (``--jobs``
-at a time, one thread each), with no network: the proxy variables point at a
-closed port. With ``--wheelhouse DIR``, ``pip download`` first fills DIR with
-the pinned packages (kept between runs), then the install is offline
-(``--no-index``): every package comes from the bundle or from DIR.
-Exit status 0 when every chapter ran without an error.
+folder), runs the README's ``pip install``, then adds nbval and pytest (the
+repository's pins) and checks every chapter notebook under strict nbval with
+the repository's sanitizer, in its own folder as JupyterLab runs it (``--jobs``
+at a time, one thread, this CPU's own instructions), with no network: the proxy
+variables point at a closed port. So the download's chapters not only run to
+their end but print what the repository's do: ``make test-nb`` leaves this one
+setup (best capability, one thread) to this check. With ``--wheelhouse DIR``,
+``pip download`` first fills DIR with the pinned packages (kept between runs),
+then the install is offline (``--no-index``): every package comes from the
+bundle or from DIR.
+Exit status 0 when every chapter passed.
 """
 
 from __future__ import annotations
@@ -31,6 +35,22 @@ OFFLINE = {
     key: "http://127.0.0.1:9"
     for key in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy")
 }
+
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SANITIZE = ROOT / "book" / "nbval_sanitize.cfg"
+
+
+def checker_pins(requirements: pathlib.Path = ROOT / "requirements.txt") -> list[str]:
+    """The repository's exact pins of nbval and pytest (not in the download)."""
+    pins = [
+        line.split("#")[0].strip()
+        for line in requirements.read_text().splitlines()
+        if line.split("==")[0].strip().lower() in {"nbval", "pytest"}
+    ]
+    if len(pins) != 2:
+        raise ValueError(f"expected nbval and pytest pins in {requirements}")
+    return pins
 
 
 def run(cmd, **kwargs):
@@ -60,7 +80,8 @@ def try_bundle(
     reqs = ["-r", "requirements.txt", "-c", "constraints.txt"]
     if wheelhouse is not None:
         start = time.monotonic()
-        run([*pip, "download", "-d", wheelhouse, *reqs], cwd=course, env=env)
+        run([*pip, "download", "-d", wheelhouse, *reqs, *checker_pins()],
+            cwd=course, env=env)  # fmt: skip
         print(f"wheelhouse ready in {time.monotonic() - start:.0f} s", flush=True)
         env.pop("PIP_FIND_LINKS", None)
         pip += ["install", "--no-index", "--find-links", course]
@@ -71,21 +92,24 @@ def try_bundle(
     reqs.append(wheel.name)
     run([*pip, *reqs], cwd=course, env=env)
     print(f"installed in {time.monotonic() - start:.0f} s", flush=True)
+    run([*pip, *checker_pins()], cwd=course, env=env)  # the checker, after
     run_chapters(venv, course / "notebooks", tmp / "executed", env, jobs)
 
 
 def run_chapters(venv, notebooks, outdir, env, jobs: int = 2):
-    """Execute every chapter notebook in `notebooks` to its end; raise on a failure."""
-    env = {**env, **OFFLINE, "OMP_NUM_THREADS": "1", "NO_PROXY": "", "no_proxy": ""}
+    """Check every chapter in `notebooks` under strict nbval; raise on a failure."""
+    env = {**env, **OFFLINE, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "NO_PROXY": "", "no_proxy": ""}  # fmt: skip
+    env.pop("ATEN_CPU_CAPABILITY", None)  # this CPU's own instructions
     chapters = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
-    nbconvert = [venv / "bin" / "jupyter", "nbconvert", "--to", "notebook",
-                 "--execute", "--ExecutePreprocessor.timeout=600",
-                 "--output-dir", outdir]  # fmt: skip
+    nbval = [venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+             "--nbval", "--nbval-sanitize-with", SANITIZE, "--nbval-current-env",
+             "-o", f"cache_dir={outdir}"]  # fmt: skip
 
     def one(chapter):
         start = time.monotonic()
         done = subprocess.run(
-            [str(c) for c in [*nbconvert, chapter]],
+            [str(c) for c in [*nbval, chapter.name]],
             cwd=notebooks, env=env, capture_output=True, text=True,
         )  # fmt: skip
         took = time.monotonic() - start
@@ -95,10 +119,10 @@ def run_chapters(venv, notebooks, outdir, env, jobs: int = 2):
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
         for name, done, took in pool.map(one, chapters):
             ok = done.returncode == 0
-            print(f"{name}: {'ran to the end' if ok else 'FAILED'} in {took:.0f} s")
+            print(f"{name}: {'passed nbval' if ok else 'FAILED'} in {took:.0f} s")
             if not ok:
                 failed.append(name)
-                print(done.stderr[-4000:], file=sys.stderr)
+                print((done.stdout + done.stderr)[-4000:], file=sys.stderr)
     print(f"{len(chapters)} chapters in {time.monotonic() - start:.0f} s", flush=True)
     if failed or not chapters:
         raise subprocess.CalledProcessError(1, f"chapters {failed or 'none found'}")
