@@ -8,6 +8,7 @@
 * :mod:`~mhacourse.studies.synthetic_language` - sentences with known relations.
 * :mod:`~mhacourse.studies.tiny_lm` - a small causal Transformer and its head probes.
 * :mod:`~mhacourse.studies.seq2seq` - a tiny encoder-decoder trained on reversal.
+* :mod:`~mhacourse.studies.stats` - Wilson and bootstrap intervals for the results.
 
 >>> from mhacourse.studies import normalization
 >>> import torch
@@ -19,6 +20,7 @@ from . import (
     head_analysis,
     normalization,
     seq2seq,
+    stats,
     subspace_attention,
     synthetic_language,
     tiny_lm,
@@ -30,6 +32,7 @@ __all__ = [
     "head_analysis",
     "normalization",
     "seq2seq",
+    "stats",
     "subspace_attention",
     "synthetic_language",
     "tiny_lm",
