@@ -31,7 +31,10 @@ help:
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the pinned packages into $(VENV) (a few minutes; pip lists each one):"
-	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -r requirements.txt -c constraints.txt
+	@# --no-compile: Python compiles the files it imports when it first imports them,
+	@# instead of pip compiling all of torch and Jupyter up front (a minute on 2 cores).
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on --no-compile \
+		-r requirements.txt -c constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 

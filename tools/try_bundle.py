@@ -88,6 +88,9 @@ def try_bundle(
         pip += ["--find-links", wheelhouse]
     else:
         pip.append("install")
+    # No .pyc for every file of torch and Jupyter up front (a minute on 2 cores):
+    # Python compiles what a chapter imports when it first imports it.
+    pip.append("--no-compile")
     start = time.monotonic()
     reqs.append(wheel.name)
     run([*pip, *reqs], cwd=course, env=env)
