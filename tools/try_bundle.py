@@ -96,18 +96,18 @@ def try_bundle(
     run([*pip, *reqs], cwd=course, env=env)
     print(f"installed in {time.monotonic() - start:.0f} s", flush=True)
     run([*pip, *checker_pins()], cwd=course, env=env)  # the checker, after
-    run_chapters(venv, course / "notebooks", tmp / "executed", env, jobs)
+    run_chapters(venv, course / "notebooks", env, jobs)
 
 
-def run_chapters(venv, notebooks, outdir, env, jobs: int = 2):
+def run_chapters(venv, notebooks, env, jobs: int = 2):
     """Check every chapter in `notebooks` under strict nbval; raise on a failure."""
     env = {**env, **OFFLINE, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "NO_PROXY": "", "no_proxy": ""}  # fmt: skip
     env.pop("ATEN_CPU_CAPABILITY", None)  # this CPU's own instructions
     chapters = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
     nbval = [venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-             "--nbval", "--nbval-sanitize-with", SANITIZE, "--nbval-current-env",
-             "-o", f"cache_dir={outdir}"]  # fmt: skip
+             "--nbval", "--nbval-sanitize-with", SANITIZE,
+             "--nbval-current-env"]  # fmt: skip
 
     def one(chapter):
         start = time.monotonic()
