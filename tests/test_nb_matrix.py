@@ -91,3 +91,27 @@ def test_make_test_leaves_exactly_the_bundles_setup_to_the_bundle():
     bundle = (ROOT / "tools" / "try_bundle.py").read_text()
     assert '"OMP_NUM_THREADS": "1"' in bundle and "--nbval" in bundle
     assert 'env.pop("ATEN_CPU_CAPABILITY", None)' in bundle
+
+
+def test_a_one_thread_job_fills_the_core_a_two_thread_job_leaves(monkeypatch):
+    import threading
+    import time
+
+    running, overlaps, lock = set(), [], threading.Lock()
+
+    def fake_job(group, capability, threads):
+        with lock:
+            running.add(group)
+            overlaps.append(frozenset(running))
+        time.sleep(0.2)
+        with lock:
+            running.discard(group)
+        return 0, ""
+
+    monkeypatch.setattr(nb_matrix, "run_job", fake_job)
+    a, b, c = ((pathlib.Path(f"{n}.ipynb"),) for n in "abc")
+    jobs = [(2, "default", a), (2, "avx512", b), (1, "default", c)]
+    assert nb_matrix._schedule(jobs, 3) == 0
+    together = {g for seen in overlaps for g in seen if len(seen) > 1}
+    assert {a, c} <= together  # c ran beside a, not after b
+    assert not any({a, b} <= seen for seen in overlaps)  # never 4 threads

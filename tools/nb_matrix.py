@@ -169,14 +169,25 @@ def main(argv=None) -> int:
     return _schedule(jobs, max(args.jobs, max(threads)))
 
 
+def _first_fitting(jobs, free: int) -> int | None:
+    """Index of the first job whose threads fit in `free` cores, or None.
+
+    >>> _first_fitting([(2, "default", ()), (1, "default", ())], 1)
+    1
+    """
+    return next((i for i, job in enumerate(jobs) if job[0] <= free), None)
+
+
 def _schedule(jobs, cores: int) -> int:
     """Run the jobs so that their threads never exceed `cores`; report failures."""
     start, free, bad = time.monotonic(), cores, 0
     running: dict[Future, tuple] = {}
     with ThreadPoolExecutor(max_workers=cores) as pool:
         while jobs or running:
-            while jobs and jobs[0][0] <= free:
-                t, c, group = jobs.pop(0)
+            # The first job in order that fits the free cores (a one-thread job can
+            # fill the core a two-thread job leaves over).
+            while (i := _first_fitting(jobs, free)) is not None:
+                t, c, group = jobs.pop(i)
                 job = (t, c, group, time.monotonic())
                 running[pool.submit(run_job, group, c, t)] = job
                 free -= t
