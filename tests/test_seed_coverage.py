@@ -271,11 +271,17 @@ IDEAS = [
 def _sections(name):
     """{heading: its section text, up to the next heading of same or higher level}."""
     nb = nbformat.read(BOOK / f"{name}.ipynb", as_version=4)
-    lines = [line for cell in nb.cells for line in cell.source.splitlines()]
+    lines, code = [], []  # a "# comment" in code or a fenced block is no heading
+    for cell in nb.cells:
+        fenced = cell.cell_type != "markdown"
+        for line in cell.source.splitlines():
+            fenced ^= cell.cell_type == "markdown" and line.startswith("```")
+            lines.append(line)
+            code.append(fenced or line.startswith("```"))
     heads = [
         (i, len(m.group(1)), m.group(2).strip())
         for i, line in enumerate(lines)
-        if (m := re.match(r"(#{1,4}) (.+)", line))
+        if not code[i] and (m := re.match(r"(#{1,4}) (.+)", line))
     ]
     out = {}
     for n, (i, level, title) in enumerate(heads):

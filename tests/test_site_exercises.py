@@ -38,6 +38,20 @@ def test_marked_cells_become_directives():
     assert "".join(sources[2]) == "**Exercise: not marked**\n\nText."
 
 
+def test_a_predict_first_question_inside_a_chapter_is_folded():
+    statement = nbformat.v4.new_markdown_cell("**Predict first: Size**\n\nGuess.")
+    statement.metadata["mhacourse"] = {
+        "exercise": "ch02-q1",
+        "title": "Predict first: Size",
+        "fold": True,
+    }
+    cells = json.loads(ext.notebook_with_directives(_notebook(statement)))
+    assert cells["cells"][0]["source"] == (
+        ":::{exercise} Predict first: Size\n:label: ch02-q1\n:class: dropdown\n\n"
+        "Guess.\n:::"
+    )
+
+
 def test_a_notebook_without_marks_is_left_byte_for_byte():
     text = _notebook(nbformat.v4.new_markdown_cell("# Title"))
     assert ext.notebook_with_directives(text) is text

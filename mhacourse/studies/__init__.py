@@ -8,6 +8,7 @@
 * :mod:`~mhacourse.studies.synthetic_language` - sentences with known relations.
 * :mod:`~mhacourse.studies.tiny_lm` - a small causal Transformer and its head probes.
 * :mod:`~mhacourse.studies.seq2seq` - a tiny encoder-decoder trained on reversal.
+* :mod:`~mhacourse.studies.gqa_sharing` - what sharing key/value heads costs in quality.
 * :mod:`~mhacourse.studies.stats` - Wilson and bootstrap intervals for the results.
 
 >>> from mhacourse.studies import normalization
@@ -17,6 +18,7 @@ True
 """
 
 from . import (
+    gqa_sharing,
     head_analysis,
     normalization,
     seq2seq,
@@ -29,6 +31,7 @@ from . import (
 )
 
 __all__ = [
+    "gqa_sharing",
     "head_analysis",
     "normalization",
     "seq2seq",

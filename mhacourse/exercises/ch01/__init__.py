@@ -15,7 +15,12 @@ experiment and picture questions.
 from .functions import q1, q2, q4, q5
 from .questions import q3, q6
 
-__all__ = ["EXERCISES", "q1", "q2", "q3", "q4", "q5", "q6"]
+__all__ = ["EXERCISES", "INLINE", "q1", "q2", "q3", "q4", "q5", "q6"]
 
 #: The chapter's exercises, in book order.
 EXERCISES = [q1, q2, q3, q4, q5, q6]
+
+#: Predict questions placed inline, before the cell that answers them
+#: (tools/insert_exercises.py): {name: that cell's id}. Here: just before the cell that
+#: shows the two limits of the temperature.
+INLINE = {"q3": "ch01-temperature-limits"}

@@ -16,7 +16,12 @@ experiment and picture questions.
 from .functions import q2, q3, q4, q5
 from .questions import q1, q6
 
-__all__ = ["EXERCISES", "q1", "q2", "q3", "q4", "q5", "q6"]
+__all__ = ["EXERCISES", "INLINE", "q1", "q2", "q3", "q4", "q5", "q6"]
 
 #: The chapter's exercises, in book order.
 EXERCISES = [q1, q2, q3, q4, q5, q6]
+
+#: Predict questions placed inline, before the cell that answers them
+#: (tools/insert_exercises.py): {name: that cell's id}. Here: just before the
+#: derivation of Var(q . k) = E.
+INLINE = {"q1": "ch02-why-sqrt-e"}

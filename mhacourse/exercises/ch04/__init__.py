@@ -18,7 +18,12 @@ torch.Size([2, 3, 5, 4])
 from .functions import q1, q3, q4, q5
 from .questions import q2, q6, q7
 
-__all__ = ["EXERCISES", "q1", "q2", "q3", "q4", "q5", "q6", "q7"]
+__all__ = ["EXERCISES", "INLINE", "q1", "q2", "q3", "q4", "q5", "q6", "q7"]
 
 #: The chapter's exercises, in book order.
 EXERCISES = [q1, q2, q3, q4, q5, q6, q7]
+
+#: Predict questions placed inline, before the cell that answers them
+#: (tools/insert_exercises.py): {name: that cell's id}. Here: just before the section
+#: that counts the parameters.
+INLINE = {"q6": "230e918d"}

@@ -24,6 +24,7 @@ from .trained_questions import q11
 
 __all__ = [
     "EXERCISES",
+    "INLINE",
     "q1",
     "q2",
     "q3",
@@ -39,3 +40,12 @@ __all__ = [
 
 #: The chapter's exercises, in book order.
 EXERCISES = [q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11]
+
+#: Predict questions placed inline, before the cell that answers them
+#: (tools/insert_exercises.py): {name: that cell's id}. Here: q7 just before rotary
+#: encodings are introduced (and shown to depend on the offset only), q9 just before the
+#: cell that counts what grouped-query attention saves.
+INLINE = {
+    "q7": "b43b363d81ae4b689946ece5c682cd59",
+    "q9": "cdf66aed5cc84ca1b48e60bad68798a8",
+}
