@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pytest
 import torch
+from website.viewer import expected
 
 from mhacourse.viewer import MAX_TOKENS, PRECISION, attention_viewer
 
@@ -64,7 +65,7 @@ def test_layers_heads_and_names_reach_the_controls():
         "0", "1", "0", "1", "2", "-1"
     ]  # fmt: skip
     assert ">low</option>" in html and ">high</option>" in html
-    assert html.count('class="mhav-tok"') == 7
+    assert len(re.findall(r'class="mhav-tok[ "]', html)) == 7
     assert repr(view) == "AttentionViewer(2 layers x 3 heads over 7 tokens)"
 
 
@@ -77,7 +78,7 @@ def test_no_remote_resource_and_nothing_can_close_the_script_early():
     assert "<b>" not in html and "<i>" not in html
     data, _ = embedded(html)
     assert data["tokens"] == ["</script>", "<b>", "&amp;", "␣", "↵", "∅", '"q"']
-    assert 'aria-label="token 4: space"' in html
+    assert '<span class="mhav-sr"> (space)</span>' in html  # what a screen reader says
 
 
 def test_the_html_is_deterministic_and_small():
@@ -86,6 +87,20 @@ def test_the_html_is_deterministic_and_small():
     html = attention_viewer(tokens, w)._repr_html_()
     assert html == attention_viewer(tokens, w.clone())._repr_html_()
     assert len(html.encode()) < 200_000, len(html.encode())
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_the_html_shows_the_first_view_without_its_script(layers):
+    """Layer 1, head 1, last token: what the script draws first, as numbers."""
+    w = weights(layers=layers, causal=False)
+    html = attention_viewer(list("abcdefg"), w)._repr_html_()
+    data, _ = embedded(html)
+    numbers, rows = expected(data, 0, 0, 6)
+    assert re.findall(r'<span class="mhav-w">(.*?)</span>', html) == numbers
+    top = re.findall(r'<li data-k="(\d+)">.*?class="mhav-val">(.*?)</span>', html)
+    assert [[int(k), v] for k, v in top] == rows[0]["top"]
+    assert re.findall(r'aria-pressed="true"', html) == ['aria-pressed="true"']
+    assert 'data-i="6" tabindex="0" aria-pressed="true"' in html
 
 
 def test_a_page_is_a_whole_document_with_the_viewer():

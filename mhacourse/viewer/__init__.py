@@ -35,12 +35,11 @@ False
 
 from __future__ import annotations
 
-import html
-import json
 from collections.abc import Sequence
-from importlib import resources
 
 import torch
+
+from . import _render
 
 __all__ = ["MAX_TOKENS", "PRECISION", "AttentionViewer", "attention_viewer"]
 
@@ -51,12 +50,6 @@ PRECISION = 3  # decimal places of the weights embedded in the HTML
 # they repeat.
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7",
            "#E69F00", "#56B4E9", "#A0785A", "#8F8F8F")  # fmt: skip
-_SHOWN = {" ": "\u2423", "\n": "\u21b5", "\t": "\u21e5", "\r": "\u240d"}
-_SPOKEN = {" ": "space", "\n": "new line", "\t": "tab", "\r": "carriage return"}
-
-
-def _asset(name: str) -> str:
-    return resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
 
 
 def _as_layers(weights) -> torch.Tensor:
@@ -126,26 +119,6 @@ def _check_names(layer_names, layers: int) -> list[str]:
     return names
 
 
-def shown(token: str) -> str:
-    """How a token is drawn: whitespace made visible, an empty token as ``∅``.
-
-    >>> shown(" the"), shown("\\n"), shown("")
-    ('␣the', '↵', '∅')
-    """
-    return "".join(_SHOWN.get(c, c) for c in token) or "\u2205"
-
-
-def spoken(token: str) -> str:
-    """How a screen reader names a token: whitespace in words.
-
-    >>> spoken(" "), spoken("a")
-    ('space', 'a')
-    """
-    if token in _SPOKEN:
-        return _SPOKEN[token]
-    return shown(token) if token.strip() == token else repr(token)
-
-
 def quantize(w: torch.Tensor) -> list:
     """(layers, H, L, L) weights as nested lists of ints in units of 10^-PRECISION.
 
@@ -161,12 +134,6 @@ def quantize(w: torch.Tensor) -> list:
                 while row and row[-1] == 0:
                     row.pop()
     return ints
-
-
-def _json(data: dict) -> str:
-    """JSON safe inside <script>: no "<", ">" or "&" that could end the element."""
-    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 class AttentionViewer:
@@ -198,7 +165,7 @@ class AttentionViewer:
         heads = self.weights.shape[1]
         return {
             "precision": PRECISION,
-            "tokens": [shown(t) for t in self.tokens],
+            "tokens": [_render.shown(t) for t in self.tokens],
             "layers": self.layer_names,
             "heads": heads,
             "heads_names": [f"head {h + 1}" for h in range(heads)],
@@ -206,60 +173,13 @@ class AttentionViewer:
             "w": quantize(self.weights),
         }
 
-    def _controls(self) -> str:
-        layers = "".join(
-            f'<option value="{i}">{html.escape(n)}</option>'
-            for i, n in enumerate(self.layer_names)
-        )
-        heads = "".join(
-            f'<option value="{h}">head {h + 1}</option>'
-            for h in range(self.weights.shape[1])
-        )
-        heads += '<option value="-1">all heads (colours)</option>'
-        return (
-            '<div class="mhav-controls">'
-            f'<label>Layer <select class="mhav-layer">{layers}</select></label>'
-            f'<label>Head <select class="mhav-head">{heads}</select></label></div>'
-        )
-
-    def _tokens(self) -> str:
-        buttons = "".join(
-            f'<button type="button" class="mhav-tok" data-i="{i}" tabindex="-1" '
-            f'aria-pressed="false" aria-label="token {i + 1}: '
-            f'{html.escape(spoken(t))}"><span class="mhav-t">'
-            f'{html.escape(shown(t))}</span><span class="mhav-bars" aria-hidden="true">'
-            '</span><span class="mhav-w" aria-hidden="true"></span></button>'
-            for i, t in enumerate(self.tokens)
-        )
-        label = 'aria-label="Tokens: choose one to see where it looks"'
-        return f'<div class="mhav-tokens" role="group" {label}>{buttons}</div>'
-
     def _repr_html_(self) -> str:
-        title = self.title and f'<p class="mhav-title">{html.escape(self.title)}</p>'
-        return (
-            f'<div class="mhav"><style>{_asset("viewer.css")}</style>{title or ""}'
-            f"{self._controls()}"
-            '<p class="mhav-help">Hover, tap or focus a token (arrow keys move): the '
-            "numbers under the tokens are its attention weights, rounded to "
-            f"{PRECISION} decimals; the bars, the same relative to the largest.</p>"
-            '<p class="mhav-static"><strong>Static view:</strong> this output\'s '
-            "script has not run. In JupyterLab, run the cell to explore it (JupyterLab "
-            "runs scripts only in outputs of a trusted notebook).</p>"
-            f"{self._tokens()}"
-            '<div class="mhav-readout" aria-live="polite"></div>'
-            f'<script type="application/json" class="mhav-data">{_json(self.data())}'
-            f"</script><script>{_asset('viewer.js')}</script></div>"
-        )
+        names = [_render.spoken(t) for t in self.tokens]
+        return _render.widget(self.data(), names, self.title)
 
     def page(self) -> str:
         """A standalone HTML document holding just this viewer (no other file)."""
-        title = html.escape(self.title or "Attention viewer")
-        return (
-            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{title}</title></head><body style="font-family: sans-serif; '
-            f'margin: 0.5rem"><main>{self._repr_html_()}</main></body></html>\n'
-        )
+        return _render.page(self._repr_html_(), self.title)
 
 
 def attention_viewer(

@@ -23,11 +23,10 @@
       var v = data.w[l][h][q][k];
       return v === undefined ? 0 : v;
     }
-    function fmt(v, lead) { // v in units of 10^-precision
-      if (v === 0) return "0";
-      if (v === scale) return "1";
+    function fmt(v, lead) { // v in units of 10^-precision; under a token: .512, 0, 1
       var s = (v / scale).toFixed(data.precision);
-      return lead ? s : s.slice(1);
+      if (lead) return s;
+      return v === 0 ? "0" : v === scale ? "1" : s.slice(1);
     }
     function colour(h) {
       return h < 0 ? "var(--mhav-accent)" : data.colours[h % data.colours.length];
