@@ -189,13 +189,18 @@ def test_every_viewer_on_the_site_shows_its_weights(driver, server, width):
             count = len(driver.find_elements("css selector", ".mhav"))
             embedded = pathlib.Path(SITE / path).read_text()
             assert count == len(re.findall('class="mhav"', embedded)), path
-            for n in range(count):
-                length = len(vw.state(driver, n)["data"]["tokens"])
+            sizes = [len(vw.state(driver, n)["data"]["tokens"]) for n in range(count)]
+            for n, length in enumerate(sizes):  # taps first, the mouse untouched
                 vw.check(driver, length - 1, n)
+                vw.tap(driver, vw.token(driver, length // 2, n))
+                assert vw.check(driver, length // 2, n)["pressed"] == [length // 2]
+            for n, length in enumerate(sizes):
                 vw.hover(driver, vw.token(driver, length // 3, n))
                 vw.check(driver, length // 3, n)
-                vw.choose(driver, head=0, n=n)
-                vw.tap(driver, vw.token(driver, length // 2, n))
+                root = driver.find_elements("css selector", ".mhav")[n]
+                vw.hover(driver, root.find_element("css selector", ".mhav-help"))
+                vw.check(driver, length // 2, n)  # the mouse left: the tapped token
+                vw.choose(driver, head=-1, n=n)  # all heads, as colours
                 vw.check(driver, length // 2, n)
             no_sideways_scroll(driver, width)
             clean(driver, server.origin)

@@ -1,5 +1,5 @@
 // mhacourse attention viewer (mhacourse.viewer): no dependency, no network.
-// Each viewer's <div class="mhav"> holds its weights as JSON (<script class="mhav-data">):
+// Each viewer (div.mhav) holds its weights as JSON (<script class="mhav-data">):
 // w[layer][head][query] is a row of key weights in units of 10^-precision, its
 // trailing zeros left out. Hover (mouse), tap or focus a token: the bars and numbers
 // under every token show how much that token (the query) attends to each of them.

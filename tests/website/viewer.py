@@ -108,13 +108,17 @@ def hover(driver, element):
     """Move the mouse onto ``element`` (pointer events of type "mouse")."""
     from selenium.webdriver.common.action_chains import ActionChains
 
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element
+    )
     ActionChains(driver).move_to_element(element).perform()
 
 
 def tap(driver, element):
     """Tap ``element`` with an emulated finger (touch events, then the click)."""
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element
+    )
     x, y = driver.execute_script(
         "const r = arguments[0].getBoundingClientRect();"
         "return [r.left + r.width / 2, r.top + r.height / 2];",
