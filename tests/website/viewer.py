@@ -3,6 +3,7 @@
 Used by tests/test_viewer_browser.py, on a standalone page and on the built site.
 """
 
+import contextlib
 import json
 
 # Everything the n-th viewer of the page shows, read from its DOM.
@@ -145,3 +146,21 @@ def choose(driver, layer=None, head=None, n=0):
         if value is not None:
             menu = root.find_element("css selector", f"select.{cls}")
             Select(menu).select_by_value(str(value))
+
+
+@contextlib.contextmanager
+def no_focus_on_click(driver):
+    """Clicks that do not move the focus, as in Safari (its buttons take no focus)."""
+    driver.execute_script(
+        "window.__mhavNoFocus = e => e.preventDefault();"
+        "document.addEventListener('mousedown', window.__mhavNoFocus, true);"
+    )
+    try:
+        yield
+        assert driver.execute_script(
+            "return !document.activeElement.closest('.mhav-tokens')"
+        ), "the click moved the focus"
+    finally:
+        driver.execute_script(
+            "document.removeEventListener('mousedown', window.__mhavNoFocus, true)"
+        )
