@@ -31,14 +31,12 @@ def shown(token: str) -> str:
 
 
 def spoken(token: str) -> str:
-    """How a screen reader names a token whose drawing is a symbol.
+    """How a screen reader names a token drawn as a symbol: whitespace, empty.
 
-    >>> spoken(" "), spoken("a"), spoken(" a")
-    ('space', 'a', "' a'")
+    >>> spoken(" "), spoken("a"), spoken(" a"), spoken("")
+    ('space', 'a', '␣a', 'empty token')
     """
-    if token in _SPOKEN:
-        return _SPOKEN[token]
-    return shown(token) if token.strip() == token and token else repr(token)
+    return _SPOKEN.get(token, shown(token) if token else "empty token")
 
 
 def under_token(v: int, precision: int) -> str:
@@ -121,7 +119,7 @@ def tokens(data: dict, names: list[str], query: int) -> str:
         buttons.append(
             f'<button type="button" class="mhav-tok{" mhav-q" * on}" data-i="{i}" '
             f'tabindex="{0 if on else -1}" aria-pressed="{"true" if on else "false"}">'
-            f'<span class="mhav-t">{html.escape(text)}</span>{sr and sr + "</span>"}'
+            f'<span class="mhav-t">{html.escape(text)}</span>{sr and sr + "</span>"} '
             '<span class="mhav-bars" aria-hidden="true"><span style="height: '
             f'{100 * row[i] / peak:g}%; background: var(--mhav-accent);"></span></span>'
             f'<span class="mhav-w">{under_token(row[i], p)}</span></button>'
