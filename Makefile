@@ -14,7 +14,7 @@ PORT ?= 8000
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: help venv book serve test test-clock lint test-py test-nb test-exercises build-strict \
-	test-browser test-bundle bundle execute lab bench time-chapters clean
+	test-browser test-viewer-lab test-bundle bundle execute lab bench time-chapters clean
 
 help:
 	@echo "make book     create .venv, install everything, build the website into _build/html"
@@ -109,8 +109,16 @@ test-browser: build-strict
 	$(TIMED) chromium bash tools/ensure_chromium.sh
 	$(TIMED) test-website \
 		$(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_website.py
+	$(TIMED) test-viewer \
+		$(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_viewer_browser.py
 	$(TIMED) test-jupyterlab \
 		$(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_jupyterlab.py
+
+# The head viewer in a real JupyterLab: static in an untrusted notebook, live once its
+# cell runs (about a minute; not part of make test).
+test-viewer-lab: $(STAMP)
+	bash tools/ensure_chromium.sh
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_viewer_jupyterlab.py
 
 execute: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
