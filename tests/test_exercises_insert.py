@@ -8,9 +8,10 @@ import subprocess
 import nbformat
 import pytest
 
-from mhacourse.exercises import ch02
+from mhacourse.exercises import ch02, ch03
 
-TOOL = pathlib.Path(__file__).resolve().parents[1] / "tools" / "insert_exercises.py"
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+TOOL = ROOT / "tools" / "insert_exercises.py"
 spec = importlib.util.spec_from_file_location("insert_exercises", TOOL)
 tool = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(tool)
@@ -21,7 +22,7 @@ MARKER_CELL = (
 )
 
 
-def fake_notebook(folder, name="02_fake.ipynb", marker=True):
+def fake_notebook(folder, name="03_fake.ipynb", marker=True, anchor=None):
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Fake"),
@@ -29,6 +30,9 @@ def fake_notebook(folder, name="02_fake.ipynb", marker=True):
         nbformat.v4.new_markdown_cell(MARKER_CELL if marker else "## Summary"),
         nbformat.v4.new_markdown_cell("Stale text after the marker."),
     ]
+    if anchor:  # the cell an inline question must precede
+        nb.cells.insert(1, nbformat.v4.new_markdown_cell("The answer, revealed."))
+        nb.cells[1]["id"] = anchor
     path = folder / name
     nbformat.write(nb, path)
     return path
@@ -39,9 +43,9 @@ def test_cells_are_generated_in_order(tmp_path):
     assert tool.update_notebook(path)
     cells = nbformat.read(path, as_version=4).cells
     assert cells[2].source == MARKER_CELL
-    assert cells[3].source == "from mhacourse.exercises import ch02 as ex"
-    assert len(cells) == 4 + 4 * len(ch02.EXERCISES)
-    for i, ex in enumerate(ch02.EXERCISES):
+    assert cells[3].source == "from mhacourse.exercises import ch03 as ex"
+    assert len(cells) == 4 + 4 * len(ch03.EXERCISES)
+    for i, ex in enumerate(ch03.EXERCISES):
         statement, stub, check, solution = cells[4 + 4 * i : 8 + 4 * i]
         kinds = [c.cell_type for c in (statement, stub, check, solution)]
         assert kinds == ["markdown", "code", "code", "markdown"]
@@ -105,7 +109,7 @@ def test_outputs_of_unchanged_cells_survive_and_changed_cells_are_reset(
             cell.outputs = [nbformat.v4.new_output("stream", text="ran\n")]
     nbformat.write(nb, path)
     assert not tool.update_notebook(path)  # still up to date: outputs kept
-    monkeypatch.setitem(vars(ch02.q1), "stub", "prediction = ...\n# changed\n")
+    monkeypatch.setitem(vars(ch03.q1), "stub", "prediction = ...\n# changed\n")
     assert tool.update_notebook(path)
     cells = nbformat.read(path, as_version=4).cells
     stub, check = cells[5], cells[6]
@@ -140,9 +144,12 @@ def test_main_and_check_mode(tmp_path):
 def test_every_solution_cell_passes_the_check(number):
     """Run the unfolded solution cell, then the check cell: it says correct."""
     module = importlib.import_module(f"mhacourse.exercises.ch{number}")
-    solutions = [c for c in tool.exercise_cells(module) if c.id.endswith("-solution")]
+    cells = tool.exercise_cells(module)
+    cells += [c for ex in tool.inline(module) for c in tool.inline_cells(module, ex)]
+    solutions = {c.id: c for c in cells if c.id.endswith("-solution")}
     assert len(solutions) == len(module.EXERCISES)
-    for ex, cell in zip(module.EXERCISES, solutions, strict=False):
+    for ex in module.EXERCISES:
+        cell = solutions[f"{ex.label}-solution"]
         code = cell.source.split("```python\n", 1)[1].rsplit("\n```", 1)[0]
         namespace = {"ex": module}
         exec(compile(code, ex.id, "exec"), namespace)
@@ -163,3 +170,65 @@ def test_timings_recorded_by_execution_do_not_make_a_notebook_stale(tmp_path):
     assert not tool.update_notebook(path)
     kept = nbformat.read(path, as_version=4).cells[3].metadata
     assert kept["execution"] == timing
+
+
+ANCHOR = ch02.INLINE["q1"]
+
+
+def _ids(path):
+    return [c.get("id") for c in nbformat.read(path, as_version=4).cells]
+
+
+def test_inline_questions_go_just_before_their_answer(tmp_path):
+    path = fake_notebook(tmp_path, name="02_fake.ipynb", anchor=ANCHOR)
+    assert tool.update_notebook(path)
+    ids = _ids(path)
+    at = ids.index(ANCHOR)
+    parts = ("statement", "stub", "check", "solution")
+    assert ids[at - 4 : at] == [f"ch02-q1-{p}" for p in parts]
+    assert ids.count("ch02-q1-statement") == 1  # not at the end of the chapter too
+    cells = nbformat.read(path, as_version=4).cells
+    statement, stub, check, solution = cells[at - 4 : at]
+    assert statement.source.startswith("**Predict first: how large are raw scores?**")
+    assert statement.metadata["mhacourse"]["fold"] is True
+    assert stub.source.startswith("prediction = ...")
+    # The end-of-chapter import has not run yet: the check imports the chapter.
+    assert check.source == (
+        "from mhacourse.exercises import ch02 as ex\n\nex.q1.check(prediction)"
+    )
+    assert solution.metadata["jupyter"]["source_hidden"] is True
+    assert not tool.update_notebook(path)  # idempotent
+
+
+def test_an_inline_question_follows_its_anchor_when_it_moves(tmp_path):
+    path = fake_notebook(tmp_path, name="02_fake.ipynb", anchor=ANCHOR)
+    tool.update_notebook(path)
+    nb = nbformat.read(path, as_version=4)
+    anchor = next(c for c in nb.cells if c.get("id") == ANCHOR)
+    nb.cells.remove(anchor)
+    nb.cells.insert(0, anchor)  # the answer moved to the top
+    nbformat.write(nb, path)
+    assert tool.update_notebook(path)
+    ids = _ids(path)
+    assert ids[:5] == [*(f"ch02-q1-{p}" for p in ("statement", "stub", "check",
+                                                  "solution")), ANCHOR]  # fmt: skip
+
+
+def test_a_missing_anchor_is_an_error_that_names_it(tmp_path):
+    path = fake_notebook(tmp_path, name="02_fake.ipynb")
+    with pytest.raises(ValueError, match=f"ch02.q1 goes before cell '{ANCHOR}'"):
+        tool.update_notebook(path)
+
+
+@pytest.mark.parametrize("number", ["01", "02", "04", "06"])
+def test_chapter_predictions_come_before_their_answer(number):
+    """In the shipped chapter, each inline question sits right before its anchor."""
+    module = importlib.import_module(f"mhacourse.exercises.ch{number}")
+    path = next((ROOT / "book").glob(f"{number}_*.ipynb"))
+    ids = _ids(path)
+    assert module.INLINE
+    for name, anchor in module.INLINE.items():
+        label = getattr(module, name).label
+        at = ids.index(anchor)
+        assert ids[at - 4] == f"{label}-statement" and ids.count(f"{label}-stub") == 1
+        assert at < ids.index(f"ch{number}-exercises-import")

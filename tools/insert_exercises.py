@@ -23,6 +23,14 @@ an ``exercise`` (or folded ``solution``) directive. The solution cell carries
 ``jupyter.source_hidden``, so JupyterLab (and VS Code) show it collapsed until the
 reader clicks it open; ``ex.qN.solution()`` shows the same code anywhere.
 
+**Predict first** (issue 23): a predict question whose answer a later cell of
+the chapter shows is placed inline, just before that cell, instead of at the
+end. A chapter module lists them in ``INLINE``, ``{"q9": "<id of the cell that
+answers it>"}``; the four cells (statement titled "Predict first: ...", folded on
+the website; ``prediction = ...`` stub; check, which imports the chapter's
+exercises itself; folded solution) go right before that cell, wherever they
+stood before. An ``INLINE`` cell id missing from the notebook is an error.
+
 Code cells are formatted with ``ruff format``, so ``ruff format --check`` passes
 on the notebooks. Running the tool twice gives the same notebook: a generated
 cell whose source has not changed keeps its stored outputs. Cells that changed
@@ -110,35 +118,79 @@ def solution_metadata(ex) -> dict:
     return {**HIDDEN, "mhacourse": {"solution": ex.label}}
 
 
-def exercise_cells(module) -> list:
-    """The generated cells for one chapter module (a list of nbformat cells)."""
+def _import_line(module) -> str:
     name = module.__name__.rsplit(".", 1)[-1]
-    cells = [
+    return f"from mhacourse.exercises import {name} as ex"
+
+
+def _four_cells(ex, statement, statement_meta, check) -> list:
+    alt = getattr(ex, "alt", None)
+    figure = {"mystnb": {"image": {"alt": alt}}} if alt else None
+    return [
+        _cell("markdown", statement, f"{ex.label}-statement", statement_meta),
+        _cell("code", ex.stub, f"{ex.label}-stub", figure),
+        _cell("code", check, f"{ex.label}-check"),
         _cell(
-            "code",
-            f"from mhacourse.exercises import {name} as ex",
-            f"{name}-exercises-import",
-        )
+            "markdown",
+            solution_markdown(ex),
+            f"{ex.label}-solution",
+            solution_metadata(ex),
+        ),
     ]
+
+
+def inline(module) -> dict:
+    """``{exercise: id of the cell it goes before}``: the module's inline questions."""
+    return {
+        getattr(module, name): at for name, at in getattr(module, "INLINE", {}).items()
+    }
+
+
+def inline_cells(module, ex) -> list:
+    """The four cells of a predict question placed before the cell that answers it.
+
+    The statement is titled "Predict first: ..." and folded on the website; the
+    check imports the chapter's exercises, since the end-of-chapter import has
+    not run yet.
+    """
+    title = f"Predict first: {ex.title.removeprefix('Predict: ')}"
+    meta = {"mhacourse": {"exercise": ex.label, "title": title, "fold": True}}
+    statement = f"**{title}**\n\n{ex.statement}"
+    check = f"{_import_line(module)}\n\n{ex.check_code}"
+    return _four_cells(ex, statement, meta, check)
+
+
+def exercise_cells(module) -> list:
+    """The end-of-chapter cells for one chapter module (a list of nbformat cells).
+
+    Questions placed inline (the module's ``INLINE``) are left out.
+    """
+    name = module.__name__.rsplit(".", 1)[-1]
+    cells = [_cell("code", _import_line(module), f"{name}-exercises-import")]
+    placed = inline(module)
     for ex in module.EXERCISES:
-        alt = getattr(ex, "alt", None)
-        figure = {"mystnb": {"image": {"alt": alt}}} if alt else None
-        cells += [
-            _cell(
-                "markdown",
-                statement_markdown(ex),
-                f"{ex.label}-statement",
-                statement_metadata(ex),
-            ),
-            _cell("code", ex.stub, f"{ex.label}-stub", figure),
-            _cell("code", ex.check_code, f"{ex.label}-check"),
-            _cell(
-                "markdown",
-                solution_markdown(ex),
-                f"{ex.label}-solution",
-                solution_metadata(ex),
-            ),
-        ]
+        if ex not in placed:
+            cells += _four_cells(
+                ex, statement_markdown(ex), statement_metadata(ex), ex.check_code
+            )
+    return cells
+
+
+def _place_inline(cells: list, module) -> list:
+    """``cells`` with each inline question's four cells just before its anchor."""
+    for ex, anchor in inline(module).items():
+        ids = {
+            f"{ex.label}-{part}" for part in ("statement", "stub", "check", "solution")
+        }
+        old = [c for c in cells if c.get("id") in ids]
+        cells = [c for c in cells if c.get("id") not in ids]
+        at = next((i for i, c in enumerate(cells) if c.get("id") == anchor), None)
+        if at is None:
+            raise ValueError(
+                f"{ex.id} goes before cell {anchor!r} (the module's INLINE), "
+                "which the notebook does not have"
+            )
+        cells[at:at] = _merge(old, inline_cells(module, ex))
     return cells
 
 
@@ -188,9 +240,9 @@ def update_notebook(path: Path, write: bool = True) -> bool:
     if nb.nbformat_minor < 5:  # cell ids need nbformat 4.5
         nb.nbformat_minor = 5
     before = nbformat.writes(nb)
-    nb.cells = nb.cells[: at + 1] + _merge(
-        nb.cells[at + 1 :], exercise_cells(_chapter_module(match.group(1)))
-    )
+    module = _chapter_module(match.group(1))
+    body = _place_inline(nb.cells[: at + 1], module)
+    nb.cells = body + _merge(nb.cells[at + 1 :], exercise_cells(module))
     after = nbformat.writes(nb)
     if after != before and write:
         nbformat.validate(nb)

@@ -13,8 +13,9 @@ its metadata (a solution cell: ``{"mhacourse": {"solution": "ch01-q1"}}`` under 
 ``**Solution**`` line). When Sphinx reads a notebook, before myst-nb parses it, this
 extension turns each marked cell into the sphinx-exercise directive the website
 renders: the first paragraph (the plain heading) is replaced by the directive's
-title and label, and a solution is folded (``:class: dropdown``). The notebook on
-disk, and the copy the site offers for download, stay as they are.
+title and label, and a solution is folded (``:class: dropdown``), as is a
+"Predict first" question placed inside a chapter (marked ``"fold": true``). The
+notebook on disk, and the copy the site offers for download, stay as they are.
 """
 
 from __future__ import annotations
@@ -34,12 +35,17 @@ def directive_source(source: str, marks: dict) -> str | None:
     >>> directive_source("**Exercise: Sum**\\n\\nAdd $a$.", {"exercise": "q1",
     ...                  "title": "Sum"})
     ':::{exercise} Sum\\n:label: q1\\n\\nAdd $a$.\\n:::'
+    >>> directive_source("**Predict first: Sum**\\n\\nGuess.", {"exercise": "q2",
+    ...                  "title": "Predict first: Sum", "fold": True})
+    ':::{exercise} Predict first: Sum\\n:label: q2\\n:class: dropdown\\n\\nGuess.\\n:::'
     >>> directive_source("**Solution**\\n\\nx = 1", {"solution": "q1"})
     ':::{solution} q1\\n:class: dropdown\\n\\nx = 1\\n:::'
     """
     if "exercise" in marks:
         label, title = marks["exercise"], marks.get("title", "")
         head = f":::{{exercise}} {title}".rstrip() + f"\n:label: {label}"
+        if marks.get("fold"):  # a "Predict first" question inside a chapter
+            head += "\n:class: dropdown"
         return f"{head}\n\n{_body(source)}\n:::"
     if "solution" in marks:
         head = f":::{{solution}} {marks['solution']}\n:class: dropdown"
