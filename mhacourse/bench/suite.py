@@ -174,9 +174,7 @@ def run(
         "device": device.type,
         "device_name": device_name(device),
         "torch_version": torch.__version__,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
-            timespec="seconds"
-        ),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "dtypes": list(dtypes),
         "quick": quick,
         "rounds": rounds,
