@@ -1,5 +1,6 @@
 """`python -m mhacourse.bench --quick` runs, prints a table, writes consistent JSON."""
 
+import dataclasses
 import json
 import statistics
 import subprocess
@@ -119,16 +120,23 @@ def test_every_registered_kernel_is_timed_forward_and_backward(quick):
         assert MHA_REF in layer_rows and "ours-sdpa" in layer_rows, pass_
 
 
+def _interpreted_on_cpu(name="interp"):
+    """The vectorized kernel, registered under a new name as if interpreted on CPUs:
+    the benchmark must skip it by that capability, never by its name."""
+    spec = kernels.REGISTRY["vectorized"]
+    return dataclasses.replace(spec, name=name, interpreted_on=("cpu",))
+
+
 def test_a_kernel_registered_later_joins_the_plan(monkeypatch):
-    monkeypatch.setitem(kernels.REGISTRY, "triton", kernels.REGISTRY["vectorized"])
+    monkeypatch.setitem(kernels.REGISTRY, "interp", _interpreted_on_cpu())
     cpu = plan("cpu")
     first = cpu[0]["names"]
-    assert "triton" in first  # listed once, as skipped, with its reason
-    assert all("triton" not in g["names"] for g in cpu if g["sweep"])
-    assert skip_reason("triton", "cpu").startswith("skipped")
-    assert skip_reason("triton", "cuda") is None
+    assert "interp" in first  # listed once, as skipped, with its reason
+    assert all("interp" not in g["names"] for g in cpu if g["sweep"])
+    assert skip_reason("interp", "cpu").startswith("skipped")
+    assert skip_reason("interp", "cuda") is None
     cuda = plan("cuda")
-    assert all("triton" in g["names"] for g in cuda if g["section"] == "kernel")
+    assert all("interp" in g["names"] for g in cuda if g["section"] == "kernel")
     both = [g for g in cuda if g["pass"] == "forward+backward"]
     assert both and any(g["section"] == "mha" for g in both)
 
@@ -136,9 +144,17 @@ def test_a_kernel_registered_later_joins_the_plan(monkeypatch):
 def test_skipped_kernel_gets_a_row_with_its_reason(monkeypatch):
     from mhacourse.bench.measure import measure_group
 
-    monkeypatch.setitem(kernels.REGISTRY, "triton", kernels.REGISTRY["vectorized"])
+    monkeypatch.setitem(kernels.REGISTRY, "interp", _interpreted_on_cpu())
     group = plan("cpu", quick=True)[0]
     rows = measure_group(group, torch.device("cpu"), torch.float32, 1, 0.001)
-    triton = next(r for r in rows if r["name"] == "triton")
-    assert triton["median_s"] is None and triton["error"].startswith("skipped")
-    assert all(r["median_s"] > 0 for r in rows if r["name"] != "triton")
+    interp = next(r for r in rows if r["name"] == "interp")
+    assert interp["median_s"] is None and interp["error"].startswith("skipped")
+    assert all(r["median_s"] > 0 for r in rows if r["error"] is None)
+
+
+def test_a_compiled_kernel_is_skipped_where_torch_compile_fails(monkeypatch):
+    from mhacourse.kernels import compiled
+
+    monkeypatch.setitem(compiled._PROBLEMS, "cpu", "torch.compile fails on this cpu")
+    assert skip_reason("tiled-compiled", "cpu").startswith("skipped: torch.compile")
+    assert all("tiled-compiled" not in g["names"] for g in plan("cpu") if g["sweep"])

@@ -213,3 +213,7 @@ def test_online_softmax_sweep_ends_at_the_softmax():
     torch.testing.assert_close(acc / l_, (torch.softmax(s[0], -1) @ v).double())
     ms = [st[1] for st in steps]
     assert ms == sorted(ms)  # the running max never decreases
+    # the figure shows the scores it talks about: every one, in its cell
+    shown = {t.get_gid(): t.get_text() for t in _texts(fig) if t.get_gid()}
+    scores = {g: v for g, v in shown.items() if g.startswith("score-")}
+    assert len(scores) == 5 * 11 and scores["score-0-3"] == f"{float(s[0, 3]):.1f}"

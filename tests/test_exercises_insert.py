@@ -8,7 +8,7 @@ import subprocess
 import nbformat
 import pytest
 
-from mhacourse.exercises import ch02, ch03
+from mhacourse.exercises import ch03, ch07
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TOOL = ROOT / "tools" / "insert_exercises.py"
@@ -30,9 +30,10 @@ def fake_notebook(folder, name="03_fake.ipynb", marker=True, anchor=None):
         nbformat.v4.new_markdown_cell(MARKER_CELL if marker else "## Summary"),
         nbformat.v4.new_markdown_cell("Stale text after the marker."),
     ]
-    if anchor:  # the cell an inline question must precede
+    for a in (anchor,) if isinstance(anchor, str) else anchor or ():
+        # the cells inline questions must precede
         nb.cells.insert(1, nbformat.v4.new_markdown_cell("The answer, revealed."))
-        nb.cells[1]["id"] = anchor
+        nb.cells[1]["id"] = a
     path = folder / name
     nbformat.write(nb, path)
     return path
@@ -172,7 +173,8 @@ def test_timings_recorded_by_execution_do_not_make_a_notebook_stale(tmp_path):
     assert kept["execution"] == timing
 
 
-ANCHOR = ch02.INLINE["q1"]
+ANCHOR = ch07.INLINE["q6"]
+ANCHORS = tuple(ch07.INLINE.values())  # the fake chapter needs every one of them
 
 
 def _ids(path):
@@ -180,28 +182,30 @@ def _ids(path):
 
 
 def test_inline_questions_go_just_before_their_answer(tmp_path):
-    path = fake_notebook(tmp_path, name="02_fake.ipynb", anchor=ANCHOR)
+    path = fake_notebook(tmp_path, name="07_fake.ipynb", anchor=ANCHORS)
     assert tool.update_notebook(path)
     ids = _ids(path)
     at = ids.index(ANCHOR)
     parts = ("statement", "stub", "check", "solution")
-    assert ids[at - 4 : at] == [f"ch02-q1-{p}" for p in parts]
-    assert ids.count("ch02-q1-statement") == 1  # not at the end of the chapter too
+    assert ids[at - 4 : at] == [f"ch07-q6-{p}" for p in parts]
+    assert ids.count("ch07-q6-statement") == 1  # not at the end of the chapter too
     cells = nbformat.read(path, as_version=4).cells
     statement, stub, check, solution = cells[at - 4 : at]
-    assert statement.source.startswith("**Predict first: how large are raw scores?**")
+    assert statement.source.startswith(
+        "**Predict first: the score matrix when the sequence doubles**"
+    )
     assert statement.metadata["mhacourse"]["fold"] is True
     assert stub.source.startswith("prediction = ...")
     # The end-of-chapter import has not run yet: the check imports the chapter.
     assert check.source == (
-        "from mhacourse.exercises import ch02 as ex\n\nex.q1.check(prediction)"
+        "from mhacourse.exercises import ch07 as ex\n\nex.q6.check(prediction)"
     )
     assert solution.metadata["jupyter"]["source_hidden"] is True
     assert not tool.update_notebook(path)  # idempotent
 
 
 def test_an_inline_question_follows_its_anchor_when_it_moves(tmp_path):
-    path = fake_notebook(tmp_path, name="02_fake.ipynb", anchor=ANCHOR)
+    path = fake_notebook(tmp_path, name="07_fake.ipynb", anchor=ANCHORS)
     tool.update_notebook(path)
     nb = nbformat.read(path, as_version=4)
     anchor = next(c for c in nb.cells if c.get("id") == ANCHOR)
@@ -210,17 +214,17 @@ def test_an_inline_question_follows_its_anchor_when_it_moves(tmp_path):
     nbformat.write(nb, path)
     assert tool.update_notebook(path)
     ids = _ids(path)
-    assert ids[:5] == [*(f"ch02-q1-{p}" for p in ("statement", "stub", "check",
+    assert ids[:5] == [*(f"ch07-q6-{p}" for p in ("statement", "stub", "check",
                                                   "solution")), ANCHOR]  # fmt: skip
 
 
 def test_a_missing_anchor_is_an_error_that_names_it(tmp_path):
-    path = fake_notebook(tmp_path, name="02_fake.ipynb")
-    with pytest.raises(ValueError, match=f"ch02.q1 goes before cell '{ANCHOR}'"):
+    path = fake_notebook(tmp_path, name="07_fake.ipynb")
+    with pytest.raises(ValueError, match=f"ch07.q6 goes before cell '{ANCHOR}'"):
         tool.update_notebook(path)
 
 
-@pytest.mark.parametrize("number", ["01", "02", "04", "06"])
+@pytest.mark.parametrize("number", ["01", "02", "04", "06", "07"])
 def test_chapter_predictions_come_before_their_answer(number):
     """In the shipped chapter, each inline question sits right before its anchor."""
     module = importlib.import_module(f"mhacourse.exercises.ch{number}")

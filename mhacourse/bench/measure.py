@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import kernels
+from ..kernels import compiled
 from ..mha import MultiHeadAttention
 from .flops import attention_flops, flops_per_second, mha_flops
 from .memory import peak_memory
@@ -40,15 +41,30 @@ def kernel_names() -> list:
 
 
 def skip_reason(name: str, device_type: str) -> str | None:
-    """Why a kernel is not timed on this device, or None.
+    """Why a kernel is not timed on this device, or None; read from its capabilities.
 
-    >>> skip_reason("triton", "cpu")
-    'skipped: on a CPU Triton runs only in its interpreter, too slow to time'
-    >>> skip_reason("tiled", "cpu") is None
-    True
+    A kernel that runs only in an interpreter there (``interpreted_on``) is too
+    slow to time; a compiled one (``compiled``) is skipped where
+    ``torch.compile`` fails (:func:`mhacourse.kernels.compiled.compile_problem`).
+
+    >>> kernels.register("slow", kernels.vectorized.scaled_dot_product_attention,
+    ...                  interpreted_on=("cpu",)) and None
+    >>> skip_reason("slow", "cpu")
+    'skipped: on a CPU slow runs only in an interpreter, too slow to time'
+    >>> skip_reason("slow", "cuda") is None, skip_reason("tiled", "cpu") is None
+    (True, True)
+    >>> del kernels.REGISTRY["slow"]
     """
-    if name == "triton" and device_type != "cuda":
-        return "skipped: on a CPU Triton runs only in its interpreter, too slow to time"
+    kernel = kernels.REGISTRY.get(name)
+    if kernel is None:  # a layer's row, not a kernel
+        return None
+    if device_type in kernel.interpreted_on:
+        return (
+            f"skipped: on a {device_type.upper()} {name} runs only in an "
+            "interpreter, too slow to time"
+        )
+    if kernel.compiled and (problem := compiled.compile_problem(device_type)):
+        return f"skipped: {problem}"
     return None
 
 
@@ -105,7 +121,7 @@ def _mha_fns(shape, names, device, dtype, backward):
     return fns, mha_flops(B, L, L, D, backward=backward), MHA_REF
 
 
-def _time(fns, rounds, min_run_time):
+def _time(fns, rounds, min_run_time, timer=None):
     """Time the calls in turns after a first call that finds out-of-memory shapes."""
     errors = {}
     for name, fn in list(fns.items()):
@@ -116,7 +132,7 @@ def _time(fns, rounds, min_run_time):
             del fns[name]
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
-    return compare(fns, rounds=rounds, min_run_time=min_run_time), errors
+    return compare(fns, rounds, min_run_time, timer=timer), errors
 
 
 def _row(group, dtype, name, flops, ref, error):
@@ -139,13 +155,15 @@ def _row(group, dtype, name, flops, ref, error):
 
 
 def measure_group(
-    group: dict, device, dtype, rounds: int = 3, min_run_time: float = 0.2
+    group: dict, device, dtype, rounds: int = 3, min_run_time: float = 0.2, timer=None
 ) -> list:
     """Time (side by side) and measure the peak memory of every row of one group.
 
     Returns one dict per name of the group (see :func:`mhacourse.bench.run`'s
     ``"rows"``); ``ratio`` is the row's median over the reference row's
     (``ref``). A kernel that cannot run here gets a row with ``error`` set.
+    ``timer``: the clock of :func:`mhacourse.bench.timing.compare` (default
+    wall-clock time; ``time.process_time`` for CPU time on one thread).
 
     >>> from mhacourse.bench.suite import sweep_groups
     >>> group = sweep_groups([8], names=["vectorized", "sdpa"], E=4)[0]
@@ -158,7 +176,7 @@ def measure_group(
     make = _kernel_fns if group["section"] == "kernel" else _mha_fns
     backward = group.get("pass", FORWARD) == BOTH
     fns, flops, ref = make(group["shape"], group["names"], device, dtype, backward)
-    times, errors = _time(fns, rounds, min_run_time)
+    times, errors = _time(fns, rounds, min_run_time, timer)
     rows = []
     for name in group["names"]:
         error = errors.get(name) or skip_reason(name, device.type)

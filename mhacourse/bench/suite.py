@@ -3,6 +3,7 @@
     python -m mhacourse.bench                  # CPU, float32 (minutes on a busy box)
     python -m mhacourse.bench --quick          # tiny shapes, seconds (the tests')
     python -m mhacourse.bench --threads 1      # one CPU thread, as the targets say
+    python -m mhacourse.bench --threads 1 --clock cpu --sweep-only --lengths 4096
     python -m mhacourse.bench --device cuda --json book/data/bench-cuda.json
 
 Shape legend: B batch, H heads, L query length, S key length, E head dim,
@@ -23,11 +24,12 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import platform
 import sys
+import time
 
 import torch
 
+from .machine import device_name, load_average
 from .measure import (
     BOTH,
     FORWARD,
@@ -42,6 +44,7 @@ from .targets import evaluate
 __all__ = ["format_table", "main", "measure_group", "plan", "run", "sweep_groups"]
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+CLOCKS = {"wall": None, "cpu": time.process_time}  # None: compare's perf_counter
 SCHEMA_VERSION = 2  # 2: rows have a "pass" (forward or forward+backward)
 
 
@@ -103,7 +106,7 @@ def _cpu_plan(every, fast, lengths):
     )
 
 
-def plan(device_type: str, quick: bool = False, lengths=None) -> list:
+def plan(device_type: str, quick: bool = False, lengths=None, sweep_only=False) -> list:
     """The groups to measure, each ``{"section", "shape", "names", "sweep", "pass"}``.
 
     Every registered kernel is timed at a small shape, forward and forward
@@ -113,11 +116,22 @@ def plan(device_type: str, quick: bool = False, lengths=None) -> list:
     >>> groups = plan("cpu", lengths=[512, 1024])
     >>> [(g["shape"]["L"], g["pass"]) for g in groups if g["section"] == "kernel"][:3]
     [(128, 'forward'), (64, 'forward+backward'), (512, 'forward')]
+
+    ``sweep_only``: only the length sweep's kernels (every one but the naive
+    loops), forward and forward plus backward, at ``lengths``:
+
+    >>> [(g["shape"]["L"], g["pass"]) for g in plan("cpu", False, [4096], True)]
+    [(4096, 'forward'), (4096, 'forward+backward')]
     """
     every = kernel_names()
     fast = [n for n in every if n != "naive"]
     if device_type != "cuda":
         fast = [n for n in fast if not skip_reason(n, device_type)]
+    if sweep_only:
+        lengths = lengths or [4096]
+        return sweep_groups(lengths, names=fast) + sweep_groups(
+            lengths, names=fast, pass_=BOTH
+        )
     if quick:
         tiny = [(dict(B=1, H=2, L=16, S=16, E=8), every)]
         return (
@@ -130,28 +144,6 @@ def plan(device_type: str, quick: bool = False, lengths=None) -> list:
     return _cpu_plan(every, fast, lengths)
 
 
-def device_name(device: torch.device) -> str:
-    """A readable name of the device: the GPU's model, or the CPU's and its threads.
-
-    >>> threads = torch.get_num_threads()
-    >>> device_name(torch.device("cpu")).endswith(f"({threads} threads)")
-    True
-    """
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            model = next(
-                line.split(":", 1)[1].strip()
-                for line in f
-                if line.startswith("model name")
-            )
-    except (OSError, StopIteration):
-        pass
-    return f"{model} ({torch.get_num_threads()} threads)"
-
-
 def run(
     device="cpu",
     dtypes=("float32",),
@@ -161,6 +153,7 @@ def run(
     min_run_time=0.2,
     log=None,
     groups=None,
+    clock="wall",
 ) -> dict:
     """Measure every group (default: :func:`plan`'s) for each dtype: a JSON-ready dict.
 
@@ -168,21 +161,27 @@ def run(
     >>> r = run(groups=groups, rounds=1, min_run_time=0.001)
     >>> [(row["name"], row["shape"]["L"], row["ratio"] > 0) for row in r["rows"]]
     [('vectorized', 8, True), ('sdpa', 8, True)]
+
+    ``clock="cpu"`` times with ``time.process_time``, the CPU time of this
+    process: on a shared machine it leaves out the time a call spent waiting
+    for a core (meaningful with one thread: ``--threads 1``).
     """
+    if clock not in CLOCKS:
+        raise ValueError(f"clock must be one of {list(CLOCKS)}, got clock={clock!r}")
     device = torch.device(device)
     results = {
         "schema_version": SCHEMA_VERSION,
         "device": device.type,
         "device_name": device_name(device),
         "torch_version": torch.__version__,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
-            timespec="seconds"
-        ),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "dtypes": list(dtypes),
         "quick": quick,
         "rounds": rounds,
         "min_run_time_s": min_run_time,
         "threads": torch.get_num_threads(),
+        "clock": clock,
+        "load_average": load_average(),
         "rows": [],
     }
     for dt in dtypes:
@@ -191,7 +190,7 @@ def run(
                 what = f"{group['section']} {group['pass']} {dt} {group['shape']}"
                 print(f"measuring {what}", file=log, flush=True)
             results["rows"] += measure_group(
-                group, device, DTYPES[dt], rounds, min_run_time
+                group, device, DTYPES[dt], rounds, min_run_time, CLOCKS[clock]
             )
     results["targets"] = evaluate(results)
     return results
@@ -226,6 +225,17 @@ def _parser() -> argparse.ArgumentParser:
         nargs = "+" if flag == "--lengths" else None
         p.add_argument(flag, nargs=nargs, type=kind, default=None, help=help_text)
     p.add_argument("--json", metavar="PATH", help="also write the raw results as JSON")
+    p.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="wall",
+        help="wall-clock time (default) or this process's CPU time (with --threads 1)",
+    )
+    p.add_argument(
+        "--sweep-only",
+        action="store_true",
+        help="only the kernels of the length sweep, forward and forward+backward",
+    )
     return p
 
 
@@ -258,9 +268,11 @@ def main(argv=None) -> dict:
         torch.set_num_threads(a.threads)
     rounds = a.rounds or (1 if a.quick else 3)
     min_run_time = a.min_run_time or (0.01 if a.quick else 0.2)
+    groups = plan(device.type, a.quick, a.lengths, a.sweep_only)
     results = run(
-        device, dtypes, a.quick, a.lengths, rounds, min_run_time, log=sys.stderr
-    )
+        device, dtypes, a.quick, a.lengths, rounds, min_run_time, sys.stderr, groups,
+        a.clock,
+    )  # fmt: skip
     print(format_table(results))
     if a.json:
         with open(a.json, "w") as f:

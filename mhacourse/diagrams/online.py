@@ -10,7 +10,7 @@ from ._canvas import ACCENT, MUTED, box, canvas, head_colour, text
 
 __all__ = ["online_softmax"]
 
-CELL = 0.7
+CELL = 1.4  # one score per cell, written at 10 pt
 
 
 def _sweep(scores, values, block):
@@ -43,8 +43,10 @@ def _check(scores, values, block_q, block_k):
             raise ValueError(f"{name} must be a positive int, got {b!r}")
 
 
-def _tiles(ax, x0, y0, L, S, block_q, block_k):
-    """The numbered tiles of the score matrix, query tile 0 in colour, row 0 marked."""
+def _tiles(ax, x0, y0, scores, block_q, block_k):
+    """The score matrix, every score written in its cell and the cells grouped into
+    tiles (query tile 0 in colour), the keys of each tile above, row 0 outlined."""
+    L, S = scores.shape
     nq, nk = math.ceil(L / block_q), math.ceil(S / block_k)
     for i in range(nq):
         for j in range(nk):
@@ -53,10 +55,17 @@ def _tiles(ax, x0, y0, L, S, block_q, block_k):
             fill = head_colour(j) if i == 0 else "#eeeeee"
             x, y = x0 + j * block_k * CELL, y0 + i * block_q * CELL
             box(ax, x, y, w, h, fill=fill, gid=f"tile-{i}-{j}", lw=1.4)
-            text(ax, x + w / 2, y + h / 2, str(i * nk + j + 1))
+            if i == 0:
+                last = min(S, (j + 1) * block_k) - 1
+                text(ax, x + w / 2, y0 - 0.5, f"keys {j * block_k}-{last}")
+    for r in range(L):
+        for c in range(S):
+            cx, cy = x0 + (c + 0.5) * CELL, y0 + (r + 0.5) * CELL
+            text(ax, cx, cy, f"{float(scores[r, c]):.1f}", gid=f"score-{r}-{c}")
     text(ax, x0 - 0.9, y0 + L * CELL / 2, "queries", rotation=90, colour=MUTED)
     text(ax, x0 + S * CELL / 2, y0 + L * CELL + 0.6, "keys", colour=MUTED)
-    ax.plot([x0, x0 + S * CELL], [y0 + CELL / 2] * 2, color=ACCENT, lw=1.5)
+    x1, y1 = x0 + S * CELL, y0 + CELL  # query row 0, followed by the table
+    ax.plot([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], color=ACCENT, lw=2.5)
 
 
 def _table(ax, y, steps, block_k, S):
@@ -101,11 +110,13 @@ def _result(ax, y, steps, exact):
 def online_softmax(scores, values, block_q=2, block_k=3):
     """Draw the tiled sweep of (L, S) scores and the running statistics of row 0.
 
-    The score matrix is cut into ``block_q x block_k`` tiles; each query tile sweeps
-    its row of key tiles left to right (numbers = visiting order), keeping per query
+    Every score is written in its cell, and the matrix is cut into
+    ``block_q x block_k`` tiles; each query tile sweeps its row of key tiles left
+    to right (the keys of each tile are named above it), keeping per query
     the running max m, the running sum l of exp(s - m) and the accumulator acc of
     exp(s - m) v. The table below follows query row 0 and ends with acc / l, equal
-    to softmax(s) @ v. Tiles carry gids ``tile-<i>-<j>``, table rows ``step-<j>``.
+    to softmax(s) @ v. Tiles carry gids ``tile-<i>-<j>``, scores ``score-<r>-<c>``,
+    table rows ``step-<j>``.
 
     Args:
         scores: (L, S) tensor; values: (S, Ev) tensor.
@@ -134,13 +145,13 @@ def online_softmax(scores, values, block_q=2, block_k=3):
         ax,
         0.3,
         0.6,
-        f"scores (L={L}, S={S}) in {block_q} x {block_k} tiles: "
-        "each query tile sweeps the key tiles",
+        f"scores (L={L}, S={S}) in {block_q} x {block_k} tiles; each query"
+        " tile sweeps its key tiles left to right",
         ha="left",
         weight="bold",
     )
     x0, y0 = 2.0, 2.0
-    _tiles(ax, x0, y0, L, S, block_q, block_k)
+    _tiles(ax, x0, y0, scores, block_q, block_k)
     y = _table(ax, y0 + L * CELL + 2.2, steps, block_k, S)
     _result(ax, y + 1.1, steps, exact)
     return fig, steps

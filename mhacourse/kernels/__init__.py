@@ -10,6 +10,8 @@ the (L, S) matrix.
 * :mod:`mhacourse.kernels.vectorized` - the same maths as batched matmuls.
 * :mod:`mhacourse.kernels.tiled` - keys in blocks with an online softmax;
   memory linear in L, returns ``(out, None)``.
+* :mod:`mhacourse.kernels.compiled` (``"tiled-compiled"``) - the tiled
+  kernel with each tile's update compiled by ``torch.compile``.
 * :mod:`mhacourse.kernels.fused` (``"sdpa"``) - PyTorch's fused
   ``F.scaled_dot_product_attention`` under the same contract (a query that
   may attend to nothing gets zeros).
@@ -29,12 +31,13 @@ at every call, so :func:`register` adds a kernel to both.
 
 from __future__ import annotations
 
-from . import fused, naive, tiled, triton, vectorized
+from . import compiled, fused, naive, tiled, triton, vectorized
 from .registry import FLOATS, REGISTRY, Kernel, get, register
 
 __all__ = [
     "REGISTRY",
     "Kernel",
+    "compiled",
     "fused",
     "get",
     "naive",
@@ -56,6 +59,8 @@ register(
 register("vectorized", vectorized.scaled_dot_product_attention, returns_weights=True)
 register("tiled", tiled.scaled_dot_product_attention, causal=True)
 register("sdpa", sdpa, native_dropout=True, grouped_heads=True, causal=True)
+# No causal path (the registry builds the mask), every dtype (half in float32).
+register("tiled-compiled", compiled.scaled_dot_product_attention, compiled=True)
 if triton.is_available():  # optional: a machine without triton lists one kernel less
     register(
         "triton",
@@ -63,4 +68,5 @@ if triton.is_available():  # optional: a machine without triton lists one kernel
         causal=True,
         dtypes=FLOATS,
         devices=("cpu", "cuda"),
+        interpreted_on=("cpu",),
     )

@@ -40,6 +40,10 @@ class Kernel:
         devices: the device types it runs on (None: every device).
         loops_over_heads: MultiHeadAttention runs it once per head, each head
             with its own rows of the projections (the course's reading).
+        interpreted_on: device types where it runs only in an interpreter
+            (exact, but too slow to time: benchmarks skip it there).
+        compiled: it runs through ``torch.compile`` (its first call per shape
+            compiles; benchmarks skip it where PyTorch cannot compile).
 
     >>> get("vectorized").can_dropout, get("tiled").can_dropout
     (True, False)
@@ -54,6 +58,8 @@ class Kernel:
     dtypes: tuple = FLOATS
     devices: tuple | None = None
     loops_over_heads: bool = False
+    interpreted_on: tuple = ()
+    compiled: bool = False
 
     @property
     def can_dropout(self) -> bool:

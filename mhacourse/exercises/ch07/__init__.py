@@ -15,7 +15,13 @@ experiment and picture questions.
 from .functions import q1, q2, q3, q4
 from .questions import q5, q6, q7, q8
 
-__all__ = ["EXERCISES", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"]
+__all__ = ["EXERCISES", "INLINE", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"]
 
 #: The chapter's exercises, in book order.
 EXERCISES = [q1, q2, q3, q4, q5, q6, q7, q8]
+
+#: Predict questions placed inline, before the cell that answers them
+#: (tools/insert_exercises.py): {name: that cell's id}. q6 before the section that
+#: sizes the (L, S) matrix, q7 before the one that counts the backward pass, q8 before
+#: the cell that says what FlashAttention keeps for it.
+INLINE = {"q6": "610dbe59", "q7": "ebabf47f", "q8": "b5af0494"}
