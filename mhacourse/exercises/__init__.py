@@ -1,4 +1,4 @@
-"""Auto-checked exercises, one package per chapter (``ch01`` ... ``ch07``).
+"""Auto-checked exercises, one package per chapter (``ch01`` ... ``ch09``).
 
 Where things are: :mod:`.core` is the checking engine (the time limit is in
 :mod:`.core.time_limit`), and ``chNN/`` holds all of chapter NN's exercises:
@@ -43,7 +43,7 @@ for _name in CHECKER:
 __all__ = ["CHAPTERS", "CheckResult", "Exercise", "Text", "all_exercises", "chapter"]
 
 #: The chapter modules, in book order.
-CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07")
+CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07", "ch09")
 
 
 def chapter(name: str):
