@@ -10,7 +10,6 @@ import torch
 
 from ...kv_cache import KVCache
 from ...masks import causal_mask, sliding_window_mask
-from ...mha import MultiHeadAttention
 from ...mla import LatentCache
 from ..core.figures import heatmaps, nearest
 from ..core.mistakes import mistake
@@ -127,6 +126,8 @@ q5 = picture(
 
 def smallest_window():
     """Experiment: the smallest window with which two layers reach 9 tokens back."""
+    from mhacourse import MultiHeadAttention, sliding_window_mask
+
     torch.manual_seed(0)
     L, back = 12, 9  # the last token must read the token 9 positions before it
     layers = [MultiHeadAttention(8, 2).double() for _ in range(2)]
