@@ -63,10 +63,10 @@ def chapter(name: str):
 
 
 def all_exercises() -> list[Exercise]:
-    """Every exercise of the course, in book order (ch01.q1, ch01.q2, ..., ch07.qN).
+    """Every exercise of the course, in book order (ch01.q1, ch01.q2, ..., ch09.qN).
 
     >>> exercises = all_exercises()
-    >>> [ex.id for ex in exercises[:2]], exercises[-1].id.startswith("ch07.")
+    >>> [ex.id for ex in exercises[:2]], exercises[-1].id.startswith("ch09.")
     (['ch01.q1', 'ch01.q2'], True)
     >>> len({ex.id for ex in exercises}) == len(exercises)   # ids are unique
     True
