@@ -9,6 +9,8 @@
 * :mod:`~mhacourse.bench.traffic` - bytes moved to and from main memory, per kernel.
 * :mod:`~mhacourse.bench.targets` - the performance targets checked on its rows.
 * :mod:`~mhacourse.bench.plot` - plots of a results file.
+* :mod:`~mhacourse.bench.decode` - decode time per token with a KV cache, per attention
+  variant of today's LLMs (chapter 9).
 
 Run the benchmark with ``python -m mhacourse.bench`` (``--help`` lists the options).
 
@@ -17,7 +19,18 @@ Run the benchmark with ``python -m mhacourse.bench`` (``--help`` lists the optio
 '1.23 ms'
 """
 
-from . import flops, measure, memory, plot, suite, table, targets, timing, traffic
+from . import (
+    decode,
+    flops,
+    measure,
+    memory,
+    plot,
+    suite,
+    table,
+    targets,
+    timing,
+    traffic,
+)
 from .flops import attention_flops, flops_per_second, format_rate, mha_flops
 from .measure import kernel_names
 from .memory import peak_memory
@@ -31,6 +44,7 @@ __all__ = [
     "attention_flops",
     "bytes_moved",
     "compare",
+    "decode",
     "flops",
     "flops_per_second",
     "format_rate",

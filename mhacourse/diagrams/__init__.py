@@ -7,6 +7,7 @@ Each function returns a matplotlib figure (white background, labels of at least
 
 from .head import self_attention_head
 from .lookup import soft_lookup
+from .mla import latent_attention_flow
 from .online import online_softmax
 from .split import multihead_split
 from .subspace import head_subspaces
@@ -14,6 +15,7 @@ from .transformer import transformer_masks
 
 __all__ = [
     "head_subspaces",
+    "latent_attention_flow",
     "multihead_split",
     "online_softmax",
     "self_attention_head",

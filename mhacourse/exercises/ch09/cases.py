@@ -1,0 +1,172 @@
+"""The inputs (cases) and catalogued mistakes of chapter 9's function exercises.
+
+The statements, hints and references are in :mod:`.functions`; nothing here is
+shown to the reader as code.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..core import inputs as I
+from ..core.mistakes import mistake
+
+_POLARITY = (
+    "Your mask is inverted. In this course True means *may attend* (as in "
+    "F.scaled_dot_product_attention): flip it with ~."
+)
+
+
+def _window(L, window, num_sink_tokens=0, *, strict=False, causal=True, sinks=True,
+            device=None):  # fmt: skip
+    """A sliding-window mask with one switchable mistake."""
+    i = torch.arange(L, device=device)[:, None]  # (L, 1) queries
+    j = torch.arange(L, device=device)[None, :]  # (1, L) keys
+    recent = (i - j <= window) if strict else (i - j < window)  # (L, L)
+    if sinks:
+        recent = recent | (j < num_sink_tokens)
+    return recent & (j <= i) if causal else recent  # (L, L)
+
+
+def _window_cases(gen, device):
+    return [
+        I.Case((7, 3), {"num_sink_tokens": 0, "device": device}, {"L": 7}),
+        I.Case((9, 2), {"num_sink_tokens": 2, "device": device}, {"L": 9}),
+        I.Case((6, 4), {"num_sink_tokens": 1, "device": device}, {"L": 6}),
+        I.Case(
+            (5, 9),
+            {"num_sink_tokens": 3, "device": device},
+            {"L": 5},
+            "the window is longer than the sequence",
+        ),
+    ]
+
+
+Q1_MISTAKES = [
+    mistake(
+        "mask_polarity",
+        lambda L, window, num_sink_tokens=0, device=None: (
+            ~_window(L, window, num_sink_tokens, device=device)
+        ),
+        message=_POLARITY,
+    ),
+    mistake(
+        "window_off_by_one",
+        lambda L, window, num_sink_tokens=0, device=None: _window(
+            L, window, num_sink_tokens, strict=True, device=device
+        ),
+        message="Your window is one key too wide: a window of W keys holds the "
+        "query itself and the W - 1 keys before it, so i - j < W, not <= W.",
+    ),
+    mistake(
+        "sinks_see_the_future",
+        lambda L, window, num_sink_tokens=0, device=None: _window(
+            L, window, num_sink_tokens, causal=False, device=device
+        ),
+        message="Early queries now see later sink tokens (or later keys). The sink "
+        "rule widens the window, it does not lift the causal rule: keep j <= i.",
+    ),
+    mistake(
+        "no_sinks",
+        lambda L, window, num_sink_tokens=0, device=None: _window(
+            L, window, num_sink_tokens, sinks=False, device=device
+        ),
+        message="The first num_sink_tokens keys stay visible to every later query, "
+        "however far back they are: add `| (j < num_sink_tokens)`.",
+    ),
+]
+
+
+def _absorb_cases(gen, device):
+    H, E, C, Din = 3, 4, 5, 7
+    dtype = I.wide_dtype(device)
+    return [
+        I.Case(
+            (torch.randn(H, E, Din, generator=gen, dtype=dtype).to(device),
+             torch.randn(H, E, C, generator=gen, dtype=dtype).to(device)),
+            sizes={"H": H, "E": E, "C": C, "D": Din},
+        ),
+        I.Case(
+            (torch.randn(1, 6, 2, generator=gen, dtype=dtype).to(device),
+             torch.randn(1, 6, 3, generator=gen, dtype=dtype).to(device)),
+            sizes={"H": 1, "E": 6, "C": 3, "D": 2}, note="one head",
+        ),
+    ]  # fmt: skip
+
+
+Q2_MISTAKES = [
+    mistake(
+        "summed_heads",
+        lambda w_uq, w_uk: (
+            torch.einsum("hec,gei->ci", w_uk, w_uq)
+            .unsqueeze(0)
+            .expand(w_uq.shape[0], -1, -1)
+        ),
+        message="Each head keeps its own folded matrix: W^UK_h^T W^UQ_h pairs the "
+        "blocks of the *same* head h, it does not sum over all pairs of heads.",
+    ),
+    mistake(
+        "transposed_result",
+        lambda w_uq, w_uk: torch.einsum("hec,hei->hic", w_uk, w_uq),
+        message="Your result is (H, D, C): the folded query weight maps the D "
+        "input features to C latent features, so it is (H, C, D), like a Linear's "
+        "weight (out, in).",
+    ),
+    mistake(
+        "scaled",
+        lambda w_uq, w_uk: (
+            torch.einsum("hec,hei->hci", w_uk, w_uq) / w_uq.shape[1] ** 0.5
+        ),
+        message="Leave the 1 / sqrt(E) out: the folded weights only reorder the "
+        "products, the kernel still applies its scale to the scores.",
+    ),
+]
+
+
+def _bytes_cases(gen, device):
+    f16, f32 = torch.float16, torch.float32
+    return [
+        I.Case((4096, 8, 128, f16), {}, note="no window"),
+        I.Case((10_000, 8, 128, f16), {"window": 4096, "num_sink_tokens": 4}),
+        I.Case(
+            (100, 2, 64, f32),
+            {"window": 4096, "num_sink_tokens": 4},
+            note="fewer tokens than the window",
+        ),
+        I.Case((5000, 1, 96, f32), {"window": 1000}),
+    ]
+
+
+def _bytes(T, H_kv, E, dtype, window=None, num_sink_tokens=0, *, factor=2, kept=None):
+    keep = T if window is None else min(T, window + num_sink_tokens)
+    keep = kept(T, window, num_sink_tokens) if kept is not None else keep
+    return factor * H_kv * E * dtype.itemsize * keep
+
+
+Q3_MISTAKES = [
+    mistake(
+        "keys_only",
+        lambda *a, **k: _bytes(*a, **k, factor=1),
+        message="That counts the keys only: the cache keeps a key *and* a value "
+        "per token and key/value head, a factor 2.",
+    ),
+    mistake(
+        "window_always_full",
+        lambda *a, **k: _bytes(*a, **k, kept=lambda T, W, N: T if W is None else W + N),
+        message="With fewer tokens than the window, the cache holds only the tokens "
+        "seen so far: min(T, W + N), not W + N.",
+    ),
+    mistake(
+        "forgot_sinks",
+        lambda *a, **k: _bytes(
+            *a, **k, kept=lambda T, W, N: T if W is None else min(T, W)
+        ),
+        message="The sink tokens stay in the cache next to the window: keep "
+        "min(T, W + N) tokens.",
+    ),
+    mistake(
+        "always_4_bytes",
+        lambda T, H_kv, E, dtype, **k: _bytes(T, H_kv, E, torch.float32, **k),
+        message="Not every dtype takes 4 bytes: float16 takes 2. Use dtype.itemsize.",
+    ),
+]
