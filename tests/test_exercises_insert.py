@@ -163,3 +163,38 @@ def test_timings_recorded_by_execution_do_not_make_a_notebook_stale(tmp_path):
     assert not tool.update_notebook(path)
     kept = nbformat.read(path, as_version=4).cells[3].metadata
     assert kept["execution"] == timing
+
+
+def inline_notebook(folder, label):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Fake"),
+        nbformat.v4.new_markdown_cell(f"Predict first.\n\n<!-- exercise {label} -->"),
+        nbformat.v4.new_code_cell("print('the reveal')"),
+        nbformat.v4.new_markdown_cell(MARKER_CELL),
+    ]
+    path = folder / "02_fake.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_an_anchored_exercise_sits_before_its_reveal_and_not_at_the_end(tmp_path):
+    first = ch02.EXERCISES[0]
+    path = inline_notebook(tmp_path, first.label)
+    assert tool.update_notebook(path)
+    cells = nbformat.read(path, as_version=4).cells
+    ids = [c.get("id") for c in cells]
+    parts = [f"{first.label}-{p}" for p in ("statement", "stub", "check", "solution")]
+    assert ids[2:6] == parts  # right after the anchor, before the reveal
+    assert cells[6].source == "print('the reveal')"
+    assert ids.count(parts[0]) == 1  # not repeated at the end
+    assert len(cells) == 5 + 4 * len(ch02.EXERCISES)
+    check = cells[4].source  # imports ex itself: the end's import comes later
+    assert check == f"from mhacourse.exercises import ch02 as ex\n\n{first.check_code}"
+    assert not tool.update_notebook(path)  # idempotent
+
+
+def test_an_anchor_naming_no_exercise_is_an_error(tmp_path):
+    path = inline_notebook(tmp_path, "ch02-q99")
+    with pytest.raises(ValueError, match="ch02-q99"):
+        tool.update_notebook(path)

@@ -23,6 +23,12 @@ an ``exercise`` (or folded ``solution``) directive. The solution cell carries
 ``jupyter.source_hidden``, so JupyterLab (and VS Code) show it collapsed until the
 reader clicks it open; ``ex.qN.solution()`` shows the same code anywhere.
 
+A predict question belongs just before the cell that reveals its answer, not at
+the end of the chapter (issue 23): a markdown cell above the end marker that
+contains ``<!-- exercise chNN-qK -->`` gets that exercise's four cells right
+after it (its check cell imports ``ex`` itself, as the end's import cell comes
+later), and the exercise is left out of the end section.
+
 Code cells are formatted with ``ruff format``, so ``ruff format --check`` passes
 on the notebooks. Running the tool twice gives the same notebook: a generated
 cell whose source has not changed keeps its stored outputs. Cells that changed
@@ -48,6 +54,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = "<!-- exercises -->"
+INLINE = re.compile(r"<!-- exercise (ch\d\d-q\d+) -->")
 NOTEBOOK = re.compile(r"^(\d\d)_.*\.ipynb$")
 HIDDEN = {"jupyter": {"source_hidden": True}, "tags": ["solution"]}
 
@@ -110,8 +117,31 @@ def solution_metadata(ex) -> dict:
     return {**HIDDEN, "mhacourse": {"solution": ex.label}}
 
 
-def exercise_cells(module) -> list:
-    """The generated cells for one chapter module (a list of nbformat cells)."""
+def one_exercise_cells(ex, import_line: str = "") -> list:
+    """Statement, stub, check and solution cells of one exercise."""
+    alt = getattr(ex, "alt", None)
+    figure = {"mystnb": {"image": {"alt": alt}}} if alt else None
+    check = f"{import_line}\n\n{ex.check_code}" if import_line else ex.check_code
+    return [
+        _cell(
+            "markdown",
+            statement_markdown(ex),
+            f"{ex.label}-statement",
+            statement_metadata(ex),
+        ),
+        _cell("code", ex.stub, f"{ex.label}-stub", figure),
+        _cell("code", check, f"{ex.label}-check"),
+        _cell(
+            "markdown",
+            solution_markdown(ex),
+            f"{ex.label}-solution",
+            solution_metadata(ex),
+        ),
+    ]
+
+
+def exercise_cells(module, skip=()) -> list:
+    """The generated end cells for one chapter module, without the ``skip`` labels."""
     name = module.__name__.rsplit(".", 1)[-1]
     cells = [
         _cell(
@@ -121,25 +151,40 @@ def exercise_cells(module) -> list:
         )
     ]
     for ex in module.EXERCISES:
-        alt = getattr(ex, "alt", None)
-        figure = {"mystnb": {"image": {"alt": alt}}} if alt else None
-        cells += [
-            _cell(
-                "markdown",
-                statement_markdown(ex),
-                f"{ex.label}-statement",
-                statement_metadata(ex),
-            ),
-            _cell("code", ex.stub, f"{ex.label}-stub", figure),
-            _cell("code", ex.check_code, f"{ex.label}-check"),
-            _cell(
-                "markdown",
-                solution_markdown(ex),
-                f"{ex.label}-solution",
-                solution_metadata(ex),
-            ),
-        ]
+        if ex.label not in skip:
+            cells += one_exercise_cells(ex)
     return cells
+
+
+def inline_cells(cells: list, module) -> tuple[list, set]:
+    """``cells`` (the body) with each anchored exercise placed after its anchor."""
+    name = module.__name__.rsplit(".", 1)[-1]
+    by_label = {ex.label: ex for ex in module.EXERCISES}
+    anchors = {
+        m.group(1)
+        for c in cells
+        if c.cell_type == "markdown"
+        for m in INLINE.finditer(c.source)
+    }
+    unknown = anchors - set(by_label)
+    if unknown:
+        raise ValueError(f"anchors name no exercise of {name}: {sorted(unknown)}")
+    ours = {f"{label}-{part}" for label in anchors for part in PARTS}
+    old = [c for c in cells if c.get("id") in ours]
+    out = []
+    for cell in cells:
+        if cell.get("id") in ours:
+            continue
+        out.append(cell)
+        for m in INLINE.finditer(cell.source if cell.cell_type == "markdown" else ""):
+            new = one_exercise_cells(
+                by_label[m.group(1)], f"from mhacourse.exercises import {name} as ex"
+            )
+            out += _merge(old, new)
+    return out, anchors
+
+
+PARTS = ("statement", "stub", "check", "solution")
 
 
 def _marker_index(nb) -> int | None:
@@ -188,9 +233,9 @@ def update_notebook(path: Path, write: bool = True) -> bool:
     if nb.nbformat_minor < 5:  # cell ids need nbformat 4.5
         nb.nbformat_minor = 5
     before = nbformat.writes(nb)
-    nb.cells = nb.cells[: at + 1] + _merge(
-        nb.cells[at + 1 :], exercise_cells(_chapter_module(match.group(1)))
-    )
+    module = _chapter_module(match.group(1))
+    body, inline = inline_cells(nb.cells[: at + 1], module)
+    nb.cells = body + _merge(nb.cells[at + 1 :], exercise_cells(module, inline))
     after = nbformat.writes(nb)
     if after != before and write:
         nbformat.validate(nb)
