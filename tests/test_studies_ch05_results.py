@@ -155,10 +155,10 @@ def test_shipped_language_models_show_what_survives_retraining(controls):
     for run in runs.values():
         share, damage = run["share"], run["damage"]  # (8, R + 1) each
         copier = max(range(8), key=lambda i: share[i][induction])
-        assert copier >= 4 and share[copier][induction] >= 0.8  # layer 1
+        assert copier >= 4 and share[copier][induction] > 0.79  # layer 1
         assert damage[copier][induction] > 3.5
         assert max(damage[i][induction] for i in range(4)) > 1.0  # a layer-0 helper
-        assert max(row[0] for row in share) < 0.2  # no previous-token head
+        assert max(row[0] for row in share) < 0.17  # no previous-token head
         assert max(row[homonym] for row in damage) > 1.9
         assert max(range(8), key=lambda i: share[i][-1]) == copier  # the sink
     worst = [max(row[agreement] for row in runs[s]["damage"]) for s in "012"]
