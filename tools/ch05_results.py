@@ -5,6 +5,7 @@ Usage (from the repository root; a few minutes each on a free CPU)::
     python tools/ch05_results.py lm       # book/data/ch05_tiny_lm.pt and .json
     python tools/ch05_results.py sweeps   # book/data/ch05_sweeps.json
     python tools/ch05_results.py spread   # tests/data/ch05_spread.json
+    python tools/ch05_results.py controls # book/data/ch05_controls.json
 
 ``lm`` trains :class:`mhacourse.studies.tiny_lm.TinyLM` on the synthetic
 language and records the metrics it reached on fresh sentences; the test
@@ -15,7 +16,10 @@ with matched budgets over 10 seeds. ``spread`` re-runs the part of the sweeps
 that ``tests/test_studies_ch05_results.py`` re-runs, for seeds 0-2, under
 ``ATEN_CPU_CAPABILITY=default``, ``avx2`` and this CPU's best with 1 and 2
 threads, and records how far the runs land from the shipped numbers: the
-tolerances of that test are read from there.
+tolerances of that test are read from there. ``controls`` runs the controls a
+reviewer asks for (issue 23): one against two heads over 10 seeds, H = 16
+trained ten times longer, and the language model retrained from two more
+seeds, analysed like the shipped one (head x relation shares, ablation damage).
 """
 
 from __future__ import annotations
@@ -143,6 +147,80 @@ def sweeps() -> None:
     (DATA / "ch05_sweeps.json").write_text(json.dumps(result, indent=1) + "\n")
 
 
+def one_vs_two(seeds=tuple(range(10)), steps=100, D=16, L=8, V=16) -> dict:
+    """Accuracies [previous, marker] of H = 1 and 2 per seed (the chapter's runs)."""
+    train_data = make_two_relation_data(256, L, V, seed=1)
+    test_data = make_two_relation_data(512, L, V, seed=2)
+    out = {}
+    for H in (1, 2):
+        runs = []
+        for s in seeds:
+            seed_all(s)
+            model = TinyAttentionModel(V, L, D, num_heads=H).double()
+            train(model, train_data, steps=steps, lr=0.03, eval_every=steps)
+            runs.append([round(a, 4) for a in evaluate(model, test_data)["accuracy"]])
+        out[str(H)] = runs
+    return {"steps": steps, "seeds": list(seeds), "accuracy": out}
+
+
+def lm_analysis(model: TinyLM) -> dict:
+    """Head x relation shares (N*H, R+1), single-head damage (N*H, R), accuracies."""
+    from mhacourse.studies.head_analysis import ablate_heads
+    from mhacourse.studies.tiny_lm import head_relation_table
+
+    model = model.double().eval()
+    fresh = make_sentences(500, seed=2024)  # the chapter's fresh sentences
+    base = relation_losses(model, fresh)
+    damage = []
+    for layer in model.heads():
+        for h in range(layer.num_heads):
+            with ablate_heads(layer, [h]):
+                res = relation_losses(model, fresh)
+            damage.append([round(res[r]["loss"] - base[r]["loss"], 4) for r in base])
+    share = head_relation_table(model, fresh).flatten(0, 1)  # (N * H, R + 1)
+    return {
+        "accuracy": {r: round(v["accuracy"], 4) for r, v in base.items()},
+        "share": [[round(x, 4) for x in row] for row in share.tolist()],
+        "damage": damage,
+    }
+
+
+def lm_seeds(seeds=(1, 2)) -> dict:
+    """The chapter's language model retrained from other initial and batch seeds."""
+    out = {}
+    for s in seeds:
+        seed_all(s)
+        cfg = {k: LM[k] for k in ("embed_dim", "num_heads", "num_layers")}
+        model = TinyLM(**cfg)
+        pool = make_sentences(8000, seed=1)
+        train_lm(model, pool, LM["steps"], LM["batch"], LM["lr"], seed=s)
+        out[str(s)] = lm_analysis(model)
+    shipped = TinyLM(**json.loads((DATA / "ch05_tiny_lm.json").read_text())["config"])
+    shipped.load_state_dict(torch.load(DATA / "ch05_tiny_lm.pt", weights_only=True))
+    return {"0": lm_analysis(shipped)} | out
+
+
+CONTROLS = {
+    "one_vs_two": lambda: one_vs_two(),
+    "heads_long": lambda: heads_sweep(steps=LONG_STEPS, heads=(16,)),
+    "lm_seeds": lambda: lm_seeds(),
+}
+
+
+def controls(parts=tuple(CONTROLS)) -> None:
+    """Run some parts of book/data/ch05_controls.json and update them there."""
+    torch.set_num_threads(1)
+    path = DATA / "ch05_controls.json"
+    for name in parts:
+        value = CONTROLS[name]()
+        result = json.loads(path.read_text()) if path.exists() else {}
+        result |= {"command": "python tools/ch05_results.py controls", name: value}
+        path.write_text(json.dumps(result, indent=1) + "\n")
+
+
+LONG_STEPS = 1500  # five times the sweep's 300 steps
+
+
 CHECKED_HEADS = (2, 4)  # the regime where heads share relations, and where they don't
 CHECKED_SUBSPACE = "random 2 x 8, e=8"
 
@@ -219,9 +297,15 @@ def write_spread(runs: list[dict]) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=["lm", "sweeps", "spread", "subset"])
-    what = parser.parse_args().what
-    if what == "subset":
+    parser.add_argument(
+        "what", choices=["lm", "sweeps", "spread", "subset", "controls"]
+    )
+    parser.add_argument("parts", nargs="*", help=f"of controls: {list(CONTROLS)}")
+    args = parser.parse_args()
+    what = args.what
+    if what == "controls":
+        controls(args.parts or tuple(CONTROLS))
+    elif what == "subset":
         print(json.dumps(subset()))
     else:
-        {"lm": lm, "sweeps": sweeps, "spread": spread}[what]()
+        {"lm": lm, "sweeps": sweeps, "spread": spread, "controls": controls}[what]()
