@@ -143,6 +143,12 @@ def _tiled_cases(gen, device):
             "large scores, and the later blocks' keys are 40 times longer than the "
             "first block's",
         ),
+        I.Case(  # last: on meta only shapes, dtype and device are compared
+            I.qkv(gen, (2,), "meta"),
+            {"block_size": 3},
+            SIZES,
+            "on device 'meta': does your code follow the inputs' device?",
+        ),
     ]
 
 

@@ -42,7 +42,13 @@ from .render import Code
 from .report import Reporting, cast_like
 from .stub import imports_for, make_stub, source
 from .time_limit import SECONDS
-from .verdicts import changed_input, error_verdict, has_float
+from .verdicts import (
+    changed_input,
+    error_verdict,
+    has_float,
+    meta_only,
+    wrong_device,
+)
 
 __all__ = ["Exercise"]
 
@@ -51,6 +57,23 @@ NO_LIMIT = (
     " (No time limit was enforced: the check ran outside the main thread, "
     "where the timer cannot stop it.)"
 )
+
+
+#: Said when the ``meta`` case could not run the answer.
+SKIPPED = (
+    " (The case on device `meta`, which has shapes but no values, was skipped: "
+    "your function reads tensor values, e.g. with `.item()` or a Python `if` on a "
+    "tensor, so whether it follows the inputs' device was not checked.)"
+)
+
+
+def on_meta(case) -> bool:
+    """True if an input of ``case`` is on the ``meta`` device (shapes, no values)."""
+    values = [*case.args, *case.kwargs.values()]
+    return any(
+        getattr(v, "is_meta", False) or getattr(v, "type", None) == "meta"
+        for v in values
+    )
 
 
 class Exercise(Reporting, BaseExercise):
@@ -143,10 +166,13 @@ class Exercise(Reporting, BaseExercise):
     def _check(self, answer, device, seed):
         """Check ``answer`` (a function or a value) on ``device`` (get_device()).
 
-        ``seed`` replays an earlier check: the failure message shows its seed.
+        ``seed`` replays an earlier check: the failure message shows its seed;
+        with ``answer=...`` and a seed, the last function checked is checked again.
         """
         self._restore()
         self._state["failure"] = None
+        if answer is Ellipsis and seed is not None and self.kind == "function":
+            answer = self._state.get("answer", answer)  # the replay of a lambda
         if answer is Ellipsis or (self.kind == "value" and answer is None):
             return self._not_attempted()
         if self.kind == "value":
@@ -157,6 +183,7 @@ class Exercise(Reporting, BaseExercise):
                 f"Pass your function itself, without calling it: "
                 f"`{self.check_code}`. You passed a {type(answer).__name__}.",
             )
+        self._state["answer"] = answer
         device = torch.device(device) if device is not None else get_device()
         seed = secrets.randbelow(10**6) if seed is None else seed
         return self._check_function(answer, device, seed)
@@ -189,7 +216,7 @@ class Exercise(Reporting, BaseExercise):
                     m.fn is not None
                     and diagnose(answer, m.fn(), {}, self.rtol, self.atol) is None
                 ):
-                    return self._result("incorrect", self.message(m))
+                    return self._result("incorrect", self.message(m), m.name)
         return self._result("incorrect", problem)
 
     def _prepare(self, device, seed):
@@ -217,29 +244,32 @@ class Exercise(Reporting, BaseExercise):
     def _check_function(self, fn, device, seed):
         default = torch.get_default_dtype()
         cases, expected, copies = self._prepare(device, seed)
-        printed, unlimited = 0, False
+        printed, unlimited, skipped = 0, False, 0
         for i, (case, exp, (args, kwargs)) in enumerate(
             zip(cases, expected, copies, strict=False)
         ):
             outcome = self._call(fn, args, kwargs, case)
             printed += outcome.output.count("\n")
             unlimited |= not outcome.limited
+            if on_meta(case) and outcome.error is not None and meta_only(outcome.error):
+                skipped += 1  # it reads values, which meta tensors do not have
+                continue
             with pristine():
                 verdict = self._judge(fn, case, exp, (args, kwargs), outcome, default)
                 if verdict is not None:
                     return self._fail(fn, verdict, seed, i, case, exp, outcome, device)
         note = f" (It printed {printed} lines, which the checker hid.)" * bool(printed)
-        note += NO_LIMIT * unlimited
+        note += NO_LIMIT * unlimited + SKIPPED * bool(skipped)
         return self._result(
             "correct",
-            f"Your function matches the reference on {len(cases)} sets of random "
-            f"inputs on {device.type}.{note}",
+            f"Your function matches the reference on {len(cases) - skipped} sets of "
+            f"random inputs on {device.type}.{note}",
         )
 
     def _judge(self, fn, case, expected, called, outcome, default):
         """None if the call is right, else ``(status, message)``."""
         if outcome.error is not None:
-            return error_verdict(fn, outcome.error, self.time_limit)
+            return error_verdict(fn, outcome.error, self.time_limit, case)
         got = outcome.value
         if got is Ellipsis:
             return "not attempted", None
@@ -248,7 +278,7 @@ class Exercise(Reporting, BaseExercise):
         after = [*called[0], *called[1].values()]
         changed = changed_input(arg_names, values, after)
         if changed is not None:
-            return "incorrect", changed
+            return "incorrect", changed, "changed_input"
         if default != torch.float32 and not has_float(values):
             got = cast_like(
                 got, expected
@@ -264,15 +294,19 @@ class Exercise(Reporting, BaseExercise):
         )
         if problem is None:
             return None
-        return "incorrect", self._match_mistake(got, expected, case) or problem
+        found = wrong_device(got, expected) or self._match_mistake(got, expected, case)
+        if found is None:
+            return "incorrect", problem
+        return "incorrect", self.message(found), found.name
 
     def _match_mistake(self, got, expected, case):
+        """The first catalogued :class:`Mistake` that ``got`` makes, or None."""
         got = cast_like(got, expected)
         for m in self.mistakes:
             try:
                 if m.detect is not None:
                     if m.detect(got, expected, case):
-                        return self.message(m)
+                        return m
                     continue
                 wrong = self._expect_with(m.fn, case)
             except Exception:  # a mistake that cannot apply to this case
@@ -287,7 +321,7 @@ class Exercise(Reporting, BaseExercise):
                 )
                 is None
             ):
-                return self.message(m)
+                return m
         return None
 
     @staticmethod
