@@ -89,8 +89,8 @@ class Exercise(Reporting, BaseExercise):
         stub, check_code: notebook code; derived from the reference if omitted.
         rtol, atol: tolerances of the comparison (pinned: see the tests).
         forbid: names of functions the statement forbids (see :mod:`.sandbox`).
-        watch_shape: ``watch_shape(case) -> (rows, cols)``, a shape no tensor
-            made by the answer may end with (e.g. the full (L, S) scores).
+        watch_shape: ``watch_shape(case) -> (rows, cols)``, sizes no tensor
+            made by the answer may hold, in any layout (the full (L, S) scores).
         time_limit: seconds per call. polarity: how this exercise's masks read.
 
     A value exercise (no ``cases``: the reference takes no arguments):
