@@ -38,6 +38,7 @@ from .arguments import names
 from .base import BaseExercise
 from .compare import diagnose
 from .guard import pristine
+from .matching import NO_LIMIT, SKIPPED, Matching, on_meta
 from .render import Code
 from .report import Reporting, cast_like
 from .stub import imports_for, make_stub, source
@@ -52,31 +53,8 @@ from .verdicts import (
 
 __all__ = ["Exercise"]
 
-#: Said when the check ran where no time limit can be set (off the main thread).
-NO_LIMIT = (
-    " (No time limit was enforced: the check ran outside the main thread, "
-    "where the timer cannot stop it.)"
-)
 
-
-#: Said when the ``meta`` case could not run the answer.
-SKIPPED = (
-    " (The case on device `meta`, which has shapes but no values, was skipped: "
-    "your function reads tensor values, e.g. with `.item()` or a Python `if` on a "
-    "tensor, so whether it follows the inputs' device was not checked.)"
-)
-
-
-def on_meta(case) -> bool:
-    """True if an input of ``case`` is on the ``meta`` device (shapes, no values)."""
-    values = [*case.args, *case.kwargs.values()]
-    return any(
-        getattr(v, "is_meta", False) or getattr(v, "type", None) == "meta"
-        for v in values
-    )
-
-
-class Exercise(Reporting, BaseExercise):
+class Exercise(Matching, Reporting, BaseExercise):
     """One function (or value) exercise: statement, reference, cases, hints, mistakes.
 
     Args:
@@ -298,32 +276,3 @@ class Exercise(Reporting, BaseExercise):
         if found is None:
             return "incorrect", problem
         return "incorrect", self.message(found), found.name
-
-    def _match_mistake(self, got, expected, case):
-        """The first catalogued :class:`Mistake` that ``got`` makes, or None."""
-        got = cast_like(got, expected)
-        for m in self.mistakes:
-            try:
-                if m.detect is not None:
-                    if m.detect(got, expected, case):
-                        return m
-                    continue
-                wrong = self._expect_with(m.fn, case)
-            except Exception:  # a mistake that cannot apply to this case
-                continue
-            differs = diagnose(
-                wrong, expected, case.sizes, self.rtol, self.atol, names=self.outputs
-            )
-            if (
-                differs is not None
-                and diagnose(
-                    got, wrong, case.sizes, self.rtol, self.atol, names=self.outputs
-                )
-                is None
-            ):
-                return m
-        return None
-
-    @staticmethod
-    def _expect_with(fn, case):
-        return fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))

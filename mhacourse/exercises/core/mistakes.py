@@ -170,10 +170,7 @@ def mistake(
 
 
 #: Mistakes the checker itself recognises in every function exercise.
-SHARED = {
-    name: Mistake(name, MESSAGES[name])
-    for name in ("device_not_followed", "changed_input")
-}
+SHARED = {n: Mistake(n, MESSAGES[n]) for n in ("device_not_followed", "changed_input")}
 
 
 def attend(
