@@ -69,6 +69,11 @@ def query2_favourite():
     return _KEYS[int(_weights()[2].argmax())]
 
 
+def _brightest_for_query2():
+    """The keys (indices) whose column is brightest in row 2."""
+    return [j for j, i in enumerate(_weights().argmax(dim=0).tolist()) if i == 2]
+
+
 def _show_lookup():
     return heatmaps(
         [_weights()],
@@ -102,6 +107,16 @@ q6 = picture(
             lambda: _KEYS[int(_weights()[2].argmin())],
             message="That is query 2's *smallest* weight: in this colour map dark "
             "means near 0 and yellow means large (see the colour bar).",
+        ),
+        mistake(
+            "read_the_column",
+            detect=lambda given, expected: (
+                given != expected and _KEYS.index(given) in _brightest_for_query2()
+            ),
+            message="In that key's *column* query 2 is the brightest cell: of all "
+            "queries it attends most to that key. But the question compares keys "
+            "for one query: compare the cells of *row 2* with each other, and take "
+            "the brightest.",
         ),
     ],
     why="Row 2 is query 2's weights over the keys; its brightest cell is the answer.",

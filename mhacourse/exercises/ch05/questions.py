@@ -146,7 +146,7 @@ def sixteen_heads():
 
 def _show_sweep():
     table, heads = _sweep()
-    return heatmaps(
+    fig = heatmaps(
         [table],
         ["mean test accuracy (3 seeds, 300 steps)"],
         list(_RELATIONS),
@@ -154,6 +154,9 @@ def _show_sweep():
         label="accuracy",
         cols=1,
     )
+    fig.set_size_inches(5.6, 3.4)  # room for the row labels: none clipped
+    fig.axes[0].set_aspect("auto")  # wide cells: the relation names fit side by side
+    return fig
 
 
 q5 = picture(

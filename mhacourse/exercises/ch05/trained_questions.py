@@ -123,6 +123,14 @@ def ablated_marker_accuracy():
     return round(accuracy[1], 2)
 
 
+def _not_ablated():
+    """The marker accuracy with every head on: what forgetting to ablate gives."""
+    from ...studies.tiny_model import evaluate
+
+    model, data = trained_model()
+    return round(evaluate(model, data)["accuracy"][1], 2)
+
+
 def _ablated(key, index=None):
     def wrong():
         from ...studies.head_analysis import ablate_heads
@@ -153,10 +161,27 @@ q9 = experiment(
     atol=0.011,
     mistakes=[
         mistake(
-            "other_relation",
-            _ablated("accuracy", 0),
-            message="That is the *previous-token* accuracy, which the marker head "
-            "does not serve: it stays near 1. Report the marker accuracy, entry 1.",
+            "marker_head_still_on",
+            _not_ablated,
+            message="That is the marker accuracy of the model with its marker head "
+            "still working (about 1). Three ways to get it: `evaluate` ran outside "
+            "the `with ablate_heads(model.attention, [h]):` block (it must run "
+            "inside, where the head is off), the head switched off was the other "
+            "one (use `h = marker_head()`), or you reported the *previous-token* "
+            "accuracy (entry 0, which the marker head does not serve) instead of "
+            "the marker accuracy (entry 1).",
+        ),
+        mistake(
+            "mean_accuracy",
+            _ablated("mean_accuracy"),
+            message="That is the mean accuracy over both relations. Report the "
+            "marker accuracy alone, `evaluate(...)['accuracy'][1]`.",
+        ),
+        mistake(
+            "percent",
+            lambda: 100 * ablated_marker_accuracy(),
+            message="That is a percentage. Report the accuracy as a fraction "
+            "between 0 and 1, rounded to 2 decimals.",
         ),
         mistake(
             "loss",

@@ -25,11 +25,18 @@ def _dtypes(device):
     return [torch.float32, torch.float32, I.wide_dtype(device)]
 
 
+#: The note of a case whose inputs are on the ``meta`` device.
+META = "on device 'meta': does your code follow the inputs' device?"
+
+
 def _length_cases(gen, device):
-    return [
+    cases = [
         I.Case((I.lengths(gen, B, S, device), S), sizes={"B": B, "S": S})
         for B, S in ((3, 7), (2, 5), (4, 6), (1, 5))  # B = 1: squeeze() drops B
     ]
+    B, S = 3, 6  # last: only shapes, dtype and device are compared on meta
+    meta = I.lengths(gen, B, S, "meta")
+    return [*cases, I.Case((meta, S), sizes={"B": B, "S": S}, note=META)]
 
 
 Q3_MISTAKES = [
@@ -79,11 +86,13 @@ Q4_MISTAKES = [
 
 def _cross_cases(gen, device):
     cases = []
-    for (B, L, S, H, E), dt in zip(
-        [(2, 5, 7, 3, 4), (3, 4, 6, 2, 5), (2, 6, 4, 3, 3)],
-        _dtypes(device),
+    for (B, L, S, H, E), dt, on in zip(
+        [(2, 5, 7, 3, 4), (3, 4, 6, 2, 5), (2, 6, 4, 3, 3), (2, 3, 5, 2, 4)],
+        [*_dtypes(device), torch.float32],
+        (device, device, device, torch.device("meta")),  # meta last: shapes only
         strict=False,
     ):
+        device = on
         mha = I.init_module(
             MultiHeadAttention(H * E, H, device="meta"), gen, device, dt
         )
@@ -96,7 +105,9 @@ def _cross_cases(gen, device):
         )  # so that off-by-one still leaves padding
         cases.append(
             I.Case(
-                (mha, x, memory, lengths), sizes={"B": B, "L": L, "S": S, "D": H * E}
+                (mha, x, memory, lengths),
+                sizes={"B": B, "L": L, "S": S, "D": H * E},
+                note=META * (on.type == "meta"),
             )
         )
     return cases

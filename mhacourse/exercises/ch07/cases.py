@@ -73,6 +73,18 @@ Q2_MISTAKES = [
         lambda B, H, L, S, dtype: B * L * S * dtype.itemsize,
         message="Each head has its own scores matrix: multiply by H.",
     ),
+    mistake(
+        "gib",
+        lambda B, H, L, S, dtype: B * H * L * S * dtype.itemsize / 2**30,
+        message="That is in GiB. The function returns **bytes** (an int); divide "
+        "by 2**30 only to answer the statement's question about GiB.",
+    ),
+    mistake(
+        "gb",
+        lambda B, H, L, S, dtype: B * H * L * S * dtype.itemsize / 10**9,
+        message="That is in GB (10**9 bytes). The function returns **bytes** (an "
+        "int); a GiB is 2**30 bytes.",
+    ),
 ]
 
 
@@ -143,6 +155,12 @@ def _tiled_cases(gen, device):
             "large scores, and the later blocks' keys are 40 times longer than the "
             "first block's",
         ),
+        I.Case(  # last: on meta only shapes, dtype and device are compared
+            I.qkv(gen, (2,), "meta"),
+            {"block_size": 3},
+            SIZES,
+            "on device 'meta': does your code follow the inputs' device?",
+        ),
     ]
 
 
@@ -200,6 +218,12 @@ def _no_max(q, k, v, block_size):
     return acc / l[..., None]  # (..., L, Ev)
 
 
+def _same_nan(got, wrong):
+    """True if ``wrong`` overflowed (NaN) and ``got`` has NaN in the same places."""
+    bad = torch.isnan(wrong)
+    return bool(bad.any()) and torch.equal(torch.isnan(got), bad)
+
+
 Q4_MISTAKES = [
     mistake(
         "no_final_division",
@@ -215,14 +239,12 @@ Q4_MISTAKES = [
         "covers it.",
     ),
     mistake("no_scaling", _tiled(scale=False)),
-    mistake(
-        "block0_max",
-        _tiled(track=False),
-        message=_RUNNING_MAX,
-    ),
-    mistake(
+    mistake(  # one name: on the case that breaks them both give the same NaN
         "no_running_max",
-        lambda q, k, v, block_size: _no_max(q, k, v, block_size),
+        detect=lambda got, expected, case: any(
+            _same_nan(got, wrong(*case.args, **case.kwargs))
+            for wrong in (_no_max, _tiled(track=False))
+        ),
         message=_RUNNING_MAX,
     ),
     mistake(

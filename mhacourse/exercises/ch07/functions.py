@@ -26,10 +26,9 @@ from .cases import (
 
 # q1 -----------------------------------------------------------------------------------
 def attention_flops(B, H, L, S, E):
-    """Floating-point operations of the two matmuls of attention: 4 * B * H * L * S * E.
+    """Floating-point operations (an int) of q @ k^T and weights @ v in attention.
 
-    q @ k^T is B*H*L*S dot products of length E: E multiplies and E adds each.
-    weights @ v costs as much again (with Ev = E).
+    B batch, H heads, L queries, S keys, E head dim (and value dim).
     """
     scores = 2 * B * H * L * S * E  # q @ k^T: (L, E) @ (E, S) per batch item and head
     mix = 2 * B * H * L * S * E  # weights @ v: (L, S) @ (S, E)
@@ -76,15 +75,15 @@ q2 = Exercise(
     The plain attention kernel stores the full (B, H, L, S) matrix of scores (and then
     of weights), which is
     what limits the sequence length. Write `scores_bytes(B, H, L, S, dtype)` returning
-    its size in bytes as an
-    `int`, for a torch dtype such as `torch.float16`. How many GiB does it take for B =
-    1, H = 16,
-    L = S = 32768 in float16?
+    its size in **bytes** as an
+    `int`, for a torch dtype such as `torch.float16`. Then use it (this part is not
+    checked): how many GiB, that is bytes / 2**30, does the matrix take for B = 1,
+    H = 16, L = S = 32768 in float16?
     """,
     scores_bytes,
-    cases=lambda gen, device: [
-        I.Case((2, 3, 5, 7, torch.float32)),
+    cases=lambda gen, device: [  # a large matrix first: GiB and GB then differ
         I.Case((1, 16, 4096, 4096, torch.float16)),
+        I.Case((2, 3, 5, 7, torch.float32)),
         I.Case((2, 8, 1024, 512, torch.float64)),
     ],
     hints=[

@@ -11,6 +11,8 @@ What each module does:
   expected values, refusing a tampered session, leaving it as it was found;
 * :mod:`.compare`, :mod:`.messages`, :mod:`.mistakes`, :mod:`.verdicts`,
   :mod:`.errors`, :mod:`.arguments`: judging one answer and saying what is wrong;
+* :mod:`.matching`: which catalogued mistake a wrong output makes;
+* :mod:`.attempts`: the tries recorded per exercise, and the brake on guessing;
 * :mod:`.failure`, :mod:`.report`: what a failed check shows and keeps for replay;
 * :mod:`.stub`, :mod:`.render`, :mod:`.figures`: what the notebook shows.
 """

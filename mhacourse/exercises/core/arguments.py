@@ -46,11 +46,19 @@ def same(a, b) -> bool:
     """True if the pristine input ``a`` still equals ``b`` after the reader's call.
 
     Tensors are compared exactly (NaN equal to NaN), modules by their state.
+    A ``meta`` tensor has no values: ``b`` (a fresh deep copy handed to the
+    reader, version 0) is the same while no in-place operation bumped its
+    version counter.
 
     >>> x = torch.ones(2); y = x.clone(); y[0] = 5
     >>> same(x, x.clone()), same(x, y)
     (True, False)
+    >>> m = torch.ones(2, device="meta"); c = m.clone()
+    >>> same(m, c), same(m, c.mul_(2))
+    (True, False)
     """
+    if isinstance(a, torch.Tensor) and (a.is_meta or getattr(b, "is_meta", False)):
+        return isinstance(b, torch.Tensor) and a.shape == b.shape and b._version == 0
     if isinstance(a, torch.Tensor):
         return (
             isinstance(b, torch.Tensor)

@@ -19,11 +19,15 @@ from __future__ import annotations
 
 import textwrap
 
+from . import attempts
 from .guard import restore_checker
 from .render import CheckResult, Text
 from .session import kept, refusal
 
 __all__ = ["BaseExercise"]
+
+#: The kinds whose answer is one value, which a loop could guess.
+_GUESSABLE = ("predict", "experiment", "picture", "value")
 
 
 class BaseExercise:
@@ -57,13 +61,33 @@ class BaseExercise:
 
         A session whose torch, torch.nn or mhacourse functions were patched (or
         that left a function mode pushed) is refused: see :mod:`.session`.
+        Every graded answer is counted (see :mod:`.attempts`); a question that
+        had many wrong answers waits before grading the next one.
         """
         self._restore()
         refused = refusal()
         if refused:
             return self._result("error", refused)
+        note = ""
+        if self.kind in _GUESSABLE and answer is not Ellipsis and answer is not None:
+            note = attempts.brake(self.id).replace("{name}", self.name)
         with kept():
-            return self._check(answer, device, seed)
+            result = self._check(answer, device, seed)
+        return self._counted(result, answer, note)
+
+    def _counted(self, result, answer, note):
+        """``result`` with this try recorded and counted (not a non-attempt)."""
+        if result.status == "not attempted":
+            return result
+        n = attempts.record(self.id, result.passed, self._recorded(answer))
+        said = f" Correct on your {attempts.ordinal(n)} try." * result.passed
+        return CheckResult(
+            self.id, result.status, result.message + said + note, result.mistake, n
+        )
+
+    def _recorded(self, answer):
+        """What the attempts record keeps of an answer (a choice or a number)."""
+        return None
 
     def _restore(self):
         """Undo any change to this exercise and to the checker's modules."""
@@ -84,8 +108,8 @@ class BaseExercise:
     def _repr_markdown_(self):
         return f"**{self.title}** ({self.id})\n\n{self.statement}"
 
-    def _result(self, status, message) -> CheckResult:
-        return CheckResult(self.id, status, message)
+    def _result(self, status, message, mistake=None) -> CheckResult:
+        return CheckResult(self.id, status, message, mistake)
 
     def message(self, mistake) -> str:
         """A mistake's message, with this exercise's mask polarity filled in."""

@@ -38,22 +38,23 @@ from .arguments import names
 from .base import BaseExercise
 from .compare import diagnose
 from .guard import pristine
+from .matching import NO_LIMIT, SKIPPED, Matching, on_meta
 from .render import Code
 from .report import Reporting, cast_like
 from .stub import imports_for, make_stub, source
 from .time_limit import SECONDS
-from .verdicts import changed_input, error_verdict, has_float
+from .verdicts import (
+    changed_input,
+    error_verdict,
+    has_float,
+    meta_only,
+    wrong_device,
+)
 
 __all__ = ["Exercise"]
 
-#: Said when the check ran where no time limit can be set (off the main thread).
-NO_LIMIT = (
-    " (No time limit was enforced: the check ran outside the main thread, "
-    "where the timer cannot stop it.)"
-)
 
-
-class Exercise(Reporting, BaseExercise):
+class Exercise(Matching, Reporting, BaseExercise):
     """One function (or value) exercise: statement, reference, cases, hints, mistakes.
 
     Args:
@@ -66,8 +67,8 @@ class Exercise(Reporting, BaseExercise):
         stub, check_code: notebook code; derived from the reference if omitted.
         rtol, atol: tolerances of the comparison (pinned: see the tests).
         forbid: names of functions the statement forbids (see :mod:`.sandbox`).
-        watch_shape: ``watch_shape(case) -> (rows, cols)``, a shape no tensor
-            made by the answer may end with (e.g. the full (L, S) scores).
+        watch_shape: ``watch_shape(case) -> (rows, cols)``, sizes no tensor
+            made by the answer may hold, in any layout (the full (L, S) scores).
         time_limit: seconds per call. polarity: how this exercise's masks read.
 
     A value exercise (no ``cases``: the reference takes no arguments):
@@ -143,10 +144,13 @@ class Exercise(Reporting, BaseExercise):
     def _check(self, answer, device, seed):
         """Check ``answer`` (a function or a value) on ``device`` (get_device()).
 
-        ``seed`` replays an earlier check: the failure message shows its seed.
+        ``seed`` replays an earlier check: the failure message shows its seed;
+        with ``answer=...`` and a seed, the last function checked is checked again.
         """
         self._restore()
         self._state["failure"] = None
+        if answer is Ellipsis and seed is not None and self.kind == "function":
+            answer = self._state.get("answer", answer)  # the replay of a lambda
         if answer is Ellipsis or (self.kind == "value" and answer is None):
             return self._not_attempted()
         if self.kind == "value":
@@ -157,6 +161,7 @@ class Exercise(Reporting, BaseExercise):
                 f"Pass your function itself, without calling it: "
                 f"`{self.check_code}`. You passed a {type(answer).__name__}.",
             )
+        self._state["answer"] = answer
         device = torch.device(device) if device is not None else get_device()
         seed = secrets.randbelow(10**6) if seed is None else seed
         return self._check_function(answer, device, seed)
@@ -189,7 +194,7 @@ class Exercise(Reporting, BaseExercise):
                     m.fn is not None
                     and diagnose(answer, m.fn(), {}, self.rtol, self.atol) is None
                 ):
-                    return self._result("incorrect", self.message(m))
+                    return self._result("incorrect", self.message(m), m.name)
         return self._result("incorrect", problem)
 
     def _prepare(self, device, seed):
@@ -217,29 +222,32 @@ class Exercise(Reporting, BaseExercise):
     def _check_function(self, fn, device, seed):
         default = torch.get_default_dtype()
         cases, expected, copies = self._prepare(device, seed)
-        printed, unlimited = 0, False
+        printed, unlimited, skipped = 0, False, 0
         for i, (case, exp, (args, kwargs)) in enumerate(
             zip(cases, expected, copies, strict=False)
         ):
             outcome = self._call(fn, args, kwargs, case)
             printed += outcome.output.count("\n")
             unlimited |= not outcome.limited
+            if on_meta(case) and outcome.error is not None and meta_only(outcome.error):
+                skipped += 1  # it reads values, which meta tensors do not have
+                continue
             with pristine():
                 verdict = self._judge(fn, case, exp, (args, kwargs), outcome, default)
                 if verdict is not None:
                     return self._fail(fn, verdict, seed, i, case, exp, outcome, device)
         note = f" (It printed {printed} lines, which the checker hid.)" * bool(printed)
-        note += NO_LIMIT * unlimited
+        note += NO_LIMIT * unlimited + SKIPPED * bool(skipped)
         return self._result(
             "correct",
-            f"Your function matches the reference on {len(cases)} sets of random "
-            f"inputs on {device.type}.{note}",
+            f"Your function matches the reference on {len(cases) - skipped} sets of "
+            f"random inputs on {device.type}.{note}",
         )
 
     def _judge(self, fn, case, expected, called, outcome, default):
         """None if the call is right, else ``(status, message)``."""
         if outcome.error is not None:
-            return error_verdict(fn, outcome.error, self.time_limit)
+            return error_verdict(fn, outcome.error, self.time_limit, case)
         got = outcome.value
         if got is Ellipsis:
             return "not attempted", None
@@ -248,7 +256,7 @@ class Exercise(Reporting, BaseExercise):
         after = [*called[0], *called[1].values()]
         changed = changed_input(arg_names, values, after)
         if changed is not None:
-            return "incorrect", changed
+            return "incorrect", changed, "changed_input"
         if default != torch.float32 and not has_float(values):
             got = cast_like(
                 got, expected
@@ -264,32 +272,7 @@ class Exercise(Reporting, BaseExercise):
         )
         if problem is None:
             return None
-        return "incorrect", self._match_mistake(got, expected, case) or problem
-
-    def _match_mistake(self, got, expected, case):
-        got = cast_like(got, expected)
-        for m in self.mistakes:
-            try:
-                if m.detect is not None:
-                    if m.detect(got, expected, case):
-                        return self.message(m)
-                    continue
-                wrong = self._expect_with(m.fn, case)
-            except Exception:  # a mistake that cannot apply to this case
-                continue
-            differs = diagnose(
-                wrong, expected, case.sizes, self.rtol, self.atol, names=self.outputs
-            )
-            if (
-                differs is not None
-                and diagnose(
-                    got, wrong, case.sizes, self.rtol, self.atol, names=self.outputs
-                )
-                is None
-            ):
-                return self.message(m)
-        return None
-
-    @staticmethod
-    def _expect_with(fn, case):
-        return fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+        found = wrong_device(got, expected) or self._match_mistake(got, expected, case)
+        if found is None:
+            return "incorrect", problem
+        return "incorrect", self.message(found), found.name

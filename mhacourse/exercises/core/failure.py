@@ -37,6 +37,7 @@ class Failure:
     output: str = ""
     replay: str = ""
     small: dict = field(default_factory=dict)
+    again: str = ""  # the check() call that repeats the whole check
 
     def __repr__(self):
         shown = ", ".join(describe(a) for a in (*self.args, *self.kwargs.values()))

@@ -25,7 +25,16 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["MESSAGES", "Mistake", "attend", "merge", "mha", "mistake", "split"]
+__all__ = [
+    "MESSAGES",
+    "SHARED",
+    "Mistake",
+    "attend",
+    "merge",
+    "mha",
+    "mistake",
+    "split",
+]
 
 MESSAGES = {
     "softmax_wrong_axis": (
@@ -107,6 +116,20 @@ MESSAGES = {
         "like "
         "nn.Linear's, (out_features, in_features), so a projection is x @ W.T."
     ),
+    "device_not_followed": (
+        "A tensor you made is not on the inputs' device: `torch.arange(S)`, "
+        "`torch.zeros(...)`, `torch.full(...)` or `torch.tensor(...)` without "
+        "`device=` lives on the CPU, so on a GPU your function fails or returns a "
+        "CPU tensor. This check puts one case on another device (`meta`, which has "
+        "shapes but no values) to catch it. Pass `device=x.device` (the device of "
+        "an input), or use `torch.zeros_like(x)`, `x.new_full(...)` and friends."
+    ),
+    "changed_input": (
+        "Your function changed its input `{input}` in place (e.g. with "
+        "`{input} *= ...`, `{input}[...] = ...` or a method ending in `_` like "
+        "`.add_()`). Leave the inputs as they are and build new tensors: the "
+        "caller still needs the originals."
+    ),
     "repeat_not_interleave": (
         "You used repeat where repeat_interleave was needed. repeat tiles the whole "
         "tensor "
@@ -144,6 +167,10 @@ def mistake(
     if fn is None and detect is None and message is None:
         raise ValueError(f"mistake {name!r} needs fn, detect or a message")
     return Mistake(name, message if message is not None else MESSAGES[name], fn, detect)
+
+
+#: Mistakes the checker itself recognises in every function exercise.
+SHARED = {n: Mistake(n, MESSAGES[n]) for n in ("device_not_followed", "changed_input")}
 
 
 def attend(

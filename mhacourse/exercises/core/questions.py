@@ -29,6 +29,7 @@ import inspect
 import json
 import textwrap
 
+from . import attempts
 from .base import BaseExercise
 from .guard import pristine
 from .mistakes import Mistake
@@ -124,17 +125,22 @@ class Question(BaseExercise):
         if problem:
             return self._result("incorrect", problem)
         expected = self.reference
-        first = self._state.setdefault("first", given)
-        note = f" (Your first {self.variable} was {first!r}.)" * (first != given)
+        first = attempts.first(self.id)
+        note = f" (Your first {self.variable} was {first!r}.)" * (
+            first is not None and first != given
+        )
         if self._matches(given, expected):
             return self._result("correct", f"Right: the result is {expected!r}.{note}")
         for m in self.mistakes:
             if (m.detect is not None and m.detect(given, expected)) or (
                 m.fn is not None and self._matches(given, m.fn())
             ):
-                return self._result("incorrect", self.message(m) + note)
+                return self._result("incorrect", self.message(m) + note, m.name)
         other = {"picture": "the picture shows"}.get(self.kind, "the experiment gives")
         return self._result("incorrect", f"Not what {other}.{note}")
+
+    def _recorded(self, answer):
+        return self._parse(answer)[0]
 
     def _parse(self, answer):
         if self.choices:

@@ -95,14 +95,26 @@ class CheckResult:
     >>> r = CheckResult("ch00.q1", "incorrect", "Use `dim=-1`.")
     >>> r
     Not quite (ch00.q1): Use `dim=-1`.
-    >>> r.passed
-    False
+    >>> r.passed, r.mistake
+    (False, None)
+
+    ``mistake`` is the name of the catalogued mistake the check recognised (the
+    message is that mistake's message), or None; ``attempt`` is how many answers
+    were checked for this exercise in this session, this one included.
     """
 
-    def __init__(self, exercise_id: str, status: str, message: str):
+    def __init__(
+        self,
+        exercise_id: str,
+        status: str,
+        message: str,
+        mistake: str | None = None,
+        attempt: int | None = None,
+    ):
         if status not in STATUSES:
             raise ValueError(f"status must be one of {list(STATUSES)}, got {status!r}")
         self.exercise_id, self.status, self.message = exercise_id, status, message
+        self.mistake, self.attempt = mistake, attempt
 
     @property
     def passed(self) -> bool:

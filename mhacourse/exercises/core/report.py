@@ -10,6 +10,7 @@ import copy
 
 import torch
 
+from ...device import get_device
 from . import sandbox
 from .arguments import describe, names
 from .compare import diagnose
@@ -47,16 +48,19 @@ class Reporting:
     """Failure reports for :class:`~mhacourse.exercises.core.exercise.Exercise`."""
 
     def _fail(self, fn, verdict, seed, i, case, expected, outcome, device):
-        status, message = verdict
+        status, message, *named = verdict
         if status == "not attempted":
             return self._not_attempted()
         answer = getattr(fn, "__name__", "answer")
-        answer = answer if answer.isidentifier() else "answer"
+        # A lambda has no name to type: `...` re-checks the last function checked.
+        answer = answer if answer.isidentifier() else "..."
+        on = f', device="{device}"' * (device.type != get_device().type)
         replay = (
             f"args, kwargs = ex.{self.name}.inputs(seed={seed}, case={i}"
             + (f', device="{device.type}"' if device.type != "cpu" else "")
-            + f"); {answer}(*args, **kwargs)"
+            + f"); {answer if answer != '...' else 'answer'}(*args, **kwargs)"
         )
+        again = f"ex.{self.name}.check({answer}, seed={seed}{on})"
         failure = Failure(
             self.id,
             seed,
@@ -68,11 +72,13 @@ class Reporting:
             message,
             outcome.output,
             replay,
+            again=again,
         )
         if status == "incorrect":
             failure.small = self._shrink(fn, case)
         self._state["failure"] = failure
-        return self._result(status, message + self._details(failure, case))
+        found = named[0] if named else None
+        return self._result(status, message + self._details(failure, case), found)
 
     def _shrink(self, fn, case):
         found = {}
@@ -118,9 +124,9 @@ class Reporting:
             small = self._shown(failure.small["args"], failure.small["kwargs"])
             text += f" It also fails on the smaller input {small}."
         text += (
-            f"\n\nReplay: `ex.{self.name}.check(..., seed={failure.seed})` repeats "
-            f"this check; `ex.{self.name}.last_failure()` holds the inputs, the "
-            "expected and your output."
+            f"\n\nReplay: `{failure.again}` repeats this check; "
+            f"`ex.{self.name}.last_failure()` holds the inputs, the expected and "
+            "your output."
         )
         if failure.output.strip():
             text += (

@@ -8,8 +8,10 @@ logging), and whether it ran out of time or tried to leave. It
 * turns ``exit()``, ``quit()``, ``sys.exit()`` and ``input()`` into a reported
   failure instead of a dead or waiting kernel (see :mod:`.exits`);
 * enforces the statement's rules: the functions in ``forbid`` raise
-  :class:`RuleBroken`, and no tensor whose last two dims are ``watch_shape`` may
-  be made (e.g. the full (L, S) score matrix of a tiled kernel).
+  :class:`RuleBroken`, also when reached through another door (``torch._softmax``,
+  ``torch.ops.aten``, ``F.softmin(-x)``: every torch function called is watched), and no
+  tensor holding the sizes ``watch_shape`` in any layout may be made (e.g. the
+  full (L, S) score matrix of a tiled kernel, also as einsum's (S, L)).
 
 >>> import torch
 >>> out = call(lambda x: print("hi") or x + 1, (torch.ones(1),))
@@ -26,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -112,21 +115,63 @@ def _rules(forbid):
                 setattr(home, attr, value)
 
 
-class _ShapeWatch(TorchFunctionMode):
-    """Raise RuleBroken when an operation returns a tensor ending in ``dims``."""
+#: Each forbidden name's test on the name of a function PyTorch is asked to run,
+#: whatever the door: torch._softmax, torch.ops.aten._softmax, special_softmax,
+#: F.softmin(-x), nn.Softmax, torch.sparse.softmax...
+_CALLS = {
+    "softmax": lambda n: ("softmax" in n and "log_softmax" not in n) or "softmin" in n,
+    "log_softmax": lambda n: "log_softmax" in n,
+    "sdpa": lambda n: "scaled_dot_product" in n,
+    "multi_head_attention_forward": lambda n: "multi_head_attention" in n,
+}
 
-    def __init__(self, dims, what):
+
+def _holds(shape, dims) -> bool:
+    """True if ``shape`` has the sizes ``dims`` (each its own dim) or their product.
+
+    >>> _holds((2, 7, 1, 5), (5, 7)), _holds((2, 35), (5, 7)), _holds((5, 4), (5, 7))
+    (True, True, False)
+    """
+    rest = list(shape)
+    for d in dims:
+        if d not in rest:
+            return math.prod(dims) in shape
+        rest.remove(d)
+    return True
+
+
+class _Watch(TorchFunctionMode):
+    """The statement's rules on every PyTorch function the answer calls.
+
+    Raises RuleBroken when a forbidden function runs, by any name or door, or
+    when a function makes a tensor holding the ``dims`` (L, S) in any layout
+    (einsum's (S, L), a transpose, a flattened one): the full score matrix.
+    """
+
+    def __init__(self, forbid, dims, what):
         super().__init__()
-        self.dims, self.what = tuple(dims), what
+        self.forbid, self.what = tuple(forbid), what
+        self.dims = tuple(dims) if dims else None
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = str(getattr(func, "__name__", func))
+        for rule in self.forbid:
+            if _CALLS[rule](name.lower()):
+                raise RuleBroken(
+                    f"the statement asks you not to call torch.{rule} (your code "
+                    f"reached it as `{name}`)"
+                )
         out = func(*args, **(kwargs or {}))
         for t in out if isinstance(out, (tuple, list)) else (out,):
-            if isinstance(t, torch.Tensor) and tuple(t.shape[-2:]) == self.dims:
+            if (
+                self.dims
+                and isinstance(t, torch.Tensor)
+                and _holds(tuple(t.shape), self.dims)
+            ):
                 raise RuleBroken(
                     f"the statement asks you never to build {self.what}, but "
-                    f"`{getattr(func, '__name__', func)}` made a tensor of shape "
-                    f"{tuple(t.shape)}"
+                    f"`{name}` made a tensor of shape {tuple(t.shape)}, which holds "
+                    f"all {self.dims[0]} x {self.dims[1]} scores"
                 )
         return out
 
@@ -166,8 +211,8 @@ def call(
     buffer, outcome = io.StringIO(), Outcome()
     depth = torch._C._len_torch_function_stack()
     watch = (
-        _ShapeWatch(watch_shape, watch_what)
-        if watch_shape
+        _Watch(forbid, watch_shape, watch_what)
+        if watch_shape or forbid
         else contextlib.nullcontext()
     )
     try:

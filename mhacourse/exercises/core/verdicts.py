@@ -16,8 +16,13 @@ import torch
 from . import sandbox
 from .arguments import same
 from .errors import is_stub_raise, reader_line, tip_for
+from .mistakes import MESSAGES, SHARED
 
-__all__ = ["changed_input", "error_verdict", "has_float"]
+__all__ = ["changed_input", "error_verdict", "has_float", "meta_only", "wrong_device"]
+
+#: What PyTorch says when an operation mixes devices.
+_DEVICE_ERRORS = ("same device", "not on the expected device", "Expected all tensors")
+DEVICE = SHARED["device_not_followed"]
 
 
 def has_float(values) -> bool:
@@ -31,15 +36,45 @@ def has_float(values) -> bool:
 
 
 def changed_input(arg_names, before, after) -> str | None:
-    """The message for the first input the answer changed in place, or None."""
+    """The message for the first input the answer changed in place, or None.
+
+    Named ``changed_input``; on the ``meta`` device (no values) an in-place
+    operation is seen by the tensor's version counter.
+    """
     for name, old, now in zip(arg_names, before, after, strict=False):
         if not same(old, now):
-            return (
-                f"Your function changed its input `{name}` in place (e.g. with "
-                f"`{name} *= ...`, `{name}[...] = ...` or a method ending in `_` "
-                "like `.add_()`). Leave the inputs as they are and build new "
-                "tensors: the caller still needs the originals."
-            )
+            return MESSAGES["changed_input"].replace("{input}", name)
+    return None
+
+
+def meta_only(err) -> bool:
+    """True if ``err`` says an operation cannot run on ``meta`` (it needs values).
+
+    ``.item()``, a Python ``if`` on a tensor or a loop over its values is right
+    on a real device; on ``meta`` it cannot run, so such a case is skipped.
+
+    >>> meta_only(RuntimeError("Tensor.item() cannot be called on meta tensors"))
+    True
+    """
+    text = str(err)
+    return "meta" in text.lower() and not any(e in text for e in _DEVICE_ERRORS)
+
+
+def wrong_device(got, expected):
+    """:data:`DEVICE` if an output tensor is on another device than expected.
+
+    >>> wrong_device(torch.ones(1), torch.ones(1, device="meta")).name
+    'device_not_followed'
+    """
+    if isinstance(expected, tuple) and isinstance(got, (tuple, list)):
+        found = [wrong_device(g, e) for g, e in zip(got, expected, strict=False)]
+        return next((f for f in found if f is not None), None)
+    if (
+        isinstance(got, torch.Tensor)
+        and isinstance(expected, torch.Tensor)
+        and got.device != expected.device
+    ):
+        return DEVICE
     return None
 
 
@@ -65,10 +100,17 @@ def time_verdict(err, time_limit: float) -> str:
     )
 
 
-def error_verdict(fn, err, time_limit: float):
-    """``(status, message)`` for an answer that raised ``err``; see the tests."""
+def error_verdict(fn, err, time_limit: float, case=None):
+    """``(status, message[, mistake])`` for an answer that raised ``err``.
+
+    An operation that mixed the inputs' device with the CPU is the catalogued
+    ``device_not_followed`` (see the tests).
+    """
     if isinstance(err, NotImplementedError) and is_stub_raise(err, fn):
         return "not attempted", None
+    if isinstance(err, RuntimeError) and any(e in str(err) for e in _DEVICE_ERRORS):
+        line = reader_line(err.__traceback__)
+        return "incorrect", DEVICE.message + line, DEVICE.name
     if isinstance(err, sandbox.RuleBroken):
         return "incorrect", f"Not allowed here: {err}."
     if isinstance(err, sandbox.TimeLimit):

@@ -1,0 +1,101 @@
+"""Every exercise whose statement involves a device has a case on ``meta``.
+
+A tensor made without ``device=`` lives on the CPU: on a CPU-only machine that
+bug passes every ordinary case. The ``meta`` case catches it, names it
+(``device_not_followed``), and the in-place test works there (no values: the
+version counter tells).
+"""
+
+import math
+
+import pytest
+import torch
+
+from mhacourse.exercises import ch06, ch07
+from tests.exercise_helpers import named
+
+
+def _cpu_padding_mask(lengths, S):
+    return (torch.arange(S) < lengths[:, None])[:, None, None, :]  # no device=
+
+
+def _cpu_cross_attention(mha, x, memory, memory_lengths):
+    mask = torch.arange(memory.shape[1]) < memory_lengths[:, None]  # no device=
+    return mha(x, memory, memory, mask=mask[:, None, None, :])[0]
+
+
+def _tiled(make):
+    def tiled(q, k, v, block_size):
+        m, l, acc = make(q, v)
+        for s0 in range(0, k.shape[-2], block_size):
+            kb, vb = k[..., s0 : s0 + block_size, :], v[..., s0 : s0 + block_size, :]
+            s = q @ kb.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (..., L, Sb)
+            m_new = torch.maximum(m, s.amax(-1))  # (..., L)
+            r, p = torch.exp(m - m_new), torch.exp(s - m_new[..., None])
+            l, acc, m = r * l + p.sum(-1), r[..., None] * acc + p @ vb, m_new
+        return acc / l[..., None]  # (..., L, Ev)
+
+    return tiled
+
+
+def _state_on_cpu(q, v):
+    m = torch.full(q.shape[:-1], float("-inf"), dtype=q.dtype)  # no device=
+    l = torch.zeros(q.shape[:-1], dtype=q.dtype)
+    return m, l, torch.zeros(*q.shape[:-1], v.shape[-1], dtype=q.dtype)
+
+
+def _state_on_device(q, v):
+    m = q.new_full(q.shape[:-1], float("-inf"))
+    return m, torch.zeros_like(m), q.new_zeros(*q.shape[:-1], v.shape[-1])
+
+
+@pytest.mark.parametrize(
+    "exercise, answer",
+    [
+        (ch06.q2, _cpu_padding_mask),
+        (ch06.q5, _cpu_cross_attention),
+        (ch07.q4, _tiled(_state_on_cpu)),
+    ],
+    ids=["ch06.q2", "ch06.q5", "ch07.q4"],
+)
+def test_a_tensor_made_on_the_cpu_is_named_on_a_cpu_machine(exercise, answer):
+    result = named(exercise, answer, "device_not_followed")
+    assert "device 'meta'" in result.message  # the case's note says why
+
+
+def test_the_same_answers_with_device_pass():
+    assert ch07.q4.check(_tiled(_state_on_device), device="cpu").passed
+    assert ch06.q2.check(
+        lambda n, S: (torch.arange(S, device=n.device) < n[:, None])[:, None, None],
+        device="cpu",
+    ).passed
+
+
+@pytest.mark.parametrize(
+    "exercise", [ch06.q1, ch06.q2, ch06.q3, ch06.q5, ch07.q3, ch07.q4]
+)
+def test_correct_answers_pass_on_meta(exercise):
+    """``check(fn, device="meta")`` runs (aten::equal has no meta kernel)."""
+    result = exercise.check(exercise.reference, device="meta")
+    assert result.passed, result
+
+
+def test_in_place_change_is_seen_on_meta():
+    def clamps(lengths, S):
+        lengths.clamp_(max=S)  # changes no value here, but writes into the input
+        return (torch.arange(S, device=lengths.device) < lengths[:, None])[
+            :, None, None, :
+        ]
+
+    named(ch06.q2, clamps, "changed_input", device="meta")
+
+
+def test_a_value_reading_answer_is_not_rejected_on_meta():
+    def loop(lengths, S):
+        mask = torch.zeros(len(lengths), S, dtype=torch.bool, device=lengths.device)
+        for b in range(len(lengths)):
+            mask[b, : int(lengths[b])] = True  # reads a value: cannot run on meta
+        return mask[:, None, None, :]
+
+    result = ch06.q2.check(loop, device="cpu")
+    assert result.passed and "was skipped" in result.message, result
