@@ -106,6 +106,8 @@ test-browser: build-strict
 	$(TIMED) chromium bash tools/ensure_chromium.sh
 	$(TIMED) test-website \
 		$(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_website.py
+	$(TIMED) test-viewer \
+		$(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_viewer_browser.py
 	$(TIMED) test-jupyterlab \
 		$(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_jupyterlab.py
 
