@@ -2,7 +2,7 @@
 
 Usage (from the repository root; a second)::
 
-    python tools/real_text_corpus.py      # writes book/data/real_text/
+    python tools/real_text_corpus.py      # writes book/data/real_text_*
 
 The corpus is a frozen snapshot of text this project wrote, so it carries no
 licence question: the markdown cells of chapters 1-7 and the book's ``.md``
@@ -11,10 +11,14 @@ studies (code). Whole files go to one split: within each kind, sorted by
 path, every fourth file starting with the second is held out for
 validation, so no validation line was ever seen in training.
 
-It writes ``train.txt`` and ``val.txt`` (the files of each split, each file
-followed by a blank line) and ``manifest.json``: every file with its kind,
-split, size and SHA-256, the sizes of the splits, and the character set
-(the model's vocabulary, sorted by code point).
+It writes ``real_text_train.txt`` and ``real_text_val.txt`` (the files of
+each split, each followed by a newline) and ``real_text_manifest.json``:
+every file with its kind, split, size and SHA-256, the sizes of the splits,
+and the character set (the model's vocabulary, sorted by code point).
+
+The shipped snapshot is frozen: the models of chapter 8 were trained on it.
+Running this tool on a later tree (whose sources changed) writes a new
+snapshot, after which ``tools/real_text_lm.py train`` must be run again.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import pathlib
 import subprocess
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-OUT = ROOT / "book" / "data" / "real_text"
+OUT = ROOT / "book" / "data"
 PROSE = ["book/0[1-7]_*.ipynb", "book/*.md"]
 CODE = ["mhacourse/*.py", "mhacourse/kernels/*.py", "mhacourse/studies/*.py"]
 # Written after the snapshot, about the corpus itself: left out.
@@ -50,7 +54,6 @@ def files(patterns: list[str]) -> list[pathlib.Path]:
 
 
 def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
     texts = {"train": [], "val": []}
     entries = []
     for kind, patterns in (("prose", PROSE), ("code", CODE)):
@@ -69,7 +72,7 @@ def main() -> None:
             )
     joined = {split: "".join(parts) for split, parts in texts.items()}
     for split, text in joined.items():
-        (OUT / f"{split}.txt").write_text(text, encoding="utf-8")
+        (OUT / f"real_text_{split}.txt").write_text(text, encoding="utf-8")
     charset = "".join(sorted(set(joined["train"]) | set(joined["val"])))
     commit = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True
@@ -77,13 +80,13 @@ def main() -> None:
     manifest = dict(
         command="python tools/real_text_corpus.py",
         commit=commit,
-        split_rule="within each kind, sorted by path, file i is validation if i % 4 == 1",
+        split_rule="in each kind, sorted by path, file i is validation if i % 4 == 1",
         chars={s: len(t) for s, t in joined.items()},
         bytes={s: len(t.encode()) for s, t in joined.items()},
         charset=charset,
         files=entries,
     )
-    (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    (OUT / "real_text_manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     print({s: len(t) for s, t in joined.items()}, f"{len(charset)} characters")
 
 

@@ -1,4 +1,4 @@
-"""Auto-checked exercises, one package per chapter (``ch01`` ... ``ch07``).
+"""Auto-checked exercises, one package per chapter (``ch01`` ... ``ch08``).
 
 Where things are: :mod:`.core` is the checking engine (the time limit is in
 :mod:`.core.time_limit`), and ``chNN/`` holds all of chapter NN's exercises:
@@ -43,7 +43,7 @@ for _name in CHECKER:
 __all__ = ["CHAPTERS", "CheckResult", "Exercise", "Text", "all_exercises", "chapter"]
 
 #: The chapter modules, in book order.
-CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07")
+CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07", "ch08")
 
 
 def chapter(name: str):
@@ -63,10 +63,10 @@ def chapter(name: str):
 
 
 def all_exercises() -> list[Exercise]:
-    """Every exercise of the course, in book order (ch01.q1, ch01.q2, ..., ch07.qN).
+    """Every exercise of the course, in book order (ch01.q1, ch01.q2, ..., ch08.qN).
 
     >>> exercises = all_exercises()
-    >>> [ex.id for ex in exercises[:2]], exercises[-1].id.startswith("ch07.")
+    >>> [ex.id for ex in exercises[:2]], exercises[-1].id.startswith("ch08.")
     (['ch01.q1', 'ch01.q2'], True)
     >>> len({ex.id for ex in exercises}) == len(exercises)   # ids are unique
     True

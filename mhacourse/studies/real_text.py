@@ -1,7 +1,7 @@
 """A character-level GPT on real text: the course's own prose and code.
 
 The corpus (built by ``tools/real_text_corpus.py``, shipped in
-``book/data/real_text/``) is read by :func:`load_corpus`; the model is
+``book/data/real_text_*``) is read by :func:`load_corpus`; the model is
 :class:`~mhacourse.studies.tiny_lm.TinyLM`, the course's causal Transformer
 built from :class:`mhacourse.MultiHeadAttention`, with one token per
 character. With D fixed, the number of heads H leaves the parameter count
@@ -39,22 +39,23 @@ __all__ = [
 ]
 
 
-def load_corpus(folder) -> dict:
-    """Read ``train.txt``, ``val.txt`` and ``manifest.json`` from ``folder``.
+def load_corpus(folder, name: str = "real_text") -> dict:
+    """Read ``{name}_train.txt``, ``{name}_val.txt`` and ``{name}_manifest.json``.
 
     Returns ``{"train": str, "val": str, "charset": str, "manifest": dict}``.
 
     >>> import tempfile
     >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / "train.txt").write_text("ab\\n"), (d / "val.txt").write_text("ba\\n")
-    >>> _ = (d / "manifest.json").write_text('{"charset": "\\\\nab"}')
-    >>> load_corpus(d)["charset"]
+    >>> _ = (d / "c_train.txt").write_text("ab\\n"), (d / "c_val.txt").write_text("b")
+    >>> _ = (d / "c_manifest.json").write_text('{"charset": "\\\\nab"}')
+    >>> load_corpus(d, "c")["charset"]
     '\\nab'
     """
     folder = pathlib.Path(folder)
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((folder / f"{name}_manifest.json").read_text("utf-8"))
     out = {
-        s: (folder / f"{s}.txt").read_text(encoding="utf-8") for s in ("train", "val")
+        s: (folder / f"{name}_{s}.txt").read_text(encoding="utf-8")
+        for s in ("train", "val")
     }
     return dict(out, charset=manifest["charset"], manifest=manifest)
 

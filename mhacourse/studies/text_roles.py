@@ -31,7 +31,14 @@ import torch
 
 from .head_analysis import ablate_heads
 
-__all__ = ["ROLES", "head_role_table", "role_ablation", "role_targets", "uniform_share"]
+__all__ = [
+    "ROLES",
+    "claim_roles",
+    "head_role_table",
+    "role_ablation",
+    "role_targets",
+    "uniform_share",
+]
 
 ROLES = ("previous", "first", "bracket", "indent", "copy")
 _PAIRS = {")": "(", "]": "[", "}": "{"}
@@ -194,3 +201,47 @@ def role_ablation(model, win: torch.Tensor, targets: dict, loss_fn) -> torch.Ten
             with ablate_heads(layer, h):
                 rows.append(means(loss_fn(model, win)) - base)  # (R,)
     return torch.stack(rows).view(len(model.heads()), -1, len(where))  # (K, H, R)
+
+
+def claim_roles(
+    share: torch.Tensor,
+    chance: torch.Tensor,
+    rise: torch.Tensor,
+    min_share: float = 0.3,
+    min_rise: float = 0.05,
+) -> dict:
+    """The roles each head plays by both tests: attention *and* ablation.
+
+    Head (k, h) plays role r when it puts at least ``min_share`` of its
+    attention, and 5 times chance, on r's targets, and silencing it raises
+    the loss on r's positions by at least ``min_rise`` nats; for roles whose
+    positions are not every position (bracket, indent, copy) the rise must
+    also be twice the rise on every position (column ``previous``).
+
+    Args:
+        share: (K, H, R) from :func:`head_role_table`.
+        chance: (R,) from :func:`uniform_share`.
+        rise: (K, H, R) from :func:`role_ablation`.
+
+    Returns:
+        ``{(k, h): [role, ...]}`` for every head, [] for a head with no role.
+
+    >>> share = torch.tensor([[[0.9, 0.0, 0.0, 0.0, 0.0], [0.1, 0.5, 0.0, 0.0, 0.6]]])
+    >>> rise = torch.tensor([[[0.5, 0.5, 0.1, 0.1, 0.1], [0.1, 0.1, 0.0, 0.0, 0.1]]])
+    >>> claim_roles(share, torch.full((5,), 0.05), rise)
+    {(0, 0): ['previous'], (0, 1): ['first']}
+    """
+    everywhere = rise[..., ROLES.index("previous")]  # (K, H)
+    out = {}
+    for k in range(share.shape[0]):
+        for h in range(share.shape[1]):
+            out[k, h] = [
+                r
+                for i, r in enumerate(ROLES)
+                if share[k, h, i] >= max(min_share, 5 * chance[i])
+                and rise[k, h, i] >= min_rise
+                and (
+                    r in ("previous", "first") or rise[k, h, i] >= 2 * everywhere[k, h]
+                )
+            ]
+    return out
