@@ -6,6 +6,7 @@ import torch
 from mhacourse.studies.real_text import char_losses, encode
 from mhacourse.studies.text_roles import (
     ROLES,
+    claim_roles,
     head_role_table,
     role_ablation,
     role_targets,
@@ -42,6 +43,8 @@ def test_indent_targets_the_same_column_of_the_line_above():
     # of the line above ("a" at 2, "b" at 3); the newline at 8 at the one at 4,
     # its spaces at 9, 10 at 5, 6.
     assert pairs(out["indent"]) == [(4, 1), (5, 2), (6, 3), (8, 4), (9, 5), (10, 6)]
+    # below an empty line, spaces have no column above: only the newline counts
+    assert pairs(targets_of("a\n\n  bc")["indent"]) == [(2, 1)]
 
 
 def test_copy_targets_what_followed_the_same_three_identifier_characters():
@@ -98,3 +101,20 @@ def test_ablation_is_zero_for_a_head_that_adds_nothing():
     assert rise.shape == (1, 2, len(ROLES))
     assert torch.all(rise[0, 1].nan_to_num() == 0)  # nan: a role with no positions
     assert rise[0, 0, 0].abs() > 1e-6  # head 0 does change the loss
+
+
+def test_a_role_needs_both_attention_and_ablation():
+    chance = torch.tensor([0.05, 0.05, 0.1, 0.05, 0.05])  # (R,)
+    share = torch.zeros(1, 4, 5)  # (K, H, R)
+    rise = torch.zeros(1, 4, 5)
+    share[0, 0, 0], rise[0, 0, 0] = 0.9, 0.5  # looks back and matters: previous
+    share[0, 1, 0], rise[0, 1, 0] = 0.9, 0.01  # looks back, hardly matters
+    share[0, 2, 2], rise[0, 2, 2] = 0.45, 1.0  # brackets, but under 5 x chance
+    share[0, 3, 4], rise[0, 3, 4] = 0.8, 0.3  # copies, matters, but as much...
+    rise[0, 3, 0] = 0.2  # ...as for every position: not specific
+    claims = claim_roles(share, chance, rise)
+    assert claims == {(0, 0): ["previous"], (0, 1): [], (0, 2): [], (0, 3): []}
+    share[0, 2, 2] = 0.6
+    rise[0, 3, 0] = 0.1
+    assert claim_roles(share, chance, rise)[0, 2] == ["bracket"]
+    assert claim_roles(share, chance, rise)[0, 3] == ["copy"]

@@ -11,9 +11,11 @@ H = 1, 2, 4, 8 heads (the same parameter count: D is fixed) and seeds
 validation loss on the held-out files, its loss after the first EARLY
 steps (what ``tests/test_studies_real_text.py`` re-runs, with a tolerance
 from the spread over seeds), and mean and 95% bootstrap interval per H.
-The seed-0 models with one head and with the best H are saved as
-``book/data/real_text_h{H}.pt`` with ``real_text_lm.json`` (config,
-metrics, samples).
+Then it retrains the seed-0 runs with one head and with the best H > 1
+(their validation loss must equal the sweep's: training is deterministic)
+and saves them as ``book/data/real_text_h{H}.pt`` with
+``real_text_lm.json`` (config, validation loss, a seeded sample).
+``sweep`` and ``ship`` run the two halves alone.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ TRAIN = dict(steps=800, batch=32, lr=3e-3)
 HEADS, SEEDS = (1, 2, 4, 8), (0, 1, 2)
 EARLY, EARLY_WINDOWS = 100, 256  # the cheap re-run: steps, validation windows
 PROMPT = "def attention("
+COMMAND = "python tools/real_text_lm.py train --jobs 2"
 
 
 def corpus():
@@ -100,43 +103,67 @@ def one_run(heads: int, seed: int) -> tuple[dict, dict]:
     return run, model.state_dict()
 
 
-def run_sweep(jobs: int) -> tuple[list, dict]:
-    """Every (H, seed) run in ``jobs`` processes; the runs and seed-0 weights."""
+def run_sweep(jobs: int) -> list[dict]:
+    """Every (H, seed) run in ``jobs`` processes."""
     grid = [(h, s) for h in HEADS for s in SEEDS]
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
         done = list(pool.map(one_run, *zip(*grid, strict=True)))
-    runs = [run for run, _ in done]
-    weights = {run["heads"]: sd for run, sd in done if run["seed"] == 0}
-    return runs, weights
+    return [run for run, _ in done]
 
 
-def train(jobs: int) -> None:
-    torch.set_num_threads(1)
-    charset, _, val = corpus()
-    runs, weights = run_sweep(jobs)
+def sweep(jobs: int) -> None:
+    """Every (H, seed) run; writes real_text_sweep.json."""
+    runs = run_sweep(jobs)
     per_h = {h: [r for r in runs if r["heads"] == h] for h in HEADS}
     stats = {h: dict(val_loss=summary([r["val_loss"] for r in rs]),
                      early_val_loss=summary([r["early_val_loss"] for r in rs]))
              for h, rs in per_h.items()}  # fmt: skip
     best = min(HEADS, key=lambda h: stats[h]["val_loss"]["mean"])
-    sweep = dict(command="python tools/real_text_lm.py train", config=CONFIG,
-                 train=TRAIN, early_steps=EARLY, early_windows=EARLY_WINDOWS,
-                 val_windows=val.shape[0], runs=runs, best_heads=best,
-                 per_heads={str(h): s for h, s in stats.items()})  # fmt: skip
-    (DATA / "real_text_sweep.json").write_text(json.dumps(sweep, indent=1) + "\n")
-    shipped = {}
-    prompt = encode(PROMPT, charset)
-    for h in sorted({1, best}):
-        model = new_model(h, 0, len(charset))
-        model.load_state_dict(weights[h])
-        torch.save(model.state_dict(), DATA / f"real_text_h{h}.pt")
-        text = decode(sample(model.double(), prompt, 200, seed=0), charset)
-        shipped[str(h)] = dict(config=model.config, file=f"real_text_h{h}.pt",
-                               val_loss=per_h[h][0]["val_loss"],
-                               sample=text)  # fmt: skip
-    info = dict(command=sweep["command"], train=TRAIN, prompt=PROMPT,
-                val_windows=val.shape[0], models=shipped, best_heads=best)  # fmt: skip
+    out = dict(command=COMMAND, config=CONFIG, train=TRAIN, early_steps=EARLY,
+               early_windows=EARLY_WINDOWS, runs=runs, best_heads=best,
+               per_heads={str(h): s for h, s in stats.items()})  # fmt: skip
+    (DATA / "real_text_sweep.json").write_text(json.dumps(out, indent=1) + "\n")
+
+
+def shipped_heads() -> list[int]:
+    """One head, and the best mean validation loss among H > 1 in the sweep."""
+    per = json.loads((DATA / "real_text_sweep.json").read_text())["per_heads"]
+    multi = min(
+        (h for h in HEADS if h > 1), key=lambda h: per[str(h)]["val_loss"]["mean"]
+    )
+    return [1, multi]
+
+
+def ship(jobs: int) -> None:
+    """Retrain seed 0 of the shipped head counts; weights, samples, real_text_lm.json.
+
+    The runs are the sweep's seed-0 runs again: their validation loss must
+    equal the one the sweep recorded (training is deterministic on one CPU).
+    """
+    charset, _, val = corpus()
+    heads = shipped_heads()
+    sweep_runs = json.loads((DATA / "real_text_sweep.json").read_text())["runs"]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+        done = list(pool.map(one_run, heads, [0] * len(heads)))
+    models = {}
+    for run, state in done:
+        (want,) = [
+            r["val_loss"]
+            for r in sweep_runs
+            if (r["heads"], r["seed"]) == (run["heads"], 0)
+        ]
+        print(f"H = {run['heads']}: {run['val_loss']:.6f} (sweep: {want:.6f})")
+        model = new_model(run["heads"], 0, len(charset))
+        model.load_state_dict(state)
+        torch.save(model.state_dict(), DATA / f"real_text_h{run['heads']}.pt")
+        text = decode(sample(model.double(), encode(PROMPT, charset), 200), charset)
+        models[str(run["heads"])] = dict(config=model.config, val_loss=run["val_loss"],
+                                         file=f"real_text_h{run['heads']}.pt",
+                                         sample=text)  # fmt: skip
+    info = dict(command=COMMAND, train=TRAIN, prompt=PROMPT, val_windows=val.shape[0],
+                models=models, best_heads=heads[1])  # fmt: skip
     (DATA / "real_text_lm.json").write_text(json.dumps(info, indent=1) + "\n")
 
 
@@ -155,7 +182,12 @@ def timing() -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["train", "timing"])
-    parser.add_argument("--jobs", type=int, default=1, help="processes (train)")
+    parser.add_argument("what", choices=["train", "sweep", "ship", "timing"])
+    parser.add_argument("--jobs", type=int, default=1, help="processes")
     args = parser.parse_args()
-    train(args.jobs) if args.what == "train" else timing()
+    if args.what in ("train", "sweep"):
+        sweep(args.jobs)
+    if args.what in ("train", "ship"):
+        ship(args.jobs)
+    if args.what == "timing":
+        timing()
