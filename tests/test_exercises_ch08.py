@@ -68,4 +68,5 @@ def test_validation_windows_split_the_held_out_text_by_kind():
 
 def test_silencing_a_whole_layer_costs_more_than_nothing():
     assert ex.q3.reference > 0.05  # the second layer's attention matters
-    assert questions.layer_rise(0) != ex.q3.reference
+    assert questions._rise(0) != ex.q3.reference
+    assert questions._rise(1) == ex.q3.reference

@@ -135,14 +135,14 @@ def shipped_heads() -> list[int]:
     return [1, multi]
 
 
-def ship(jobs: int) -> None:
+def ship(jobs: int, heads: list[int] | None = None) -> None:
     """Retrain seed 0 of the shipped head counts; weights, samples, real_text_lm.json.
 
     The runs are the sweep's seed-0 runs again: their validation loss must
     equal the one the sweep recorded (training is deterministic on one CPU).
     """
     charset, _, val = corpus()
-    heads = shipped_heads()
+    heads = heads or shipped_heads()
     sweep_runs = json.loads((DATA / "real_text_sweep.json").read_text())["runs"]
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
@@ -163,7 +163,7 @@ def ship(jobs: int) -> None:
                                          file=f"real_text_h{run['heads']}.pt",
                                          sample=text)  # fmt: skip
     info = dict(command=COMMAND, train=TRAIN, prompt=PROMPT, val_windows=val.shape[0],
-                models=models, best_heads=heads[1])  # fmt: skip
+                models=models, multi_heads=heads[1])  # fmt: skip
     (DATA / "real_text_lm.json").write_text(json.dumps(info, indent=1) + "\n")
 
 
@@ -184,10 +184,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=["train", "sweep", "ship", "timing"])
     parser.add_argument("--jobs", type=int, default=1, help="processes")
+    parser.add_argument("--heads", type=int, nargs=2, help="ship: H = 1 and H > 1")
     args = parser.parse_args()
     if args.what in ("train", "sweep"):
         sweep(args.jobs)
     if args.what in ("train", "ship"):
-        ship(args.jobs)
+        ship(args.jobs, args.heads)
     if args.what == "timing":
         timing()

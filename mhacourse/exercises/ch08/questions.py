@@ -21,9 +21,9 @@ __all__ = ["data_file", "q1", "q3", "shipped_model", "validation_windows"]
 
 
 def shipped_model(heads: int | None = None) -> TinyLM:
-    """The chapter's shipped model (default: the sweep's best H), float64, eval."""
+    """A shipped model (default: the best H > 1 of the sweep), float64, eval."""
     info = json.loads(data_file("real_text_lm.json").read_text())
-    entry = info["models"][str(info["best_heads"] if heads is None else heads)]
+    entry = info["models"][str(info["multi_heads"] if heads is None else heads)]
     model = TinyLM(**entry["config"])
     model.load_state_dict(torch.load(data_file(entry["file"]), weights_only=True))
     return model.double().eval()
@@ -81,14 +81,31 @@ q1 = predict(
 )
 
 
-def layer_rise(layer: int = 1) -> float:
-    """Run it: the validation loss rise (nats) with every head of ``layer`` silent."""
-    model = shipped_model()
-    win = validation_windows()[::6][:128]  # (128, 65)
+def _rise(layer: int) -> float:
+    """The loss rise (nats) with every head of ``layer`` silent (for the mistakes)."""
+    model, win = shipped_model(), validation_windows()[::6][:128]
     attn = model.heads()[layer]
     with torch.no_grad():
         base = char_losses(model, win).mean()
         with ablate_heads(attn, list(range(attn.num_heads))):
+            return float(char_losses(model, win).mean() - base)
+
+
+def layer_rise():
+    """Run it: the validation loss rise (nats) with every head of layer 1 silent."""
+    from mhacourse.exercises.ch08.questions import shipped_model, validation_windows
+    from mhacourse.studies.real_text import char_losses
+
+    model = shipped_model()  # the chapter's best model with several heads, float64
+    win = validation_windows()[::6][:128]  # (128, 65): held-out windows
+
+    # The experiment:
+    from mhacourse.studies.head_analysis import ablate_heads
+
+    layer = model.heads()[1]
+    with torch.no_grad():
+        base = char_losses(model, win).mean()
+        with ablate_heads(layer, list(range(layer.num_heads))):
             silent = char_losses(model, win).mean()
     return float(silent - base)
 
@@ -97,10 +114,11 @@ q3 = experiment(
     "ch08.q3",
     "Experiment: how much does the second layer's attention matter?",
     r"""
-    Load the chapter's best model with
-    `mhacourse.exercises.ch08.questions.shipped_model()` and take the windows
-    `validation_windows()[::6][:128]` from the same module. Silence **every** head
-    of layer 1 at once with `ablate_heads(model.heads()[1], heads)` and report by
+    The stub loads the chapter's model with several heads and 128 held-out
+    windows. Silence **every** head
+    of layer 1 at once with
+    `mhacourse.studies.head_analysis.ablate_heads(model.heads()[1], heads)` and
+    report by
     how much the mean next-character loss rises, in nats (silent minus normal,
     with `char_losses`). Is a whole layer of attention worth more or less than the
     single heads in the chapter's ablation figure?
@@ -110,13 +128,13 @@ q3 = experiment(
     mistakes=[
         mistake(
             "bits",
-            lambda: layer_rise() / 0.6931471805599453,
+            lambda: _rise(1) / 0.6931471805599453,
             message="That is the rise in bits. char_losses gives nats (natural "
             "log): report silent - normal as it comes.",
         ),
         mistake(
             "layer_zero",
-            lambda: layer_rise(0),
+            lambda: _rise(0),
             message="That is layer 0, the first layer. model.heads()[1] is the "
             "second one.",
         ),
