@@ -1,6 +1,6 @@
 """Train what chapter 8 loads: character-level GPTs on the course's own text.
 
-Usage (from the repository root; about 15 CPU-minutes on one thread)::
+Usage (from the repository root; 14 training runs of 800 steps, one thread each)::
 
     nice -n 10 env OMP_NUM_THREADS=1 python tools/real_text_lm.py train --jobs 2
 
