@@ -43,7 +43,7 @@ for _name in CHECKER:
 __all__ = ["CHAPTERS", "CheckResult", "Exercise", "Text", "all_exercises", "chapter"]
 
 #: The chapter modules, in book order.
-CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07", "ch09")
+CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07", "ch08", "ch09")
 
 
 def chapter(name: str):

@@ -49,30 +49,41 @@ class TinyLM(nn.Module):
 
     ``forward(tokens)`` takes long (B, L) and returns logits (B, L, V), the
     prediction of token i + 1 at position i. ``attention()`` returns the
-    weights of the last forward pass, (N, B, H, L, L).
+    weights of the last forward pass, (N, B, H, L, L). The vocabulary is
+    the synthetic language's unless ``vocab_size`` gives another size V.
 
     >>> model = TinyLM(embed_dim=16, num_heads=2, num_layers=2)
     >>> model(torch.zeros(3, 5, dtype=torch.long)).shape
     torch.Size([3, 5, 53])
     >>> model.attention().shape
     torch.Size([2, 3, 2, 5, 5])
+    >>> TinyLM(16, 2, 1, vocab_size=7)(torch.zeros(1, 4, dtype=torch.long)).shape
+    torch.Size([1, 4, 7])
     """
 
     def __init__(
-        self, embed_dim: int = 64, num_heads: int = 4, num_layers: int = 2, max_len=48
+        self,
+        embed_dim: int = 64,
+        num_heads: int = 4,
+        num_layers: int = 2,
+        max_len=48,
+        vocab_size: int | None = None,
     ):
         super().__init__()
         self.config = dict(
             embed_dim=embed_dim, num_heads=num_heads, num_layers=num_layers
         )
         self.config["max_len"] = max_len
-        self.tok_emb = nn.Embedding(len(VOCAB), embed_dim)
+        vocab_size = len(VOCAB) if vocab_size is None else vocab_size
+        if vocab_size != len(VOCAB):  # another vocabulary (e.g. characters)
+            self.config["vocab_size"] = vocab_size
+        self.tok_emb = nn.Embedding(vocab_size, embed_dim)
         self.pos_emb = nn.Embedding(max_len, embed_dim)
         self.blocks = nn.ModuleList(
             _Block(embed_dim, num_heads) for _ in range(num_layers)
         )
         self.ln_f = nn.LayerNorm(embed_dim)
-        self.readout = nn.Linear(embed_dim, len(VOCAB))
+        self.readout = nn.Linear(embed_dim, vocab_size)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         if tokens.dim() != 2 or tokens.shape[1] > self.pos_emb.num_embeddings:
