@@ -70,3 +70,46 @@ def test_silencing_a_whole_layer_costs_more_than_nothing():
     assert ex.q3.reference > 0.05  # the second layer's attention matters
     assert questions._rise(0) != ex.q3.reference
     assert questions._rise(1) == ex.q3.reference
+
+
+def loop_role_share(weights, targets):
+    """A reader's loop over heads and concerned queries."""
+    B, H, L, S = weights.shape
+    out = []
+    for h in range(H):
+        shares = [
+            (weights[b, h, i] * targets[b, i]).sum()
+            for b in range(B)
+            for i in range(L)
+            if targets[b, i].any()
+        ]
+        out.append(sum(shares) / len(shares))
+    return torch.stack(out)
+
+
+def test_role_share_accepts_a_loop_and_names_each_mistake():
+    assert ex.q4.check(loop_role_share).passed
+    named(ex.q4, lambda w, t: (w * t[:, None]).sum(-1).mean((0, 2)), "every_query")
+    named(
+        ex.q4,
+        lambda w, t: (
+            ((w * t[:, None]).sum(-1) / t[:, None].sum(-1).clamp(min=1))
+            .transpose(0, 1)[:, t.any(-1)]
+            .mean(-1)
+        ),
+        "per_target",
+    )
+    named(
+        ex.q4, lambda w, t: loop_role_share(w.transpose(-2, -1), t), "keys_looking_back"
+    )
+
+
+def test_role_share_equals_the_chapters_head_role_table():
+    from mhacourse.studies.text_roles import head_role_table
+
+    g = torch.Generator().manual_seed(0)
+    w = torch.softmax(torch.randn(2, 3, 6, 6, generator=g), -1)  # (B, H, L, S)
+    t = torch.rand(2, 6, 6, generator=g) > 0.6  # (B, L, S)
+    t[:, 1, 0] = True
+    table = head_role_table(w, {"role": (t, t.any(-1))})  # (H, 1)
+    torch.testing.assert_close(ex.q4.reference(w, t), table[:, 0])

@@ -1,4 +1,5 @@
-"""Chapter 8's "write this function" exercise: q2, the previous-character share."""
+"""Chapter 8's "write this function" exercises: q2 the previous-character share,
+q4 the share on any role's targets."""
 
 from __future__ import annotations
 
@@ -81,6 +82,97 @@ q2 = Exercise(
             _wrong(all_queries=True),
             message="You divided by all L queries, counting query 0, which has no "
             "previous position: average over the L - 1 queries that have one.",
+        ),
+    ],
+)
+
+
+def role_share(weights, targets):
+    """Each head's mean attention share on a role's targets.
+
+    weights: (B, H, L, S) attention weights of one layer; targets: bool
+    (B, L, S), True where query i of sequence b should look at key j. Returns
+    (H,): for every query that has at least one target, the total weight the
+    head puts on its targets, averaged over those queries (of all sequences).
+    """
+    share = (weights * targets[:, None].to(weights.dtype)).sum(-1)  # (B, H, L)
+    has = targets.any(-1)  # (B, L): the queries the role concerns
+    return share.transpose(0, 1)[:, has].mean(-1)  # (H,)
+
+
+def _role_cases(gen, device):
+    cases = []
+    for (B, H, L), dt in zip(
+        [(2, 3, 6), (1, 4, 9), (3, 2, 5)],
+        [torch.float32, torch.float32, I.wide_dtype(device)],
+        strict=True,
+    ):
+        weights = _causal(gen, (B, H, L, L), device, dt)  # (B, H, L, L)
+        allowed = torch.ones(L, L, dtype=torch.bool, device=device).tril()  # (L, L)
+        coin = I.randn(gen, (B, L, L), device, torch.float32)  # (B, L, L)
+        targets = (coin > 0.6) & allowed  # (B, L, L): some queries get no target
+        targets[:, -1] = False  # at least one query per sequence without one
+        targets[:, 1, 0] = True  # and at least one with one
+        cases.append(I.Case((weights, targets), sizes={"B": B, "H": H, "L": L}))
+    return cases
+
+
+def _every_query(weights, targets):
+    share = (weights * targets[:, None].to(weights.dtype)).sum(-1)  # (B, H, L)
+    return share.mean(dim=(0, 2))  # (H,)
+
+
+def _per_target(weights, targets):
+    t = targets[:, None].to(weights.dtype)  # (B, 1, L, S)
+    share = (weights * t).sum(-1) / t.sum(-1).clamp(min=1)  # (B, H, L)
+    return share.transpose(0, 1)[:, targets.any(-1)].mean(-1)  # (H,)
+
+
+def _keys_looking_back(weights, targets):
+    return role_share(weights.transpose(-2, -1), targets)
+
+
+q4 = Exercise(
+    "ch08.q4",
+    "A role's share, for any role",
+    r"""
+    The chapter's head $\times$ role table scores every role the same way: for
+    each query that the role concerns, add up the weight the head puts on the
+    role's target keys (one key for "previous", several for "bracket" or "copy"
+    when a name occurs twice), then average over those queries. Write
+    `role_share(weights, targets)` for one layer's weights (B, H, L, S) and a
+    role's targets, a bool tensor (B, L, S) that is True where query $i$ of
+    sequence $b$ should look at key $j$. Queries with no target at all are not
+    concerned by the role and do not count. Return (H,).
+    """,
+    role_share,
+    cases=_role_cases,
+    hints=[
+        "`(weights * targets[:, None]).sum(-1)` is each head's weight on the "
+        "targets, per query: (B, H, L).",
+        "`targets.any(-1)` (B, L) marks the concerned queries; index the "
+        "(H, B, L) shares with it and average.",
+    ],
+    mistakes=[
+        mistake(
+            "every_query",
+            _every_query,
+            message="You averaged over every query, including those with no "
+            "target: a query the role does not concern adds a 0 and dilutes the "
+            "share. Average only where targets.any(-1) is True.",
+        ),
+        mistake(
+            "per_target",
+            _per_target,
+            message="You divided each query's share by its number of targets. The "
+            "share is the total weight on the targets: a head that splits its "
+            "attention over two targets still looks only there (share 1).",
+        ),
+        mistake(
+            "keys_looking_back",
+            _keys_looking_back,
+            message="You read the weights transposed, key by query: weights[b, h, "
+            "i, j] is how much query i looks at key j, so sum over the last axis.",
         ),
     ],
 )
