@@ -37,7 +37,11 @@ _RELATIONS = ("previous", "two back", "marker", "first")
 
 
 def identical_after_training():
-    """Run it: train two identical heads for 5 steps; are they still equal?"""
+    """Run it: train two identical heads for 5 steps; are they still equal?
+
+    A quick stand-in for the chapter's Adam run: plain gradient descent on random
+    targets, where "equal" means equal to within 1e-12 (rounding).
+    """
     gen = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     mha = make_heads_identical(MultiHeadAttention(8, 2, dtype=torch.float64))
@@ -60,10 +64,11 @@ q1 = predict(
     r"""
     Copy head 0 into head 1 (`make_heads_identical`), so both heads start with the
     same $W^q_h, W^k_h, W^v_h$ and the same block of $W^o$, then train the layer
-    by gradient descent on random targets, without noise or dropout. **Before running
-    anything**, predict what happens to the two heads:
+    with Adam on the two-relation task, as the cell after this exercise does, without
+    noise or dropout. **Before running anything**, predict what happens to the two
+    heads:
 
-    - `a`: they stay exactly identical;
+    - `a`: they stay identical (up to rounding);
     - `b`: they drift apart, because training breaks the symmetry.
     """,
     identical_after_training,
