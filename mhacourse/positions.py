@@ -124,8 +124,8 @@ class LearnedPositions(nn.Module):
 def _rows(table: torch.Tensor, offset: int, L: int) -> torch.Tensor:
     if offset < 0 or offset + L > table.shape[0]:
         raise ValueError(
-            f"positions {offset}..{offset + L - 1} are outside the table of "
-            f"{table.shape[0]} positions (max_len); got offset={offset}, L={L}"
+            f"asked for positions {offset}..{offset + L - 1}; the table holds "
+            f"positions 0..{table.shape[0] - 1} (max_len={table.shape[0]})"
         )
     return table[offset : offset + L]  # (L, D)
 

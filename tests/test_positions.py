@@ -101,5 +101,10 @@ def test_position_modules_add_the_right_rows_and_check_range():
         learned(torch.zeros(1, 2, 8), offset=3)[0], learned.weight[3:5].detach()
     )
     assert learned.weight.requires_grad and not list(sin.parameters())
-    with pytest.raises(ValueError, match="max_len"):
+    with pytest.raises(ValueError, match="max_len") as err:
         sin(torch.zeros(1, 4, 8, dtype=F64), offset=7)
+    assert str(err.value) == (
+        "asked for positions 7..10; the table holds positions 0..9 (max_len=10)"
+    )
+    with pytest.raises(ValueError, match=r"positions 0\.\.2; .* 0\.\.1 \(max_len=2\)"):
+        LearnedPositions(8, max_len=2)(torch.zeros(1, 3, 8))
