@@ -18,7 +18,12 @@ predict, experiment and picture questions.
 from .functions import q1, q2, q3
 from .questions import q4, q5, q6
 
-__all__ = ["EXERCISES", "q1", "q2", "q3", "q4", "q5", "q6"]
+__all__ = ["EXERCISES", "INLINE", "q1", "q2", "q3", "q4", "q5", "q6"]
 
 #: The chapter's exercises, in book order.
 EXERCISES = [q1, q2, q3, q4, q5, q6]
+
+#: Predict questions placed inline, before the cell that answers them
+#: (tools/insert_exercises.py): {name: that cell's id}. q4 before the cell that
+#: prints the real caches' bytes, GQA's and MLA's among them.
+INLINE = {"q4": "8a5fd687"}

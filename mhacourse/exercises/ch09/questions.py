@@ -149,12 +149,13 @@ q6 = experiment(
     "ch09.q6",
     "Experiment: the smallest window that reaches a token",
     r"""
-    A relation whose target sits 9 tokens before its query survives a sliding
-    window only if the information can hop there, layer by layer. With **two**
-    attention layers (with residual connections) and no sinks, what is the smallest
-    window $W$ for which the last of 12 tokens depends on the token 9 positions
-    earlier? Find it: the gradient of the last output with respect to that token's
-    input is non-zero exactly when it does.
+    The chapter says that through $n$ windowed layers a token reaches about
+    $n (W - 1)$ positions back. Check that formula. With **two** attention
+    layers (with residual connections) and no sinks, the formula says the last
+    of 12 tokens can depend on the token 9 positions earlier once
+    $2 (W - 1) \ge 9$. Find the smallest window $W$ for which it really does,
+    and compare: the gradient of the last output with respect to that token's
+    input is non-zero exactly when it depends on it.
     """,
     smallest_window,
     rtol=0.0,
