@@ -198,7 +198,7 @@ IDEAS = [
         "002",
         "random initialisation breaks the symmetry",
         "05_why_several_heads",
-        "A perturbation of any size breaks the symmetry",
+        "Even a tiny perturbation breaks the symmetry",
         ["random"],
     ),
     (
