@@ -74,7 +74,7 @@ def test_silencing_a_whole_layer_costs_more_than_nothing():
 
 def loop_role_share(weights, targets):
     """A reader's loop over heads and concerned queries."""
-    B, H, L, S = weights.shape
+    B, H, L, _ = weights.shape
     out = []
     for h in range(H):
         shares = [

@@ -115,3 +115,17 @@ def test_a_one_thread_job_fills_the_core_a_two_thread_job_leaves(monkeypatch):
     together = {g for seen in overlaps for g in seen if len(seen) > 1}
     assert {a, c} <= together  # c ran beside a, not after b
     assert not any({a, b} <= seen for seen in overlaps)  # never 4 threads
+
+
+def test_each_capability_compiles_into_its_own_cache(monkeypatch):
+    seen = {}
+
+    def fake_run(cmd, env, **kwargs):
+        seen[env["ATEN_CPU_CAPABILITY"]] = env["TORCHINDUCTOR_CACHE_DIR"]
+        return type("Done", (), {"returncode": 0, "stdout": "", "stderr": ""})()
+
+    monkeypatch.setattr(nb_matrix.subprocess, "run", fake_run)
+    for cap in ("default", "avx512"):
+        nb_matrix.run_job([pathlib.Path("a.ipynb")], cap, 1)
+    assert seen["default"] != seen["avx512"]
+    assert all(path.endswith(cap) for cap, path in seen.items())

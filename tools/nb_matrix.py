@@ -24,6 +24,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
@@ -109,10 +110,25 @@ def batches(notebooks, cost: dict, quick: float = 15.0) -> list[tuple]:
     return [(nb,) for nb in slow] + ([fast] if fast else [])
 
 
+def inductor_cache(capability: str) -> str:
+    """A torch.compile cache folder of its own for each capability.
+
+    Inductor writes compiled code (and precompiled headers) for the instructions
+    it was built for; a job under another ATEN_CPU_CAPABILITY that found them in a
+    shared cache failed to compile.
+
+    >>> inductor_cache("default").endswith("mhacourse-inductor-default")
+    True
+    """
+    base = os.environ.get("TORCHINDUCTOR_CACHE_DIR") or tempfile.gettempdir()
+    return os.path.join(base, f"mhacourse-inductor-{capability}")
+
+
 def run_job(notebooks, capability: str, threads: int) -> tuple[int, str]:
     env = dict(
         os.environ,
         ATEN_CPU_CAPABILITY=capability,
+        TORCHINDUCTOR_CACHE_DIR=inductor_cache(capability),
         OMP_NUM_THREADS=str(threads),
         MKL_NUM_THREADS=str(threads),
         PYTHONPATH=os.pathsep.join(

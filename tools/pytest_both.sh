@@ -8,7 +8,10 @@ set -uo pipefail
 mkdir -p _build
 "$PYTHON" -m pytest "$@" > _build/test-py-native.log 2>&1 &
 native=$!
+# torch.compile's cache holds code for the instructions it was built for: the default
+# run gets its own, or it may load what the native run compiled for AVX-512.
 ATEN_CPU_CAPABILITY=default OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+  TORCHINDUCTOR_CACHE_DIR="${TMPDIR:-/tmp}/mhacourse-inductor-default" \
   "$PYTHON" -m pytest "$@" > _build/test-py-default.log 2>&1
 default_rc=$?
 wait "$native"
