@@ -11,8 +11,8 @@ chapter's ablation).
 
 Where things are: :mod:`.functions` holds the write-this-function exercises,
 :mod:`.questions` the predict, experiment and picture questions (those about a trained
-model in :mod:`.trained_questions`, the transfer question in
-:mod:`.transfer_questions`).
+model in :mod:`.trained_questions`, the noise experiment in :mod:`.noise_question`,
+the transfer question in :mod:`.transfer_questions`).
 
 >>> import torch
 >>> from mhacourse.exercises import ch05
@@ -21,7 +21,8 @@ model in :mod:`.trained_questions`, the transfer question in
 """
 
 from .functions import q2, q3
-from .questions import q1, q4, q5, q6, q7
+from .noise_question import q7
+from .questions import q1, q4, q5, q6
 from .trained_questions import marker_head, q8, q9, q10, trained_model
 from .transfer_questions import language_model, q11
 

@@ -1,4 +1,4 @@
-"""Chapter 5 questions: identical heads, the rank limit, the ensemble, noise, the sweep.
+"""Chapter 5 questions: identical heads, the rank limit, the ensemble, the sweep.
 
 >>> q1.reference, q4.reference, q5.reference, q6.reference
 ('a', 'b', 'c', 'b')
@@ -14,10 +14,9 @@ import torch
 from ...mha import MultiHeadAttention
 from ...studies.head_analysis import ablate_heads, make_heads_identical
 from ..core.figures import heatmaps, nearest
-from ..core.mistakes import mistake
-from ..core.questions import experiment, picture, predict
+from ..core.questions import picture, predict
 
-__all__ = ["q1", "q4", "q5", "q6", "q7"]
+__all__ = ["q1", "q4", "q5", "q6"]
 
 _BOOK_DATA = Path(__file__).resolve().parents[3] / "book" / "data"
 
@@ -243,63 +242,5 @@ q6 = predict(
     hints=[
         "Concatenate, then W^o: the same as a sum over heads of head_h W^o_h^T.",
         "How many times does each run add b^o?",
-    ],
-)
-
-
-def noise_diversity():
-    """Diversity of identical heads plus noise 1e-2, over the same with 1e-3."""
-    from mhacourse import MultiHeadAttention
-    from mhacourse.studies.head_analysis import head_diversity, make_heads_identical
-
-    torch.manual_seed(0)
-    base = make_heads_identical(MultiHeadAttention(8, 2, dtype=torch.float64))
-    x = torch.randn(1, 6, 8, dtype=torch.float64)  # (B, L, D)
-
-    # The experiment:
-    def diversity(eps):
-        gen = torch.Generator().manual_seed(1)
-        mha = MultiHeadAttention(8, 2, dtype=torch.float64)
-        mha.load_state_dict(base.state_dict())
-        with torch.no_grad():
-            for p in mha.parameters():
-                p.add_(eps * torch.randn(p.shape, generator=gen, dtype=p.dtype))
-            return float(head_diversity(mha(x)[1]))
-
-    return round(diversity(1e-2) / diversity(1e-3))
-
-
-q7 = experiment(
-    "ch05.q7",
-    "Experiment: how much diversity does a little noise make?",
-    r"""
-    The stub builds two identical heads (`base`) and an input `x`. Add Gaussian
-    noise of size $\varepsilon$ to every parameter of a copy of `base` (seed the
-    noise with `torch.Generator().manual_seed(1)`), and measure the diversity of the
-    two heads' attention maps with
-    `mhacourse.studies.head_analysis.head_diversity(weights)`. Report
-    diversity($\varepsilon = 10^{-2}$) / diversity($\varepsilon = 10^{-3}$),
-    rounded to an integer. Why must training amplify such a small start?
-    """,
-    noise_diversity,
-    rtol=0.15,
-    mistakes=[
-        mistake(
-            "linear",
-            lambda: 10.0,
-            message="10 would be a diversity proportional to the noise. 1 - cos of two "
-            "nearly equal vectors grows like the square of their difference.",
-        ),
-        mistake(
-            "inverted",
-            lambda: 0.01,
-            message="That is the ratio the other way round: larger noise gives more "
-            "diversity. Divide diversity(1e-2) by diversity(1e-3).",
-        ),
-    ],
-    hints=[
-        "`mha.load_state_dict(base.state_dict())` makes a fresh copy; add "
-        "`eps * torch.randn(p.shape, generator=gen, dtype=p.dtype)` to each p.",
-        "`head_diversity(mha(x)[1])` on the (B, H, L, S) weights.",
     ],
 )
