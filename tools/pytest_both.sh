@@ -6,6 +6,9 @@
 # two runs share the 2 cores well. Usage: pytest_both.sh PYTEST_ARGS...
 set -uo pipefail
 mkdir -p _build
+# Two suites share 2 cores, so an OpenMP thread waiting at a barrier sleeps instead of
+# spinning on a core the other suite needs (about 12% faster here; no effect on results).
+export OMP_WAIT_POLICY=PASSIVE
 "$PYTHON" -m pytest "$@" > _build/test-py-native.log 2>&1 &
 native=$!
 # torch.compile's cache holds code for the instructions it was built for: the default
