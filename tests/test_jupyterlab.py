@@ -217,12 +217,24 @@ def test_saving_the_opened_chapter_changes_nothing(lab, driver):
         assert new == old, f"cell {old.get('id')} changed on saving"
 
 
+def _hidden_solutions() -> list[str]:
+    """Labels of the chapter's folded solutions, in notebook order (an inline
+    "Predict first" question's solution comes before the end-of-chapter ones)."""
+    cells = json.loads(CHAPTER.read_text())["cells"]
+    return [
+        c["metadata"]["mhacourse"]["solution"]
+        for c in cells
+        if c["cell_type"] == "markdown"
+        and c["metadata"].get("jupyter", {}).get("source_hidden")
+    ]
+
+
 def test_a_solution_opens_on_click(lab, driver):
     secret = _secret(ch01.q1)
     assert secret not in driver.find_element("tag name", "body").text
     placeholder = driver.find_elements(
         "css selector", ".jp-MarkdownCell .jp-InputPlaceholder"
-    )[0]
+    )[_hidden_solutions().index(ch01.q1.label)]
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", placeholder)
     placeholder.click()
     _wait(driver, lambda: secret in driver.find_element("tag name", "body").text, 20)
