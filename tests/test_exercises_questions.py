@@ -5,7 +5,7 @@ from matplotlib.figure import Figure
 
 from mhacourse.exercises import all_exercises, chapter
 from mhacourse.exercises.core import attempts
-from mhacourse.exercises.core.questions import Question, experiment, predict
+from mhacourse.exercises.core.questions import Question, experiment, predict, worked_out
 
 NEW_KINDS = ("predict", "experiment", "picture")
 QUESTIONS = [ex for ex in all_exercises() if isinstance(ex, Question)]
@@ -39,7 +39,7 @@ def test_every_wrong_choice_or_number_is_named(ex):
     for m in ex.mistakes:
         if m.detect and not m.name.startswith("chose_"):
             continue  # a mistake over several answers: tested with its exercise
-        wrong = m.name.removeprefix("chose_") if m.detect else m.fn()
+        wrong = m.name.removeprefix("chose_") if m.detect else worked_out(m.fn)
         attempts._LOG.clear()
         result = ex.check(wrong)
         assert result.status == "incorrect", m.name
@@ -88,3 +88,29 @@ def test_a_changed_prediction_is_remembered():
     )
     q.check("b")
     assert "first prediction was 'b'" in q.check("a").message
+
+
+def test_a_question_works_its_answer_and_mistakes_out_once_per_session():
+    calls = []
+
+    def compute():
+        calls.append("answer")
+        return 2.0
+
+    def doubled():
+        calls.append("mistake")
+        return 4.0
+
+    from mhacourse.exercises.core.mistakes import mistake
+
+    q = experiment(
+        "demo.q9",
+        "Once",
+        "Report 2.",
+        compute,
+        mistakes=[mistake("doubled", doubled, message="You doubled it.")],
+    )
+    assert q.check(2.0).passed and q.check(2).passed
+    assert q.check(4.0).mistake == "doubled" and q.check(4.0).mistake == "doubled"
+    assert q.reference == 2.0
+    assert calls == ["answer", "mistake"]

@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from mhacourse.exercises import all_exercises  # noqa: E402
 from mhacourse.exercises.core.mistakes import SHARED  # noqa: E402
+from mhacourse.exercises.core.questions import worked_out  # noqa: E402
 
 HOW = {
     "fn": "its own wrong answer",
@@ -89,7 +90,7 @@ def _verdict(ex, m) -> str:
     if how == "choice":
         answer = m.name.removeprefix("chose_")
     else:
-        answer = m.fn if ex.kind == "function" else m.fn()
+        answer = m.fn if ex.kind == "function" else worked_out(m.fn)
     result = ex.check(answer, device="cpu") if ex.kind == "function" else None
     result = result or ex.check(answer)
     return "named" if result.mistake == m.name else f"{result.status}: {result.mistake}"

@@ -8,8 +8,9 @@
   from computed data; the reader answers which mask, head or relation it shows.
 
 The right answer is never written down: ``compute()`` works it out (in a
-pristine PyTorch) when the check runs. A new exercise of any kind is a few
-declarative lines:
+pristine PyTorch) when the check first needs it, and the session keeps it, with
+the values of the catalogued mistakes (some are experiments of several seconds).
+A new exercise of any kind is a few declarative lines:
 
 >>> import torch
 >>> q = predict("demo.q1", "Shift", "Does softmax change if every score gets +5?",
@@ -36,7 +37,7 @@ from .mistakes import Mistake
 from .render import Code
 from .stub import imports_for, source
 
-__all__ = ["Question", "experiment", "picture", "predict"]
+__all__ = ["Question", "experiment", "picture", "predict", "worked_out"]
 
 
 class Question(BaseExercise):
@@ -86,9 +87,8 @@ class Question(BaseExercise):
 
     @property
     def reference(self):
-        """The right answer, worked out now."""
-        with pristine():
-            return self._compute()
+        """The right answer, worked out at its first use in this session."""
+        return worked_out(self._compute)
 
     def show(self):
         """The figure (or table) that this exercise asks about."""
@@ -133,7 +133,7 @@ class Question(BaseExercise):
             return self._result("correct", f"Right: the result is {expected!r}.{note}")
         for m in self.mistakes:
             if (m.detect is not None and m.detect(given, expected)) or (
-                m.fn is not None and self._matches(given, m.fn())
+                m.fn is not None and self._matches(given, worked_out(m.fn))
             ):
                 return self._result("incorrect", self.message(m) + note, m.name)
         other = {"picture": "the picture shows"}.get(self.kind, "the experiment gives")
@@ -159,6 +159,27 @@ class Question(BaseExercise):
         if self.choices:
             return given == expected
         return abs(given - float(expected)) <= self.atol + self.rtol * abs(expected)
+
+
+def _memo():
+    """``value(work)``: ``work()`` run once per function, in a pristine PyTorch.
+
+    A question's answer and its mistakes' values are deterministic, so the
+    session computes each once. The store lives in this closure, not in a module
+    attribute that a reader's cell could overwrite.
+    """
+    store = {}
+
+    def value(work):
+        if work not in store:
+            with pristine():
+                store[work] = work()
+        return store[work]
+
+    return value
+
+
+worked_out = _memo()
 
 
 def _chose(key):
