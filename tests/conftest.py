@@ -98,6 +98,20 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
         if TRITON_SKIP and Path(item.path).parent == TRITON_PACKAGE:
             item.add_marker(pytest.mark.skip(reason=TRITON_SKIP))
+    _leave_out_cpu_independent(config, items)
+
+
+def _leave_out_cpu_independent(config, items):
+    """Under MHACOURSE_NUMBERS_ONLY=1 (make test's second run, under
+    ATEN_CPU_CAPABILITY=default: tools/pytest_both.sh), deselect the tests marked
+    cpu_independent: they check processes, text or layout, which a CPU's
+    instructions cannot change, and the first run has checked them."""
+    if os.environ.get("MHACOURSE_NUMBERS_ONLY") != "1":
+        return
+    left = [item for item in items if "cpu_independent" in item.keywords]
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = [item for item in items if "cpu_independent" not in item.keywords]
 
 
 @pytest.fixture(params=DEVICES)

@@ -13,6 +13,9 @@ import zipfile
 
 import pytest
 
+# Processes, text or layout: make test's capability=default run leaves these out.
+pytestmark = pytest.mark.cpu_independent
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 

@@ -10,6 +10,11 @@ may shrink but not grow, and must be deleted once it fits.
 import ast
 import pathlib
 
+import pytest
+
+# Processes, text or layout: make test's capability=default run leaves these out.
+pytestmark = pytest.mark.cpu_independent
+
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "mhacourse"
 MODULE_LINES = 300
 FUNCTION_LINES = 40

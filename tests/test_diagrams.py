@@ -14,6 +14,9 @@ from mhacourse import diagrams
 from mhacourse.diagrams._canvas import gids
 from mhacourse.masks import causal_mask
 
+# Processes, text or layout: make test's capability=default run leaves these out.
+pytestmark = pytest.mark.cpu_independent
+
 
 @pytest.fixture(autouse=True)
 def close_all():

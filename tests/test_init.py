@@ -6,6 +6,9 @@ import sys
 
 import pytest
 
+# Processes, text or layout: make test's capability=default run leaves these out.
+pytestmark = pytest.mark.cpu_independent
+
 _PROBE = """
 import os, sys
 import mhacourse

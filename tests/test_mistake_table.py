@@ -4,8 +4,13 @@ import importlib.util
 import pathlib
 from types import SimpleNamespace
 
+import pytest
+
 from mhacourse.exercises import all_exercises
 from mhacourse.exercises.core.mistakes import mistake
+
+# Processes, text or layout: make test's capability=default run leaves these out.
+pytestmark = pytest.mark.cpu_independent
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location(

@@ -12,6 +12,9 @@ import re
 import nbformat
 import pytest
 
+# Processes, text or layout: make test's capability=default run leaves these out.
+pytestmark = pytest.mark.cpu_independent
+
 BOOK = pathlib.Path(__file__).resolve().parents[1] / "book"
 
 # (seed, idea, notebook, section heading, phrases that must appear in that section)

@@ -6,6 +6,10 @@ import json
 import pathlib
 
 import nbformat
+import pytest
+
+# Processes, text or layout: make test's capability=default run leaves these out.
+pytestmark = pytest.mark.cpu_independent
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location(

@@ -2,7 +2,11 @@
 
 import time
 
+import pytest
+
 pytest_plugins = ["pytester"]
+# Processes, text or layout: make test's capability=default run leaves these out.
+pytestmark = pytest.mark.cpu_independent
 
 HANGS = """
 import time

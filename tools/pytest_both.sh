@@ -13,7 +13,8 @@ export OMP_WAIT_POLICY=PASSIVE
 native=$!
 # torch.compile's cache holds code for the instructions it was built for: the default
 # run gets its own, or it may load what the native run compiled for AVX-512.
-ATEN_CPU_CAPABILITY=default OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+# Tests marked cpu_independent (processes, text, layout) run in the first suite only.
+ATEN_CPU_CAPABILITY=default OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 MHACOURSE_NUMBERS_ONLY=1 \
   TORCHINDUCTOR_CACHE_DIR="${TMPDIR:-/tmp}/mhacourse-inductor-default" \
   "$PYTHON" -m pytest "$@" > _build/test-py-default.log 2>&1
 default_rc=$?
