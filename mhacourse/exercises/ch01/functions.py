@@ -12,7 +12,9 @@ from ..core.exercise import Exercise
 from ..core.mistakes import mistake
 from .cases import (
     _NO_KEEPDIM,
+    Q1_MORE,
     Q2_MISTAKES,
+    Q4_MORE,
     Q5_MISTAKES,
     _exp_over,
     _hard,
@@ -119,6 +121,7 @@ q1 = Exercise(
             message="You forgot to divide by the sum: the entries must sum to 1 along "
             "`dim`.",
         ),
+        *Q1_MORE,
     ],
 )
 
@@ -236,6 +239,7 @@ q4 = Exercise(
             message="That is the soft lookup. Here each query returns only its single "
             "best value.",
         ),
+        *Q4_MORE,
     ],
 )
 
