@@ -98,6 +98,11 @@ def sm_float64_out(x, dim=-1):
     return sm_max_values(x.double(), dim)
 
 
+def sm_dim_one(x, dim=-1):
+    e = (x - x.amax(1, keepdim=True)).exp()  # dim=1: the last dim of the examples
+    return e / e.sum(1, keepdim=True)
+
+
 Q1 = [
     ("max().values", sm_max_values, "correct"),
     ("unsqueeze instead of keepdim", sm_unsqueeze, "correct"),
@@ -125,6 +130,7 @@ Q1 = [
         Says("incorrect", "Python list"),
     ),
     ("returns float64", sm_float64_out, Says("incorrect", "dtype torch.float64")),
+    ("dim hard-coded to 1", sm_dim_one, "ignored_dim"),
 ]
 
 
@@ -192,6 +198,11 @@ def hl_soft_cold(q, k, v):
     return w @ v
 
 
+def hl_k_T(q, k, v):
+    best = (q @ k.T).argmax(-1)  # k.T: right only for 2-D keys
+    return F.one_hot(best, k.shape[-2]).to(v.dtype) @ v
+
+
 Q4 = [
     ("take_along_dim", hl_take_along, "correct"),
     ("scaled scores, same argmax", hl_scaled, "correct"),
@@ -204,6 +215,7 @@ Q4 = [
         lambda q, k, v: (hl_scaled(q, k, v), None),
         Says("incorrect", "tuple"),
     ),
+    ("k.T: 2-D only", hl_k_T, Says("error", "k.transpose(-2, -1)")),
 ]
 
 
@@ -252,6 +264,11 @@ Q5 = [
         Says("incorrect", "size-1"),
     ),
     ("clamps w in place", en_in_place, "changed_input"),
+    (
+        "sum(1): right for 2-D only",
+        lambda w: -torch.special.xlogy(w, w).sum(1),
+        "wrong_axis",
+    ),
 ]
 
 
@@ -389,6 +406,16 @@ C2Q2 = [
         lambda q, k, v, mask=None: sd()(q, k, v, mask)[0],
         Says("incorrect", "tuple"),
     ),
+    (
+        "k.transpose(1, 2): 3-D only",
+        sd(score=lambda q, k: q @ k.transpose(1, 2)),
+        Says("error", "Count dims from the end"),
+    ),
+    (
+        "torch.bmm: 3-D only",
+        sd(score=lambda q, k: torch.bmm(q, k.transpose(-2, -1))),
+        Says("error", "Your function raised"),
+    ),
 ]
 
 
@@ -461,6 +488,14 @@ def oq_python_floats(q_i, k, v):
     return sum(w[j] * v[j] for j in range(len(v)))
 
 
+def oq_float32_sum(q_i, k, v):
+    w = torch.softmax(k @ q_i / math.sqrt(q_i.shape[0]), 0)
+    out = torch.zeros(v.shape[-1], device=v.device)  # float32 whatever v's dtype
+    for j in range(k.shape[0]):
+        out += w[j] * v[j]
+    return out
+
+
 C2Q4 = [
     ("python floats, then a tensor", oq_python_floats, "correct"),
     ("zeros without device=", oq_zeros_no_device, "device_not_followed"),
@@ -476,6 +511,11 @@ C2Q4 = [
         lambda q_i, k, v: (torch.softmax(k @ q_i / 2.0, 0) @ v).tolist(),
         Says("incorrect", "Python list"),
     ),
+    (
+        "float32 accumulator, +=",
+        oq_float32_sum,
+        Says("incorrect", "made without dtype="),
+    ),
 ]
 
 
@@ -488,6 +528,11 @@ def ms_clone(s, m):
 
 def ms_in_place(s, m):
     s.masked_fill_(~m, INF)
+    return s
+
+
+def ms_index_assign(s, m):
+    s[~m.expand_as(s)] = INF
     return s
 
 
@@ -506,6 +551,7 @@ C2Q5 = [
         lambda s, m: torch.softmax(s.masked_fill(~m, INF), -1),
         "softmax_applied",
     ),
+    ("scores[~mask] = -inf", ms_index_assign, "changed_input"),
 ]
 
 
@@ -604,11 +650,23 @@ def sc_scale_r(I, W_q, W_k, W_v):
     return V @ torch.softmax(K.T @ Q / math.sqrt(I.shape[0]), 0)
 
 
+def sc_qtk_dim0(I, W_q, W_k, W_v):
+    Q, K, V = W_q @ I, W_k @ I, W_v @ I
+    return V @ torch.softmax(Q.T @ K / math.sqrt(Q.shape[0]), 0)
+
+
+def sc_rows_function(I, W_q, W_k, W_v):
+    q, k, v = I.T @ W_q.T, I.T @ W_k.T, I.T @ W_v.T  # rows: (n, dq), (n, dv)
+    return torch.softmax(q @ k.T / math.sqrt(q.shape[-1]), -1) @ v  # (n, dv)
+
+
 C3Q2 = [
     ("softmax of Q^T K over rows, transposed back", sc_softmax_transposed, "correct"),
     ("einsum", sc_einsum, "correct"),
     ("(A'^T V^T)^T", sc_a_v_t, "at_not_a"),
     ("scale by sqrt(r)", sc_scale_r, "scale_by_sqrt_r"),
+    ("Q^T K, softmax over dim 0", sc_qtk_dim0, "qt_k"),
+    ("rows inside, not transposed back", sc_rows_function, "transposed_output"),
 ]
 
 

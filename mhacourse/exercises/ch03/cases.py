@@ -210,6 +210,21 @@ def _cycle(gen, n, device):
     return perm.to(device)
 
 
+def _negative_gap_case(gen, device):
+    """f adds positions (-100, 30, 0, 0, 0) to feature 0; perm moves each token up one.
+
+    Then row 0 of f(x[perm]) - f(x)[perm] is -100 - 30 = -130, the largest gap,
+    and the largest *signed* difference is only 100: a gap without .abs() is off.
+    """
+    pos = torch.zeros(_N, _R, device=device)  # (n, r)
+    pos[0, 0], pos[1, 0] = -100.0, 30.0
+    perm = torch.arange(_N, device=device).roll(-1)  # (n,): token j + 1 to place j
+    return I.Case(
+        (lambda x: x + pos, I.randn(gen, (2, _N, _R), device), perm),
+        note="f adds a position vector; the largest difference is negative",
+    )
+
+
 Q5_MISTAKES = [
     mistake(
         "output_not_permuted",

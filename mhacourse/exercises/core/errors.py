@@ -62,6 +62,12 @@ _TIPS = (
         "Two tensors have different dtypes: create new tensors with dtype=x.dtype.",
     ),
     (
+        ("Dimension out of range",),
+        "A dim number past the tensor's dims: the inputs may have any number of "
+        "batch dims, even none. Count dims from the end, which works for all: "
+        "k.transpose(-2, -1), dim=-1.",
+    ),
+    (
         ("out of bounds for dimension 0",),
         "x[idx] picks along the *first* dim, often a batch dim. To pick along "
         "another dim keep the others: x[..., idx, :], torch.gather or "
