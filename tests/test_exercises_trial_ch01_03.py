@@ -29,6 +29,15 @@ class Says:
     words: str
 
 
+#: Device bugs that the ``meta`` case cannot see: meta lets a CPU tensor take a
+#: meta index (scatter_), a batched CPU @ meta matmul returns meta, and copying a
+#: meta value into a CPU tensor fails like reading a value (so the case is
+#: skipped). On a GPU these answers fail; the check on a CPU accepts them.
+META_BLIND = pytest.mark.xfail(
+    strict=True, reason="the meta device stand-in lets this CPU tensor through"
+)
+
+
 def _t(*rows):
     return torch.tensor(rows)
 
@@ -203,6 +212,13 @@ def hl_k_T(q, k, v):
     return F.one_hot(best, k.shape[-2]).to(v.dtype) @ v
 
 
+def hl_zeros_loop(q, k, v):
+    best = (q @ k.transpose(-2, -1)).argmax(-1)  # (..., L)
+    pick = torch.zeros(*best.shape, k.shape[-2])  # on the CPU, float32
+    pick.scatter_(-1, best[..., None], 1.0)
+    return pick.to(v.dtype) @ v
+
+
 Q4 = [
     ("take_along_dim", hl_take_along, "correct"),
     ("scaled scores, same argmax", hl_scaled, "correct"),
@@ -216,6 +232,7 @@ Q4 = [
         Says("incorrect", "tuple"),
     ),
     ("k.T: 2-D only", hl_k_T, Says("error", "k.transpose(-2, -1)")),
+    ("one-hot built in zeros without device=", hl_zeros_loop, META_BLIND),
 ]
 
 
@@ -416,6 +433,20 @@ C2Q2 = [
         sd(score=lambda q, k: torch.bmm(q, k.transpose(-2, -1))),
         Says("error", "Your function raised"),
     ),
+    (
+        "where(mask, s, full(-inf)) without device=",
+        sd(
+            block=lambda s, m: torch.where(
+                m, s, torch.full(s.shape, INF, dtype=s.dtype)
+            )
+        ),
+        "device_not_followed",
+    ),
+    (
+        "where with a 0-dim -inf tensor: fine on any device",
+        sd(block=lambda s, m: torch.where(m, s, torch.tensor(INF, dtype=s.dtype))),
+        "correct",
+    ),
 ]
 
 
@@ -454,6 +485,16 @@ C2Q3 = [
         "eps in the numerator too",
         rl(lambda s: (s.relu() + 1e-6) / (_rs(s.relu()) + s.shape[-1] * 1e-6)),
         "uniform_zero_rows",
+    ),
+    (
+        "maximum(s, zeros) without device=",
+        rl(
+            lambda s: (
+                (r := torch.maximum(s, torch.zeros(s.shape, dtype=s.dtype)))
+                / _rs(r).clamp_min(1e-12)
+            )
+        ),
+        "device_not_followed",
     ),
 ]
 
@@ -552,6 +593,11 @@ C2Q5 = [
         "softmax_applied",
     ),
     ("scores[~mask] = -inf", ms_index_assign, "changed_input"),
+    (
+        "where(mask, s, full(-inf)) without device=",
+        lambda s, m: torch.where(m, s, torch.full(s.shape, INF, dtype=s.dtype)),
+        "device_not_followed",
+    ),
 ]
 
 
@@ -612,11 +658,7 @@ def sv_columns(a, W_q, W_k, W_v, i):
 C3Q1 = [
     ("row view, row i", sv_rows, "correct"),
     ("output in zeros without device=", sv_out_zeros, "device_not_followed"),
-    (
-        "scores written into zeros without device=: meta cannot see it",
-        sv_scores_zeros,
-        Says("correct", "was skipped"),
-    ),
+    ("scores written into zeros without device=", sv_scores_zeros, META_BLIND),
     ("a[i - 1]: 1-based", sv_one_based, "one_based_index"),
     ("scale by sqrt(r)", sv_scale_r, "scale_by_sqrt_r"),
     ("softmax over the queries", sv_columns, "softmax_wrong_axis"),
@@ -782,7 +824,13 @@ TRIAL = {
 }
 
 PARAMS = [
-    pytest.param(ex, answer, expected, id=f"{ex.id}: {label}")
+    pytest.param(
+        ex,
+        answer,
+        "device_not_followed" if expected is META_BLIND else expected,
+        id=f"{ex.id}: {label}",
+        marks=[expected] if expected is META_BLIND else [],
+    )
     for ex, entries in TRIAL.items()
     for label, answer, expected in entries
 ]

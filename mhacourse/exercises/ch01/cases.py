@@ -13,6 +13,10 @@ import torch
 from ..core import inputs as I
 from ..core.mistakes import mistake
 
+#: The note of a case on the ``meta`` device (shapes, no values). It comes last:
+#: on ``meta`` only shapes, dtypes and devices are compared.
+META = "on device 'meta': does your code follow the inputs' device?"
+
 SIZES = {"B": 2, "L": 5, "S": 7, "E": 4, "Ev": 6}
 
 
@@ -168,6 +172,12 @@ Q2_MISTAKES = [
         message="You averaged the keys. The weights multiply the values.",
     ),
 ]
+
+
+def _hard_lookup_cases(gen, device):
+    """Three cases on ``device``, then one on ``meta`` (shapes, dtype, device only)."""
+    meta = I.Case(I.qkv(gen, (2,), "meta"), sizes=SIZES, note=META)
+    return [*_lookup_cases(gen, device, (None, None, None)), meta]
 
 
 def _lookup_cases(gen, device, temperatures=(1.0, 0.3, 3.0)):

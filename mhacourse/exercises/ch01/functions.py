@@ -18,7 +18,7 @@ from .cases import (
     Q5_MISTAKES,
     _exp_over,
     _hard,
-    _lookup_cases,
+    _hard_lookup_cases,
     _softmax_cases,
     _weight_cases,
 )
@@ -213,7 +213,7 @@ q4 = Exercise(
     which is why attention uses the soft version.
     """,
     hard_lookup,
-    cases=lambda gen, device: _lookup_cases(gen, device, (None, None, None)),
+    cases=_hard_lookup_cases,
     hints=[
         "`scores.argmax(dim=-1)` gives, for each query, the index of its best key.",
         "Turn the indices into one-hot rows with "

@@ -13,6 +13,10 @@ import torch
 from ..core import inputs as I
 from ..core.mistakes import attend, mistake
 
+#: The note of a case on the ``meta`` device (shapes, no values). It comes last:
+#: on ``meta`` only shapes, dtypes and devices are compared.
+META = "on device 'meta': does your code follow the inputs' device?"
+
 SIZES = {"B": 2, "L": 5, "S": 7, "E": 4, "Ev": 6}
 
 
@@ -44,6 +48,11 @@ def _sdpa_cases(gen, device):
             ),
             sizes=SIZES,
             note=note,
+        ),
+        I.Case(  # last: on meta only shapes, dtype and device are compared
+            (*I.qkv(gen, (2,), "meta"), I.rand_mask(gen, (2, 5, 7), "meta")),
+            sizes=SIZES,
+            note=META,
         ),
     ]
 
@@ -108,7 +117,7 @@ def _relu_cases(gen, device):
         q, k, v = I.qkv(gen, batch, device, dtype)
         q[..., 0, :] = 0.0  # query 0 scores 0 against every key
         cases.append(I.Case((q, k, v), sizes=SIZES, note="query 0 is all zeros"))
-    return cases
+    return [*cases, I.Case(I.qkv(gen, (2,), "meta"), sizes=SIZES, note=META)]
 
 
 def _relu(norm, keep=torch.relu):
@@ -189,10 +198,6 @@ def _one_query_cases(gen, device):
         ),
         I.Case((q[0], k, v), sizes=SIZES, note=META),
     ]
-
-
-#: The note of a case whose inputs are on the ``meta`` device.
-META = "on device 'meta': does your code follow the inputs' device?"
 
 
 def _one(

@@ -10,7 +10,7 @@ import torch
 
 from ..core import inputs as I
 from ..core.mistakes import mistake
-from .cases import SIZES
+from .cases import META, SIZES
 
 
 def _mask_cases(gen, device):
@@ -29,6 +29,11 @@ def _mask_cases(gen, device):
                 I.rand_mask(gen, (2, 1, 7), device),
             ),
             sizes=SIZES,
+        ),
+        I.Case(  # last: on meta only shapes, dtype and device are compared
+            (I.randn(gen, (2, 5, 7), "meta"), I.rand_mask(gen, (5, 7), "meta")),
+            sizes=SIZES,
+            note=META,
         ),
     ]
 

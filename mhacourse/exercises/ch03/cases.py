@@ -13,6 +13,10 @@ import torch
 from ..core import inputs as I
 from ..core.mistakes import mistake
 
+#: The note of a case on the ``meta`` device (shapes, no values). It comes last:
+#: on ``meta`` only shapes, dtypes and devices are compared.
+META = "on device 'meta': does your code follow the inputs' device?"
+
 SIZES = {"B": 2, "n": 5, "r": 6, "dq": 4, "dv": 3}
 
 
@@ -28,10 +32,6 @@ def _weights(gen, device, dtype):
 
 def _dtypes(device):
     return [torch.float32, torch.float32, I.wide_dtype(device)]
-
-
-#: The note of a case whose inputs are on the ``meta`` device.
-META = "on device 'meta': does your code follow the inputs' device?"
 
 
 def _vector_cases(gen, device):
