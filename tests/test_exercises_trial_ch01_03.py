@@ -286,6 +286,7 @@ Q5 = [
         lambda w: -torch.special.xlogy(w, w).sum(1),
         "wrong_axis",
     ),
+    ("returns NumPy", lambda w: en_entr(w).numpy(), Says("incorrect", "NumPy array")),
 ]
 
 
@@ -464,6 +465,13 @@ def _rs(r):
     return r.sum(-1, keepdim=True)
 
 
+def rl_scaled_q_in_place(q, k, v):
+    q /= math.sqrt(q.shape[-1])
+    r = (q @ k.transpose(-2, -1)).relu()
+    w = r / _rs(r).clamp_min(1e-12)
+    return w @ v, w
+
+
 C2Q3 = [
     (
         "no scaling: it cancels",
@@ -495,6 +503,15 @@ C2Q3 = [
             )
         ),
         "device_not_followed",
+    ),
+    ("q scaled in place", rl_scaled_q_in_place, "changed_input"),
+    (
+        "returns float64",
+        lambda q, k, v: tuple(
+            t.double()
+            for t in rl(lambda s: s.relu() / _rs(s.relu()).clamp_min(1e-12))(q, k, v)
+        ),
+        Says("incorrect", "dtype torch.float64"),
     ),
 ]
 
@@ -598,6 +615,11 @@ C2Q5 = [
         lambda s, m: torch.where(m, s, torch.full(s.shape, INF, dtype=s.dtype)),
         "device_not_followed",
     ),
+    (
+        "prints instead of returning",
+        lambda s, m: print(s.masked_fill(~m, INF)),
+        Says("incorrect", "`return`"),
+    ),
 ]
 
 
@@ -667,6 +689,11 @@ C3Q1 = [
         lambda a, W_q, W_k, W_v, i: sv_rows(a, W_q.T, W_k.T, W_v.T, i),
         Says("error", "x @ W.T"),
     ),
+    (
+        "keeps a size-1 dim",
+        lambda a, W_q, W_k, W_v, i: sv_rows(a, W_q, W_k, W_v, i)[None],
+        Says("incorrect", "size-1 dims"),
+    ),
 ]
 
 
@@ -702,6 +729,12 @@ def sc_rows_function(I, W_q, W_k, W_v):
     return torch.softmax(q @ k.T / math.sqrt(q.shape[-1]), -1) @ v  # (n, dv)
 
 
+def sc_transposes_w_in_place(I, W_q, W_k, W_v):
+    W_q.t_()  # now (r, dq): the input itself is transposed
+    Q, K, V = W_q.T @ I, W_k @ I, W_v @ I
+    return V @ torch.softmax(K.T @ Q / math.sqrt(Q.shape[0]), 0)
+
+
 C3Q2 = [
     ("softmax of Q^T K over rows, transposed back", sc_softmax_transposed, "correct"),
     ("einsum", sc_einsum, "correct"),
@@ -709,6 +742,16 @@ C3Q2 = [
     ("scale by sqrt(r)", sc_scale_r, "scale_by_sqrt_r"),
     ("Q^T K, softmax over dim 0", sc_qtk_dim0, "qt_k"),
     ("rows inside, not transposed back", sc_rows_function, "transposed_output"),
+    (
+        "W_q.t_(): transposes an input in place",
+        sc_transposes_w_in_place,
+        "changed_input",
+    ),
+    (
+        "returns NumPy",
+        lambda I, W_q, W_k, W_v: sc_einsum(I, W_q, W_k, W_v).numpy(),
+        Says("incorrect", "NumPy array"),
+    ),
 ]
 
 
@@ -748,6 +791,11 @@ C3Q4 = [
         "a 0-dim tensor",
         lambda r, dq, dv, bias=False: torch.tensor((2 * dq + dv) * (r + bias)),
         Says("incorrect", "`int`"),
+    ),
+    (
+        "prints instead of returning",
+        lambda r, dq, dv, bias=False: print((2 * dq + dv) * (r + bias)),
+        Says("incorrect", "`return`"),
     ),
 ]
 
