@@ -12,11 +12,13 @@ from ..core.exercise import Exercise
 from ..core.mistakes import mistake
 from .cases import (
     _NO_KEEPDIM,
+    Q1_MORE,
     Q2_MISTAKES,
+    Q4_MORE,
     Q5_MISTAKES,
     _exp_over,
     _hard,
-    _lookup_cases,
+    _hard_lookup_cases,
     _softmax_cases,
     _weight_cases,
 )
@@ -119,6 +121,7 @@ q1 = Exercise(
             message="You forgot to divide by the sum: the entries must sum to 1 along "
             "`dim`.",
         ),
+        *Q1_MORE,
     ],
 )
 
@@ -210,7 +213,7 @@ q4 = Exercise(
     which is why attention uses the soft version.
     """,
     hard_lookup,
-    cases=lambda gen, device: _lookup_cases(gen, device, (None, None, None)),
+    cases=_hard_lookup_cases,
     hints=[
         "`scores.argmax(dim=-1)` gives, for each query, the index of its best key.",
         "Turn the indices into one-hot rows with "
@@ -236,6 +239,7 @@ q4 = Exercise(
             message="That is the soft lookup. Here each query returns only its single "
             "best value.",
         ),
+        *Q4_MORE,
     ],
 )
 

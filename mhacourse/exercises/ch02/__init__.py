@@ -5,8 +5,8 @@ mask (the core), q3 ReLU instead of softmax, q4 one query as a loop, q5 masking
 scores, q6 experiment: a softmax that saturates.
 
 Where things are: :mod:`.functions` holds the write-this-function exercises (their
-inputs and catalogued mistakes in :mod:`.cases`), :mod:`.questions` the predict,
-experiment and picture questions.
+inputs and catalogued mistakes in :mod:`.cases`, q5's in :mod:`.mask_cases`),
+:mod:`.questions` the predict, experiment and picture questions.
 
 >>> from mhacourse.exercises import ch02
 >>> ch02.q2.id, ch02.q2.reference.__name__

@@ -15,12 +15,11 @@ from .cases import (
     Q2_MISTAKES,
     Q3_MISTAKES,
     Q4_MISTAKES,
-    Q5_MISTAKES,
-    _mask_cases,
     _one_query_cases,
     _relu_cases,
     _sdpa_cases,
 )
+from .mask_cases import Q5_MISTAKES, _mask_cases
 
 # q1 -----------------------------------------------------------------------------------
 

@@ -69,11 +69,15 @@ def saturation():
     return round(weights.amax(dim=-1).mean().item(), 2)
 
 
-def _scaled_saturation():
+def _saturation(scale=1.0, dim=-1):
     gen = torch.Generator().manual_seed(0)
     q, k = torch.randn(32, 256, generator=gen), torch.randn(32, 256, generator=gen)
-    weights = torch.softmax(q @ k.T / math.sqrt(256), dim=-1)  # (L, S)
+    weights = torch.softmax(q @ k.T * scale, dim=dim)  # (L, S)
     return round(weights.amax(dim=-1).mean().item(), 2)
+
+
+def _scaled_saturation():
+    return _saturation(1 / math.sqrt(256))
 
 
 q6 = experiment(
@@ -95,6 +99,25 @@ q6 = experiment(
             _scaled_saturation,
             message="That is the value *with* the 1/sqrt(E) scaling. This experiment "
             "asks for the raw scores q @ k.T, to see the softmax saturate.",
+        ),
+        mistake(
+            "mean_weight",
+            lambda: round(1 / 32, 2),
+            message="That is the mean of *all* the weights, 1/32 whatever the "
+            "scores: each row sums to 1. Take each query's largest weight first, "
+            "weights.amax(dim=-1), then the mean.",
+        ),
+        mistake(
+            "softmax_wrong_axis",
+            lambda: _saturation(dim=0),
+            message="Your softmax ran over the queries (dim=0). Each query's "
+            "weights are a row: softmax(q @ k.T, dim=-1), then each row's largest.",
+        ),
+        mistake(
+            "percent",
+            lambda: 100 * saturation(),
+            message="That is a percentage. Give the mean largest weight as a "
+            "fraction between 0 and 1.",
         ),
         mistake(
             "smallest",

@@ -13,6 +13,10 @@ import torch
 from ..core import inputs as I
 from ..core.mistakes import mistake
 
+#: The note of a case on the ``meta`` device (shapes, no values). It comes last:
+#: on ``meta`` only shapes, dtypes and devices are compared.
+META = "on device 'meta': does your code follow the inputs' device?"
+
 SIZES = {"B": 2, "n": 5, "r": 6, "dq": 4, "dv": 3}
 
 
@@ -31,22 +35,26 @@ def _dtypes(device):
 
 
 def _vector_cases(gen, device):
+    meta = (I.randn(gen, (_N, _R), "meta"), *_weights(gen, "meta", torch.float32), 2)
     return [
-        I.Case(
-            (I.randn(gen, (_N, _R), device, dt), *_weights(gen, device, dt), i),
-            sizes=SIZES,
-        )
-        for dt, i in zip(_dtypes(device), (0, 3, 4), strict=False)
+        *(
+            I.Case(
+                (I.randn(gen, (_N, _R), device, dt), *_weights(gen, device, dt), i),
+                sizes=SIZES,
+            )
+            for dt, i in zip(_dtypes(device), (0, 3, 4), strict=False)
+        ),
+        I.Case(meta, sizes=SIZES, note=META),  # last: shapes, dtype, device only
     ]
 
 
-def _vector(scale=True, swap=False, project_values=True):
+def _vector(scale=True, swap=False, project_values=True, index=0, axis=0):
     def wrong(a, W_q, W_k, W_v, i):
         q, k = a @ W_q.T, a @ W_k.T  # (n, dq)
-        scores = (q @ k[i] if swap else k @ q[i]) / (
-            math.sqrt(W_q.shape[0]) if scale else 1.0
-        )  # (n,)
-        return torch.softmax(scores, 0) @ (a @ W_v.T if project_values else a)
+        root = {True: W_q.shape[0], False: 1.0, "r": a.shape[-1]}[scale]
+        scores = (q @ k.T if swap else k @ q.T) / math.sqrt(root)  # (n, n): [j, i]
+        weights = torch.softmax(scores, axis)[:, i + index]  # (n,)
+        return weights @ (a @ W_v.T if project_values else a)
 
     return wrong
 
@@ -70,6 +78,25 @@ Q1_MISTAKES = [
         message="You summed the inputs a^j. "
         "The weights multiply the values v^j = W^v a^j.",
     ),
+    mistake(
+        "one_based_index",
+        _vector(index=-1),
+        message="You computed b^(i-1): `i` is 0-based here, as in Python, so "
+        "output i uses a[i] (row i), not a[i - 1].",
+    ),
+    mistake(
+        "scale_by_sqrt_r",
+        _vector(scale="r"),
+        message="You divided by sqrt(r), the size of the input vectors. The dot "
+        "product q^i . k^j has d_q terms: divide by sqrt(d_q) = sqrt(W_q.shape[0]).",
+    ),
+    mistake(
+        "softmax_wrong_axis",
+        _vector(axis=1),
+        message="Your softmax ran over the queries: you normalised q^j . k^i over "
+        "j, one key against every query. Output i normalises *its own* scores "
+        "q^i . k^j over the keys j.",
+    ),
 ]
 
 
@@ -83,13 +110,13 @@ def _columns_cases(gen, device):
     ]
 
 
-def _columns(dim=0, scale=True, transpose_out=False, qk=False):
+def _columns(dim=0, scale=True, transpose_out=False, qk=False, a_t=False):
     def wrong(I, W_q, W_k, W_v):
         Q, K, V = W_q @ I, W_k @ I, W_v @ I
-        A = (Q.T @ K if qk else K.T @ Q) / (
-            math.sqrt(W_q.shape[0]) if scale else 1.0
-        )  # (n, n)
-        O = V @ torch.softmax(A, dim=dim)  # (dv, n)
+        root = {True: W_q.shape[0], False: 1.0, "r": I.shape[0]}[scale]
+        A = (Q.T @ K if qk else K.T @ Q) / math.sqrt(root)  # (n, n)
+        A_prime = torch.softmax(A, dim=dim)  # (n, n)
+        O = V @ (A_prime.T if a_t else A_prime)  # (dv, n)
         return O.T if transpose_out else O
 
     return wrong
@@ -120,6 +147,20 @@ Q2_MISTAKES = [
         message="You used Q^T K, which puts the queries on the rows. With "
         "columns, A = K^T Q, so that column i holds query i's scores.",
     ),
+    mistake(
+        "at_not_a",
+        _columns(a_t=True),
+        message="You multiplied by A'^T (e.g. (A' V^T)^T, or A' @ V.T transposed): "
+        "that mixes the values with key j's column instead of query i's. In the "
+        "column convention O = V A', with column i of A' holding query i's "
+        "weights.",
+    ),
+    mistake(
+        "scale_by_sqrt_r",
+        _columns(scale="r"),
+        message="You divided by sqrt(r), the input size (rows of I). The dot "
+        "products k^j . q^i have d_q terms: divide by sqrt(d_q) = sqrt(W_q.shape[0]).",
+    ),
 ]
 
 
@@ -140,6 +181,24 @@ Q4_MISTAKES = [
         message="The projections map r inputs to dq (or dv) outputs, so they are "
         "not r x r.",
     ),
+    mistake(
+        "forgot_wk",
+        lambda r, dq, dv, bias=False: (dq + dv) * (r + bias),
+        message="You counted two projections. There are three: W^q and W^k "
+        "(dq x r each) and W^v (dv x r).",
+    ),
+    mistake(
+        "always_bias",
+        lambda r, dq, dv, bias=False: (2 * dq + dv) * (r + 1),
+        message="You counted the biases when bias=False too. Add dq + dq + dv only "
+        "`if bias:`.",
+    ),
+    mistake(
+        "bias_per_input",
+        lambda r, dq, dv, bias=False: (2 * dq + dv) * r + 3 * r * bias,
+        message="You gave each bias r numbers, one per input feature. A bias adds "
+        "one number per *output* feature: dq, dq and dv.",
+    ),
 ]
 
 
@@ -149,6 +208,21 @@ def _cycle(gen, n, device):
     perm = torch.empty(n, dtype=torch.long)
     perm[order] = order.roll(1)
     return perm.to(device)
+
+
+def _negative_gap_case(gen, device):
+    """f adds positions (-100, 30, 0, 0, 0) to feature 0; perm moves each token up one.
+
+    Then row 0 of f(x[perm]) - f(x)[perm] is -100 - 30 = -130, the largest gap,
+    and the largest *signed* difference is only 100: a gap without .abs() is off.
+    """
+    pos = torch.zeros(_N, _R, device=device)  # (n, r)
+    pos[0, 0], pos[1, 0] = -100.0, 30.0
+    perm = torch.arange(_N, device=device).roll(-1)  # (n,): token j + 1 to place j
+    return I.Case(
+        (lambda x: x + pos, I.randn(gen, (2, _N, _R), device), perm),
+        note="f adds a position vector; the largest difference is negative",
+    )
 
 
 Q5_MISTAKES = [
@@ -172,5 +246,17 @@ Q5_MISTAKES = [
         "mean_not_max",
         lambda f, x, perm: (f(x[..., perm, :]) - f(x)[..., perm, :]).abs().mean(),
         message="Return the largest absolute difference (.max()), not the mean.",
+    ),
+    mistake(
+        "no_abs",
+        lambda f, x, perm: (f(x[..., perm, :]) - f(x)[..., perm, :]).max(),
+        message="You took the largest *signed* difference: a difference of -5 "
+        "would count less than 0. Take .abs() first, then .max().",
+    ),
+    mistake(
+        "norm_not_max",
+        lambda f, x, perm: (f(x[..., perm, :]) - f(x)[..., perm, :]).norm(),
+        message="You returned the norm of the difference (a sum of squares). The "
+        "statement asks for the largest absolute difference: .abs().max().",
     ),
 ]

@@ -22,6 +22,7 @@ from .cases import (
     _columns_cases,
     _cycle,
     _dtypes,
+    _negative_gap_case,
     _vector_cases,
     _weights,
 )
@@ -219,7 +220,7 @@ def _gap_cases(gen, device):
                 note=note,
             )
         )
-    return cases
+    return [*cases, _negative_gap_case(gen, device)]
 
 
 q5 = Exercise(

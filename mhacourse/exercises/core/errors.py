@@ -62,6 +62,29 @@ _TIPS = (
         "Two tensors have different dtypes: create new tensors with dtype=x.dtype.",
     ),
     (
+        ("Dimension out of range",),
+        "A dim number past the tensor's dims: the inputs may have any number of "
+        "batch dims, even none. Count dims from the end, which works for all: "
+        "k.transpose(-2, -1), dim=-1.",
+    ),
+    (
+        ("out of bounds for dimension 0",),
+        "x[idx] picks along the *first* dim, often a batch dim. To pick along "
+        "another dim keep the others: x[..., idx, :], torch.gather or "
+        "torch.take_along_dim.",
+    ),
+    (
+        ("torch.return_types",),
+        "x.max(dim) and x.min(dim) return a pair (values, indices): take "
+        "`.values`, or use x.amax(dim) / x.amin(dim), which return the values only.",
+    ),
+    (
+        ("Boolean value of Tensor",),
+        "A Python `if` (or `and`, `or`, `not`) on a tensor of several values has "
+        "no single answer. To test an optional argument, write "
+        "`if mask is not None:`; to test values, use .any() or .all().",
+    ),
+    (
         ("'tuple'",),
         "Something returns a tuple: MultiHeadAttention returns (out, weights), so take "
         "[0].",
