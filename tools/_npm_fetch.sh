@@ -1,5 +1,8 @@
 # Sourced by tools/vendor_axe.sh and tools/vendor_mathjax.sh: what they share.
 #
+# vendored DEST VERSION FILE
+#   True when DEST holds FILE and the stamp DEST/.version says VERSION (nothing to do).
+#
 # npm_fetch TOOL NAME PACKAGE VERSION SHA256 DIR
 #   Fetch PACKAGE@VERSION from the npm registry with `npm pack` into DIR, check the
 #   tarball against the pinned SHA256 and unpack it (DIR/package/). On any failure,
@@ -23,4 +26,8 @@ npm_fetch() {
         exit 1
     }
     tar -xzf "$tarball" -C "$dir"
+}
+
+vendored() {
+    [[ -f "$1/.version" && "$(cat "$1/.version")" == "$2" && -f "$1/$3" ]]
 }

@@ -13,9 +13,8 @@ source tools/_npm_fetch.sh
 VERSION=4.14.1
 SHA256=e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745
 DEST=tests/website/axe
-STAMP="$DEST/.version"
 
-if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$VERSION" && -f "$DEST/axe.min.js" ]]; then
+if vendored "$DEST" "$VERSION" axe.min.js; then
     exit 0
 fi
 tmp="$(mktemp -d)"
@@ -24,5 +23,5 @@ npm_fetch vendor_axe axe-core axe-core "$VERSION" "$SHA256" "$tmp"
 rm -rf "$DEST"
 mkdir -p "$DEST"
 cp "$tmp/package/axe.min.js" "$tmp/package/LICENSE" "$tmp/package/LICENSE-3RD-PARTY.txt" "$DEST/"
-echo "$VERSION" > "$STAMP"
+echo "$VERSION" > "$DEST/.version"
 echo "vendor_axe: axe-core $VERSION is in $DEST"

@@ -14,9 +14,8 @@ source tools/_npm_fetch.sh
 VERSION=3.2.2
 SHA256=1b9c0a1c44df864e915690558e72adb9cc5203360daefd385084ced3b6c64c09
 DEST=book/_static/mathjax
-STAMP="$DEST/.version"
 
-if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$VERSION" && -f "$DEST/tex-mml-chtml.js" ]]; then
+if vendored "$DEST" "$VERSION" tex-mml-chtml.js; then
     exit 0
 fi
 tmp="$(mktemp -d)"
@@ -29,5 +28,5 @@ mkdir -p "$DEST/output"
 cp "$es5/tex-mml-chtml.js" "$tmp/package/LICENSE" "$DEST/"
 cp -r "$es5/input" "$es5/ui" "$es5/a11y" "$es5/sre" "$es5/adaptors" "$DEST/"
 cp -r "$es5/output/chtml" "$es5/output/chtml.js" "$DEST/output/"
-echo "$VERSION" > "$STAMP"
+echo "$VERSION" > "$DEST/.version"
 echo "vendor_mathjax: MathJax $VERSION is in $DEST ($(du -sh "$DEST" | cut -f1))"
