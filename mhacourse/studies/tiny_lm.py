@@ -238,8 +238,8 @@ def train_one_cycle(
     ...     x = torch.randn(8, 1, generator=g)  # (B, 1)
     ...     return ((line(x) - 3 * x) ** 2).mean()
     >>> losses = train_one_cycle(line, batch_loss, steps=120, lr=0.1)
-    >>> len(losses), losses[-1] < losses[0]
-    (3, True)
+    >>> len(losses), round(line.weight.item())  # every 50 steps; the slope 3 learnt
+    (3, 3)
     """
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
