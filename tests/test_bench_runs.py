@@ -1,16 +1,13 @@
 """tools/bench_runs.py: per-run ratios to SDPA, their median, and the shipped file."""
 
 import doctest
-import importlib.util
 import json
 import pathlib
 
+from tool_loader import load_script
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location(
-    "bench_runs", ROOT / "tools" / "bench_runs.py"
-)
-tool = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(tool)
+tool = load_script("tools/bench_runs.py")
 
 
 def test_examples():

@@ -14,14 +14,11 @@ import os
 import pathlib
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 from website import browser
+from website.lab_server import running, wait
 
 from mhacourse.exercises import ch01
 
@@ -29,33 +26,12 @@ pytestmark = pytest.mark.browser
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "book" / "01_soft_lookup.ipynb"
 SCREENSHOT = ROOT / "_build" / "screenshots" / "jupyterlab-ch01.png"
-SETTINGS = {  # every cell rendered (no virtual scrolling), no news pop-up
-    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
-    "@jupyterlab/apputils-extension/notification": {
-        "fetchNews": "false",
-        "checkForUpdates": False,
-    },
-}
 
 
 def lab_hide_globs():
     """The Makefile's LAB_HIDE: what `make lab`'s file browser leaves out."""
     found = re.search(r"^LAB_HIDE := (.*)$", (ROOT / "Makefile").read_text(), re.M)
     return found.group(1).split()
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _settings(folder):
-    for plugin, values in SETTINGS.items():
-        package, name = plugin.rsplit("/", 1)
-        path = folder / package / f"{name}.jupyterlab-settings"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
 
 
 @pytest.fixture(scope="module")
@@ -65,65 +41,15 @@ def lab(tmp_path_factory):
     shutil.copytree(
         ROOT / "book", book, ignore=shutil.ignore_patterns("mathjax", ".ipynb_*")
     )
-    _settings(work / "settings")
-    port = _free_port()
-    env = dict(
-        os.environ,
-        JUPYTERLAB_SETTINGS_DIR=str(work / "settings"),
-        JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"),
-        JUPYTER_RUNTIME_DIR=str(work / "runtime"),
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--no-browser",
-        f"--port={port}",
-        "--ServerApp.ip=127.0.0.1",
-        "--ServerApp.token=",
-        "--ServerApp.password=",
-        f"--ServerApp.root_dir={book}",
-        "--allow-root",
-        *(f"--ContentsManager.hide_globs={g}" for g in lab_hide_globs()),
-    ]
-    log = (work / "lab.log").open("w")
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/api/status", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        server.terminate()
-        pytest.fail(f"JupyterLab did not start: {(work / 'lab.log').read_text()}")
-    yield url, book
-    server.terminate()
-    server.wait(timeout=30)
-    log.close()
+    globs = (f"--ContentsManager.hide_globs={g}" for g in lab_hide_globs())
+    with running(work, book, *globs) as url:
+        yield url, book
 
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    reason = browser.missing()
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    drv = browser.start(tmp_path_factory.mktemp("chromium-profile"))
-    drv.set_window_size(1280, 1600)
-    yield drv
-    drv.quit()
-
-
-def _wait(driver, condition, seconds=60):
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, seconds, poll_frequency=0.2).until(
-        lambda d: condition()
-    )
+    required = os.environ.get("CI") == "true"
+    yield from browser.module_driver(tmp_path_factory, (1280, 1600), required)
 
 
 def _statement_cell(driver, title):
@@ -144,9 +70,9 @@ def _secret(ex):
 def test_statement_is_rendered_and_solution_hidden(lab, driver):
     url, _ = lab
     driver.get(f"{url}/lab/tree/{CHAPTER.name}")
-    _wait(driver, lambda: len(driver.find_elements("css selector", ".jp-Cell")) > 20)
-    statement = _wait(driver, lambda: _statement_cell(driver, ch01.q1.title))
-    _wait(driver, lambda: statement.find_elements("css selector", "mjx-container"))
+    wait(driver, lambda: len(driver.find_elements("css selector", ".jp-Cell")) > 20)
+    statement = wait(driver, lambda: _statement_cell(driver, ch01.q1.title))
+    wait(driver, lambda: statement.find_elements("css selector", "mjx-container"))
     rendered = statement.find_element("css selector", ".jp-RenderedMarkdown")
     assert rendered.find_elements("css selector", "p, li")  # Markdown, not a code block
     assert not rendered.find_elements("css selector", "pre")
@@ -173,7 +99,7 @@ def test_statement_is_rendered_and_solution_hidden(lab, driver):
 
 def test_the_file_browser_lists_the_chapters_only(lab, driver):
     _, book = lab
-    items = _wait(
+    items = wait(
         driver,
         lambda: [
             el.text
@@ -196,7 +122,7 @@ def test_saving_the_opened_chapter_changes_nothing(lab, driver):
     _, book = lab
     path = book / CHAPTER.name
     before = path.stat().st_mtime_ns
-    _wait(
+    wait(
         driver,
         lambda: (
             "Idle" in driver.find_element("css selector", "body").text
@@ -209,7 +135,7 @@ def test_saving_the_opened_chapter_changes_nothing(lab, driver):
     ActionChains(driver).key_down(Keys.CONTROL).send_keys("s").key_up(
         Keys.CONTROL
     ).perform()
-    _wait(driver, lambda: path.stat().st_mtime_ns != before, 30)
+    wait(driver, lambda: path.stat().st_mtime_ns != before, 30)
     saved = json.loads(path.read_text())
     committed = json.loads(CHAPTER.read_text())
     assert saved["metadata"] == committed["metadata"]
@@ -237,4 +163,4 @@ def test_a_solution_opens_on_click(lab, driver):
     )[_hidden_solutions().index(ch01.q1.label)]
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", placeholder)
     placeholder.click()
-    _wait(driver, lambda: secret in driver.find_element("tag name", "body").text, 20)
+    wait(driver, lambda: secret in driver.find_element("tag name", "body").text, 20)

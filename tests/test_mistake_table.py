@@ -1,10 +1,9 @@
 """tools/mistake_table.py: every catalogued mistake is named by some test."""
 
-import importlib.util
-import pathlib
 from types import SimpleNamespace
 
 import pytest
+from tool_loader import load_script
 
 from mhacourse.exercises import all_exercises
 from mhacourse.exercises.core.mistakes import mistake
@@ -12,12 +11,7 @@ from mhacourse.exercises.core.mistakes import mistake
 # Processes, text or layout: make test's capability=default run leaves these out.
 pytestmark = pytest.mark.cpu_independent
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location(
-    "mistake_table", ROOT / "tools/mistake_table.py"
-)
-mistake_table = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(mistake_table)
+mistake_table = load_script("tools/mistake_table.py")
 
 
 def test_every_catalogued_mistake_is_named_by_a_test(capsys):

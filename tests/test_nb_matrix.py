@@ -1,13 +1,12 @@
 """tools/nb_matrix.py: which cells failed, and what the failure said."""
 
-import importlib.util
 import json
 import pathlib
 
+from tool_loader import load_script
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("nb_matrix", ROOT / "tools/nb_matrix.py")
-nb_matrix = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(nb_matrix)
+nb_matrix = load_script("tools/nb_matrix.py")
 
 # As nbval writes it to a pipe: plain pytest headers, coloured nbval messages.
 LOG = """\

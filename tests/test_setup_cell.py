@@ -1,19 +1,15 @@
 """The setup guard that tools/setup_cell.py writes as each chapter's first code cell."""
 
-import importlib.util
 import pathlib
 import subprocess
 import sys
 import types
 
 import pytest
+from tool_loader import load_script
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location(
-    "setup_cell", ROOT / "tools/setup_cell.py"
-)
-setup_cell = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(setup_cell)
+setup_cell = load_script("tools/setup_cell.py")
 
 MISSING = "mhacourse_is_not_a_real_package"
 

@@ -1,22 +1,18 @@
 """book/_ext/mhacourse_exercises.py: plain-Markdown exercise cells become the site's
 sphinx-exercise boxes, and nothing else changes."""
 
-import importlib.util
 import json
 import pathlib
 
 import nbformat
 import pytest
+from tool_loader import load_script
 
 # Processes, text or layout: make test's capability=default run leaves these out.
 pytestmark = pytest.mark.cpu_independent
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location(
-    "mhacourse_exercises", ROOT / "book/_ext/mhacourse_exercises.py"
-)
-ext = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ext)
+ext = load_script("book/_ext/mhacourse_exercises.py")
 
 
 def _notebook(*cells):

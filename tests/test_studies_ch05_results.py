@@ -9,11 +9,11 @@ largest deviation from the shipped numbers over seeds 0-2, two capabilities and
 chapter draws from them.
 """
 
-import importlib.util
 import json
 import pathlib
 
 import pytest
+from tool_loader import load_script
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SWEEPS = ROOT / "book" / "data" / "ch05_sweeps.json"
@@ -22,12 +22,7 @@ TWO_BACK = 1  # relations: previous, two back, marker, first token
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location(
-        "ch05_results", ROOT / "tools" / "ch05_results.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("tools/ch05_results.py")
 
 
 @pytest.fixture(scope="module")

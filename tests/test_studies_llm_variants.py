@@ -5,6 +5,7 @@ import pathlib
 
 import pytest
 import torch
+from tool_loader import load_script
 
 from mhacourse.kv_budget import kv_cache_bytes, latent_cache_bytes
 from mhacourse.studies.llm_variants import (
@@ -96,13 +97,7 @@ def test_bad_specs_are_refused_by_name():
 
 def test_the_short_training_run_reproduces_the_shipped_one():
     """Re-run the cheap run of tools/ch09_results.py; tolerance from its spread."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "ch09_results", ROOT / "tools" / "ch09_results.py"
-    )
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script("tools/ch09_results.py")
     data = json.loads((ROOT / "book" / "data" / "ch09_variants.json").read_text())
     tolerance = json.loads((ROOT / "tests" / "data" / "ch09_spread.json").read_text())
     got = tool.short_run()

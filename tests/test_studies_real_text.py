@@ -7,13 +7,13 @@ steps) with a tolerance of three standard deviations over seeds, which dwarfs
 the drift between instruction sets and thread counts.
 """
 
-import importlib.util
 import json
 import math
 import pathlib
 
 import pytest
 import torch
+from tool_loader import load_script
 
 from mhacourse.studies.real_text import (
     bits_per_char,
@@ -30,12 +30,7 @@ DATA = ROOT / "book" / "data"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location(
-        "real_text_lm", ROOT / "tools" / "real_text_lm.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("tools/real_text_lm.py")
 
 
 @pytest.fixture(scope="module")

@@ -1,20 +1,13 @@
 """tools/time_chapters.py: a notebook's total and per-cell times."""
 
-import importlib.util
-import pathlib
-
 import nbformat
 import pytest
+from tool_loader import load_script
 
 # Processes, text or layout: make test's capability=default run leaves these out.
 pytestmark = pytest.mark.cpu_independent
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location(
-    "time_chapters", ROOT / "tools/time_chapters.py"
-)
-time_chapters = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(time_chapters)
+time_chapters = load_script("tools/time_chapters.py")
 
 
 def test_each_code_cell_is_timed_and_the_slow_one_shows(tmp_path):

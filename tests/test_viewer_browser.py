@@ -45,12 +45,7 @@ WEIGHTS = model_weights()
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    reason = browser.missing()
-    if reason:
-        pytest.skip(reason)
-    drv = browser.start(tmp_path_factory.mktemp("chromium-profile"))
-    yield drv
-    drv.quit()
+    yield from browser.module_driver(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

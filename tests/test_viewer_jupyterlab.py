@@ -10,19 +10,15 @@ minute, most of it JupyterLab and a kernel starting): `make test-viewer-lab`.
 Screenshots: _build/screenshots/viewer-jupyterlab-*.png.
 """
 
-import os
 import pathlib
-import subprocess
-import sys
 import time
-import urllib.request
 
 import nbformat
 import pytest
 import torch
-from test_jupyterlab import _free_port, _settings, _wait
 from website import browser
 from website import viewer as vw
+from website.lab_server import running, wait
 
 from mhacourse.viewer import attention_viewer
 
@@ -63,50 +59,13 @@ def lab(tmp_path_factory):
         "name": "python3", "display_name": "Python 3", "language": "python"
     }  # fmt: skip
     nbformat.write(notebook, work / "nb" / "viewer.ipynb")
-    _settings(work / "settings")
-    port = _free_port()
-    env = dict(
-        os.environ,
-        JUPYTERLAB_SETTINGS_DIR=str(work / "settings"),
-        JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"),
-        JUPYTER_RUNTIME_DIR=str(work / "runtime"),
-    )
-    log = (work / "lab.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
-         "--ServerApp.ip=127.0.0.1", "--ServerApp.token=", "--ServerApp.password=",
-         f"--ServerApp.root_dir={work / 'nb'}", "--allow-root"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while not _up(url) and time.time() < deadline:
-            time.sleep(0.5)
+    with running(work, work / "nb") as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
-
-
-def _up(url):
-    try:
-        urllib.request.urlopen(f"{url}/api/status", timeout=2)
-        return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    reason = browser.missing()
-    if reason:
-        pytest.skip(reason)
-    drv = browser.start(tmp_path_factory.mktemp("chromium-profile"))
-    drv.set_window_size(1280, 1200)
-    yield drv
-    drv.quit()
+    yield from browser.module_driver(tmp_path_factory, (1280, 1200))
 
 
 STATIC_JS = """
@@ -123,7 +82,7 @@ return r && {live: r.classList.contains("mhav-live"),
 def test_untrusted_it_shows_numbers_and_once_run_it_is_live(lab, driver):
     w = model_weights()
     driver.get(f"{lab}/lab/tree/viewer.ipynb")
-    static = _wait(driver, lambda: driver.execute_script(STATIC_JS), 90)
+    static = wait(driver, lambda: driver.execute_script(STATIC_JS), 90)
     row = torch.round(w[0, 0, -1] * 1000).long().tolist()  # layer 1, head 1, last
     assert static["live"] is False and static["scripts"] == 0, static
     assert static["note"] != "none", "the static view does not say to run the cell"
@@ -133,7 +92,7 @@ def test_untrusted_it_shows_numbers_and_once_run_it_is_live(lab, driver):
     driver.save_screenshot(str(SHOTS / "viewer-jupyterlab-untrusted.png"))
     time.sleep(2)  # Lab settles; the run waits for the kernel if it is starting
     _menu(driver, "Run", "Run All Cells")
-    _wait(driver, lambda: (driver.execute_script(STATIC_JS) or {}).get("live"), 120)
+    wait(driver, lambda: (driver.execute_script(STATIC_JS) or {}).get("live"), 120)
     vw.hover(driver, vw.token(driver, 5))
     vw.check(driver, 5, weights=w)
     driver.save_screenshot(str(SHOTS / "viewer-jupyterlab-run.png"))
@@ -143,7 +102,7 @@ def _menu(driver, name, item):
     """Click ``item`` in JupyterLab's ``name`` menu."""
     labels = driver.find_elements("css selector", ".lm-MenuBar-itemLabel")
     next(m for m in labels if m.text == name).click()
-    entry = _wait(
+    entry = wait(
         driver,
         lambda: next(
             (

@@ -122,12 +122,7 @@ def server():
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    reason = browser.missing()
-    if reason:
-        pytest.skip(reason)
-    drv = browser.start(tmp_path_factory.mktemp("chromium-profile"))
-    yield drv
-    drv.quit()
+    yield from browser.module_driver(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -141,11 +136,7 @@ def fetch(server, path):
 
 
 def wait_for(driver, condition, seconds=20):
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, seconds, poll_frequency=0.05).until(
-        lambda d: condition()
-    )
+    return browser.wait(driver, condition, seconds, poll=0.05)
 
 
 def open_page(driver, server, doc):

@@ -26,13 +26,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import os
 import pathlib
-import subprocess
-import sys
 
 import torch
+from _results_cli import rerun_across, tolerance
 
 from mhacourse import seed as seed_all
 from mhacourse.studies.subspace_attention import (
@@ -237,17 +234,7 @@ def subset(seeds=(0, 1, 2)) -> dict:
 
 def spread(capabilities=("default", "avx2", "best")) -> None:
     """`subset` per capability x 1, 2 threads: tests/data/ch05_spread.json."""
-    runs = []
-    for capability in capabilities:
-        for threads in (1, 2):
-            env = {k: v for k, v in os.environ.items() if k != "ATEN_CPU_CAPABILITY"}
-            env |= {"OMP_NUM_THREADS": str(threads)}
-            env |= {"ATEN_CPU_CAPABILITY": capability} if capability != "best" else {}
-            out = subprocess.run(
-                [sys.executable, __file__, "subset"],
-                env=env, capture_output=True, text=True, check=True,
-            ).stdout  # fmt: skip
-            runs.append(json.loads(out))
+    runs = [run for _, _, run in rerun_across(__file__, ["subset"], capabilities)]
     write_spread(runs)
 
 
@@ -288,9 +275,7 @@ def write_spread(runs: list[dict]) -> None:
         "runs": runs,
         "largest deviation from the shipped numbers": deviation,
         # Twice the largest deviation measured here, rounded up to a hundredth.
-        "tolerance": {
-            k: max(0.01, math.ceil(200 * deviation[k]) / 100) for k in tolerated
-        },
+        "tolerance": {k: tolerance(deviation[k]) for k in tolerated},
     }
     SPREAD.write_text(json.dumps(info, indent=1) + "\n")
 

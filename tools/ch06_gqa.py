@@ -21,12 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import pathlib
-import subprocess
 import sys
 
 import torch
+from _results_cli import rerun_across
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -94,19 +93,12 @@ def spread() -> None:
     ref = _subset_accuracies()
     data["subset"] = {"runs": SUBSET, "steps": SUBSET_STEPS, "accuracy": ref}
     DATA.write_text(json.dumps(data, indent=1) + "\n")
-    best = torch.backends.cpu.get_cpu_capability().lower()
+    caps = sorted({"default", torch.backends.cpu.get_cpu_capability().lower()})
     rows = []
-    for cap in sorted({"default", best}):
-        for threads in (1, 2):
-            env = dict(os.environ, ATEN_CPU_CAPABILITY=cap)
-            env["OMP_NUM_THREADS"] = str(threads)
-            done = subprocess.run(
-                [sys.executable, __file__, "subset", str(threads)], env=env,
-                capture_output=True, text=True, check=True, cwd=ROOT,
-            )  # fmt: skip
-            got = json.loads(done.stdout.strip().splitlines()[-1])
-            rows.append({"capability": cap, "threads": threads, "accuracy": got})
-            print(rows[-1], flush=True)
+    runs = rerun_across(__file__, ["subset"], caps, pass_threads=True)
+    for cap, threads, got in runs:
+        rows.append({"capability": cap, "threads": threads, "accuracy": got})
+        print(rows[-1], flush=True)
     diff = max(
         abs(a - b) for r in rows for a, b in zip(r["accuracy"], ref, strict=True)
     )

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import pathlib
-import subprocess
 import sys
 import time
 
 import torch
+from _results_cli import rerun_across, tolerance
 
 from mhacourse import seed as seed_all
 from mhacourse.bench.decode import REAL_SIZED, decode_times
@@ -117,18 +116,12 @@ def decode() -> None:
 
 def spread(capabilities=("default", "best")) -> None:
     """``short_run`` per capability x 1, 2 threads: tests/data/ch09_spread.json."""
-    runs = []
-    for capability in capabilities:
-        for threads in (1, 2):
-            env = {k: v for k, v in os.environ.items() if k != "ATEN_CPU_CAPABILITY"}
-            env |= {"OMP_NUM_THREADS": str(threads)}
-            env |= {"ATEN_CPU_CAPABILITY": capability} if capability != "best" else {}
-            out = subprocess.run(
-                [sys.executable, __file__, "short"],
-                env=env, capture_output=True, text=True, check=True,
-            ).stdout  # fmt: skip
-            runs.append({"capability": capability, "threads": threads}
-                        | {"metrics": json.loads(out)})  # fmt: skip
+    runs = [
+        {"capability": capability, "threads": threads, "metrics": metrics}
+        for capability, threads, metrics in rerun_across(
+            __file__, ["short"], capabilities
+        )
+    ]
     shipped = json.loads((DATA / "ch09_variants.json").read_text())["short"]["metrics"]
     devs = [
         abs(run["metrics"][k][m] - shipped[k][m])
@@ -140,8 +133,7 @@ def spread(capabilities=("default", "best")) -> None:
         "command": "python tools/ch09_results.py spread",
         "runs": runs,
         "largest deviation from the shipped short run": round(max(devs), 4),
-        # Twice the largest deviation, rounded up to a hundredth, at least 0.01.
-        "tolerance": max(0.01, math.ceil(200 * max(devs)) / 100),
+        "tolerance": tolerance(max(devs)),
     }
     SPREAD.write_text(json.dumps(info, indent=1) + "\n")
 

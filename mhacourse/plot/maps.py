@@ -48,16 +48,9 @@ def boolean_map(
     m = _to_numpy(mask)
     if m.dtype != np.bool_:
         raise TypeError(f"mask must be boolean, got dtype {m.dtype}")
-    _check_map(m, query_tokens, key_tokens)
-    L, S = m.shape
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(2.6 + 0.55 * S, 0.8 + 0.5 * L))
-    else:
-        fig = ax.figure
+    fig, ax = _figure_for(m, query_tokens, key_tokens, ax, beside=2.6)
     ax.imshow(m, cmap=ListedColormap(BOOLEAN_COLORS), vmin=0, vmax=1, aspect="auto")
-    _label_map(ax, L, S, query_tokens, key_tokens)
-    if title:
-        ax.set_title(title)
+    _label_map(ax, *m.shape, query_tokens, key_tokens, title)
     if legend:
         handles = [
             Patch(facecolor=c, edgecolor="#6b7280", label=text)
@@ -107,16 +100,10 @@ def attention_heatmap(
     w = _to_numpy(weights)
     if w.dtype == np.bool_:
         return boolean_map(w, query_tokens, key_tokens, ax, title, legend=colorbar)
-    _check_map(w, query_tokens, key_tokens)
+    fig, ax = _figure_for(w, query_tokens, key_tokens, ax, beside=1.0)
     L, S = w.shape
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(1.0 + 0.55 * S, 0.8 + 0.5 * L))
-    else:
-        fig = ax.figure
     im = ax.imshow(w, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
-    _label_map(ax, L, S, query_tokens, key_tokens)
-    if title:
-        ax.set_title(title)
+    _label_map(ax, L, S, query_tokens, key_tokens, title)
     if annotate is None:
         annotate = L <= 8 and S <= 8
     if annotate:
@@ -142,8 +129,21 @@ def _check_map(w: np.ndarray, query_tokens, key_tokens) -> None:
             )
 
 
-def _label_map(ax, L: int, S: int, query_tokens, key_tokens) -> None:
-    """Tick labels (tokens or indices) and axis labels of an (L, S) map."""
+def _figure_for(w: np.ndarray, query_tokens, key_tokens, ax, beside: float):
+    """Check the (L, S) map ``w``; ``(fig, ax)`` to draw it on.
+
+    Without ``ax``, a new figure sized to the map, ``beside`` inches wider for
+    what stands beside it (colour bar or legend).
+    """
+    _check_map(w, query_tokens, key_tokens)
+    L, S = w.shape
+    if ax is None:
+        return plt.subplots(figsize=(beside + 0.55 * S, 0.8 + 0.5 * L))
+    return ax.figure, ax
+
+
+def _label_map(ax, L: int, S: int, query_tokens, key_tokens, title=None) -> None:
+    """Tick labels (tokens or indices), axis labels and title of an (L, S) map."""
     ax.set_xticks(
         range(S),
         key_tokens if key_tokens is not None else range(S),
@@ -153,6 +153,8 @@ def _label_map(ax, L: int, S: int, query_tokens, key_tokens) -> None:
     ax.set_yticks(range(L), query_tokens if query_tokens is not None else range(L))
     ax.set_xlabel("key")
     ax.set_ylabel("query")
+    if title:
+        ax.set_title(title)
 
 
 def _annotate(ax, w: np.ndarray, vmax) -> None:

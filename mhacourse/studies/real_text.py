@@ -26,7 +26,7 @@ import pathlib
 import torch
 import torch.nn.functional as F
 
-from .tiny_lm import TinyLM
+from .tiny_lm import TinyLM, train_one_cycle
 
 __all__ = [
     "char_losses",
@@ -135,22 +135,13 @@ def train_char_lm(
     (2, True)
     """
     length = model.config["max_len"]
-    g = torch.Generator().manual_seed(seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps)
     offsets = torch.arange(length + 1)  # (L + 1,)
-    model.train()
-    losses = []
-    for step in range(steps if stop is None else stop):
+
+    def batch_loss(g: torch.Generator) -> torch.Tensor:
         start = torch.randint(ids.numel() - length, (batch, 1), generator=g)  # (B, 1)
-        loss = char_losses(model, ids[start + offsets]).mean()  # windows (B, L + 1)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        if step % 50 == 0:
-            losses.append(loss.item())
-    return losses
+        return char_losses(model, ids[start + offsets]).mean()  # windows (B, L + 1)
+
+    return train_one_cycle(model, batch_loss, steps, lr, seed, stop)
 
 
 @torch.no_grad()

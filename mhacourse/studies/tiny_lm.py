@@ -9,13 +9,17 @@ weights of its last forward pass, so every head can be inspected.
 * :func:`relation_losses` - next-token loss and accuracy at each relation's queries;
 * :func:`head_relation_table` - share of each head's attention on each
   relation's true target, plus the share on the first token;
-* :func:`train_lm` - seeded Adam training on a fixed pool of sentences.
+* :func:`train_lm` - seeded Adam training on a fixed pool of sentences;
+* :func:`train_one_cycle` - the training loop it shares with chapter 8's
+  character models.
 
 Shape legend: B batch, L length, D model dim, H heads, N layers, R relations,
 V vocabulary size.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -202,17 +206,48 @@ def train_lm(
     >>> len(losses), losses[-1] < losses[0]
     (2, True)
     """
+
+    def batch_loss(g: torch.Generator) -> torch.Tensor:
+        idx = torch.randint(len(pool), (batch,), generator=g)  # (batch,)
+        tokens = pool.tokens[idx]  # (batch, L)
+        loss = _next_token_loss(model(tokens), tokens).sum()
+        return loss / (tokens[:, 1:] != 0).sum()
+
+    return train_one_cycle(model, batch_loss, steps, lr, seed)
+
+
+def train_one_cycle(
+    model: nn.Module,
+    batch_loss: Callable[[torch.Generator], torch.Tensor],
+    steps: int,
+    lr: float,
+    seed: int = 0,
+    stop: int | None = None,
+) -> list[float]:
+    """AdamW (weight decay 0.01) with a one-cycle schedule of ``steps`` steps.
+
+    Each step calls ``batch_loss(g)``, which draws its batch with ``g``, a
+    private generator seeded by ``seed``, and returns the batch's scalar loss.
+    With ``stop``, only the first ``stop`` steps of the schedule run. Returns
+    the batch loss every 50 steps. :func:`train_lm` and
+    :func:`mhacourse.studies.real_text.train_char_lm` train with it.
+
+    >>> _ = torch.manual_seed(0)
+    >>> line = nn.Linear(1, 1)
+    >>> def batch_loss(g):
+    ...     x = torch.randn(8, 1, generator=g)  # (B, 1)
+    ...     return ((line(x) - 3 * x) ** 2).mean()
+    >>> losses = train_one_cycle(line, batch_loss, steps=120, lr=0.1)
+    >>> len(losses), round(line.weight.item())  # every 50 steps; the slope 3 learnt
+    (3, 3)
+    """
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps)
     model.train()
     losses = []
-    for step in range(steps):
-        idx = torch.randint(len(pool), (batch,), generator=g)  # (batch,)
-        tokens = pool.tokens[idx]  # (batch, L)
-        loss = (
-            _next_token_loss(model(tokens), tokens).sum() / (tokens[:, 1:] != 0).sum()
-        )
+    for step in range(steps if stop is None else stop):
+        loss = batch_loss(g)
         opt.zero_grad()
         loss.backward()
         opt.step()

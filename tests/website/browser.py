@@ -69,6 +69,35 @@ def start(user_data_dir):
     return driver
 
 
+def module_driver(tmp_path_factory, window=None, required=False):
+    """Yield a fresh session for a test module's ``driver`` fixture, then quit it.
+
+    Without Chromium the module is skipped (failed where ``required``, as in
+    CI). ``window``: the window's (width, height) in px, if not the default.
+    """
+    import pytest
+
+    reason = missing()
+    if reason:
+        if required:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    driver = start(tmp_path_factory.mktemp("chromium-profile"))
+    if window is not None:
+        driver.set_window_size(*window)
+    yield driver
+    driver.quit()
+
+
+def wait(driver, condition, seconds, poll):
+    """The first truthy ``condition()``, polled every ``poll`` s up to ``seconds``."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, seconds, poll_frequency=poll).until(
+        lambda d: condition()
+    )
+
+
 def network(perf_entries, origin):
     """(requests to other hosts, failed requests), from Chromium's performance log."""
     urls, status, failed = {}, {}, {}
