@@ -150,11 +150,8 @@ def update_where_on_cpu(m, l, acc, scores, v):
 
 def update_in_place(m, l, acc, scores, v):
     m_new = torch.maximum(m, scores.amax(-1))
-    alpha = torch.exp(m - m_new)
-    p = torch.exp(scores - m_new[..., None])
-    acc *= alpha[..., None]
-    acc += p @ v
-    return m_new, alpha * l + p.sum(-1), acc
+    alpha, p = torch.exp(m - m_new), torch.exp(scores - m_new[..., None])
+    return m_new, l.mul_(alpha).add_(p.sum(-1)), alpha[..., None] * acc + p @ v
 
 
 def update_float32(m, l, acc, scores, v):
@@ -175,7 +172,7 @@ Q3 = [
     ("p relative to the old max", update(p_old_max=True), "p_old_max"),
     ("old m returned", update(keep_m=True), "m_not_updated"),
     ("zeros made on the CPU", update_where_on_cpu, "device_not_followed"),
-    ("acc *= alpha", update_in_place, "changed_input"),
+    ("l.mul_(alpha)", update_in_place, "changed_input"),
     ("computed in float32", update_float32, Says("Precision was lost")),
     ("a list", lambda *a: list(update()(*a)), "correct"),
     ("(m, acc, l)", lambda *a: (lambda m, l, acc: (m, acc, l))(*update()(*a)),
@@ -371,18 +368,18 @@ def window_by_tril(L, window, num_sink_tokens=0, device=None):
     return band | sinks
 
 
-def window_loops(L, window, num_sink_tokens=0, device=None):
+def window_by_rows(L, window, num_sink_tokens=0, device=None):
     m = torch.zeros(L, L, dtype=torch.bool, device=device)
     for i in range(L):
-        for j in range(i + 1):
-            m[i, j] = i - j < window or j < num_sink_tokens
+        m[i, max(0, i - window + 1) : i + 1] = True  # the last `window` keys
+        m[i, : min(num_sink_tokens, i + 1)] = True  # the sinks seen so far
     return m
 
 
 CH09_Q1 = [
     ("arange broadcast", band(), "correct"),
     ("tril minus a lower tril", window_by_tril, "correct"),
-    ("loops", window_loops, "correct"),
+    ("row by row, with slices", window_by_rows, "correct"),
     ("inverted", lambda *a, **k: ~band()(*a, **k), "mask_polarity"),
     ("i - j <= window", band(strict=True), "window_off_by_one"),
     ("not causal", band(causal=False), "sinks_see_the_future"),

@@ -81,6 +81,11 @@ def _softmax_added(got, expected, sizes):
     return isinstance(got, int) and extra % scores == 0 and 0 < extra // scores <= 10
 
 
+def _in_unit(unit):
+    """The scores' size in ``unit`` bytes (2**30: GiB, 10**9: GB) instead of bytes."""
+    return lambda B, H, L, S, dtype: B * H * L * S * dtype.itemsize / unit
+
+
 Q2_MISTAKES = [
     mistake(
         "elements",
@@ -123,19 +128,19 @@ Q2_MISTAKES = [
     ),
     mistake(
         "gib",
-        lambda B, H, L, S, dtype: B * H * L * S * dtype.itemsize / 2**30,
+        _in_unit(2**30),
         message="That is in GiB. The function returns **bytes** (an int); divide "
         "by 2**30 only to answer the statement's question about GiB.",
     ),
     mistake(
         "gb",
-        lambda B, H, L, S, dtype: B * H * L * S * dtype.itemsize / 10**9,
+        _in_unit(10**9),
         message="That is in GB (10**9 bytes). The function returns **bytes** (an "
         "int); a GiB is 2**30 bytes.",
     ),
     mistake(
         "mib",
-        lambda B, H, L, S, dtype: B * H * L * S * dtype.itemsize / 2**20,
+        _in_unit(2**20),
         message="That is in MiB (2**20 bytes). The function returns **bytes** (an "
         "int), without any division.",
     ),
