@@ -339,6 +339,9 @@ CH08_Q4 = [
      lambda w, t: role_share_loop(w.transpose(-2, -1), t), "keys_looking_back"),
     ("mean per sequence, then over sequences", role_share_mean_of_sequences,
      "mean_of_sequence_means"),
+    ("weights averaged over the keys",
+     lambda w, t: (w * t[:, None]).mean(-1).transpose(0, 1)[:, t.any(-1)].mean(-1),
+     "mean_over_keys"),
     ("total target weight over all targets",
      lambda w, t: (w * t[:, None]).sum((0, 2, 3)) / t.sum(), "divided_by_targets"),
 ]  # fmt: skip
@@ -410,6 +413,8 @@ CH09_Q2 = [
      .expand(uq.shape[0], -1, -1), "summed_heads"),
     ("W^UQ^T W^UK: the wrong side", lambda uq, uk: uq.transpose(1, 2) @ uk,
      "transposed_result"),
+    ("heads summed in the einsum", lambda uq, uk: torch.einsum("hec,hed->cd", uk, uq),
+     "heads_summed"),
     ("1/sqrt(E) folded in", lambda uq, uk: uk.transpose(1, 2) @ uq / uq.shape[1] ** 0.5,
      "scaled"),
     ("a GPU-less numpy einsum",

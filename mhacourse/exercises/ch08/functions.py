@@ -150,6 +150,11 @@ def _keys_looking_back(weights, targets):
     return role_share(weights.transpose(-2, -1), targets)
 
 
+def _mean_over_keys(weights, targets):
+    share = (weights * targets[:, None].to(weights.dtype)).mean(-1)  # (B, H, L)
+    return share.transpose(0, 1)[:, targets.any(-1)].mean(-1)  # (H,)
+
+
 def _mean_of_sequence_means(weights, targets):
     share = (weights * targets[:, None].to(weights.dtype)).sum(-1)  # (B, H, L)
     has = targets.any(-1)[:, None].to(weights.dtype)  # (B, 1, L)
@@ -202,6 +207,13 @@ q4 = Exercise(
             _keys_looking_back,
             message="You read the weights transposed, key by query: weights[b, h, "
             "i, j] is how much query i looks at key j, so sum over the last axis.",
+        ),
+        mistake(
+            "mean_over_keys",
+            _mean_over_keys,
+            message="You averaged each query's weights on its targets over all S "
+            "keys. A query's share is the *sum* of its weights on its targets "
+            "(.sum(-1)); only the queries are averaged.",
         ),
         mistake(
             "mean_of_sequence_means",

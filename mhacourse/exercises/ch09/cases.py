@@ -138,6 +138,13 @@ Q2_MISTAKES = [
         "weight (out, in).",
     ),
     mistake(
+        "heads_summed",
+        lambda w_uq, w_uk: torch.einsum("hec,hei->ci", w_uk, w_uq),
+        message="You summed over the heads: your result is one (C, D) matrix. Each "
+        "head h keeps its own A_h = W^UK_h^T W^UQ_h, so keep h in the output, "
+        "(H, C, D): e.g. torch.einsum('hec,hed->hcd', w_uk, w_uq).",
+    ),
+    mistake(
         "scaled",
         lambda w_uq, w_uk: (
             torch.einsum("hec,hei->hci", w_uk, w_uq) / w_uq.shape[1] ** 0.5
