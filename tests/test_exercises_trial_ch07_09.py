@@ -67,6 +67,9 @@ Q1 = [
      "counted_softmax"),
     ("a float", lambda B, H, L, S, E: 4.0 * B * H * L * S * E,
      Says("asks for an `int`")),
+    ("the two matmuls as a tuple",
+     lambda B, H, L, S, E: (2 * B * H * L * S * E, 2 * B * H * L * S * E),
+     Says("asks for one number")),
     ("a 0-dim tensor", lambda B, H, L, S, E: torch.tensor(4 * B * H * L * S * E),
      Says("asks for an `int`")),
 ]  # fmt: skip
@@ -450,6 +453,7 @@ CH09_Q3 = [
      "sinks_beyond_tokens"),
     ("4 bytes each", cache(itemsize=4), "always_4_bytes"),
     ("bits", cache(factor=16), "bits"),
+    ("numpy", lambda *a, **k: np.array(cache()(*a, **k)), Says("asks for one number")),
     ("GiB", cache(divide=2**30), "gib"),
     ("GB", cache(divide=10**9), "gb"),
 ]  # fmt: skip
