@@ -159,13 +159,6 @@ Q4_MISTAKES = [
         "gives 0 / 0 = NaN. Start with m = -inf (q.new_full(..., float('-inf'))): "
         "exp(m - m_new) is then 0 on the first block.",
     ),
-    mistake(
-        "p_old_max",
-        _tiled(p_old_max=True),
-        message="You exponentiated the block's scores relative to the old max m: on "
-        "the first block m is -inf and exp(score - m) is inf. Take m_new first, "
-        "then p = torch.exp(scores - m_new[..., None]).",
-    ),
     mistake(  # one name: on the case that breaks them both give the same NaN
         "no_running_max",
         detect=lambda got, expected, case: any(
@@ -173,6 +166,13 @@ Q4_MISTAKES = [
             for wrong in (_no_max, _tiled(track=False))
         ),
         message=_RUNNING_MAX,
+    ),
+    mistake(  # after no_running_max: its NaN is everywhere, theirs may be too
+        "p_old_max",
+        _tiled(p_old_max=True),
+        message="You exponentiated the block's scores relative to the old max m: on "
+        "the first block m is -inf and exp(score - m) is inf. Take m_new first, "
+        "then p = torch.exp(scores - m_new[..., None]).",
     ),
     mistake(
         "no_rescale_acc",
