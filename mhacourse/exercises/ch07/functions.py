@@ -1,7 +1,7 @@
 """Chapter 7's "write this function" exercises: q1, q2, q3, q4.
 
 Statements, hints and reference solutions; their inputs and catalogued mistakes
-are in :mod:`.cases`.
+are in :mod:`.cases` (q4's in :mod:`.tiled`).
 """
 
 from __future__ import annotations
