@@ -327,6 +327,8 @@ CH08_Q2 = [
      "query_zero_counted"),
     ("summed, not averaged", lambda w: w.diagonal(-1, -2, -1).sum(-1),
      "summed_not_averaged"),
+    ("in float64", lambda w: w.double().diagonal(-1, -2, -1).mean(-1),
+     Says("A torch.float64 tensor joined")),
     ("a list", lambda w: w.diagonal(-1, -2, -1).mean(-1).tolist(), Says("Python list")),
     ("numpy", lambda w: w.diagonal(-1, -2, -1).mean(-1).numpy(), Says("NumPy array")),
 ]  # fmt: skip
@@ -349,6 +351,11 @@ def role_share_where(weights, targets):
     return (share * has).sum((0, 2)) / has.sum()
 
 
+def role_share_masking_in_place(weights, targets):
+    weights *= targets[:, None]  # zeroes the caller's weights off the targets
+    return weights.sum(-1).transpose(0, 1)[:, targets.any(-1)].mean(-1)
+
+
 def role_share_mean_of_sequences(weights, targets):
     share = (weights * targets[:, None]).sum(-1)  # (B, H, L)
     has = targets.any(-1)[:, None].to(weights.dtype)  # (B, 1, L)
@@ -365,6 +372,7 @@ CH08_Q4 = [
      .transpose(0, 1)[:, t.any(-1)].mean(-1), "per_target"),
     ("weights read key by query",
      lambda w, t: role_share_loop(w.transpose(-2, -1), t), "keys_looking_back"),
+    ("weights *= targets", role_share_masking_in_place, "changed_input"),
     ("mean per sequence, then over sequences", role_share_mean_of_sequences,
      "mean_of_sequence_means"),
     ("weights averaged over the keys",
@@ -439,6 +447,7 @@ CH09_Q2 = [
     ("zeros made on the CPU", absorb_into_zeros_on_cpu, Unchecked()),
     ("all pairs of heads", lambda uq, uk: (uk.sum(0).T @ uq.sum(0))
      .expand(uq.shape[0], -1, -1), "summed_heads"),
+    ("w_uk.transpose_(1, 2)", lambda uq, uk: uk.transpose_(1, 2) @ uq, "changed_input"),
     ("W^UQ^T W^UK: the wrong side", lambda uq, uk: uq.transpose(1, 2) @ uk,
      "transposed_result"),
     ("heads summed in the einsum", lambda uq, uk: torch.einsum("hec,hed->cd", uk, uq),
