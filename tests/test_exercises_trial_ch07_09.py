@@ -143,6 +143,12 @@ def update_first_block_by_where(m, l, acc, scores, v):
     return m_new, alpha * l + p.sum(-1), alpha[..., None] * acc + p @ v
 
 
+def update_global_max(m, l, acc, scores, v):
+    m_new = torch.max(m, scores.max())  # forgot dim=-1
+    alpha, p = torch.exp(m - m_new), torch.exp(scores - m_new.unsqueeze(-1))
+    return m_new, alpha * l + p.sum(-1), alpha.unsqueeze(-1) * acc + p @ v
+
+
 def update_where_on_cpu(m, l, acc, scores, v):
     m_new = torch.max(m, scores.max(-1).values)
     zero = torch.zeros(m.shape, dtype=m.dtype)  # no device=
@@ -172,6 +178,7 @@ Q3 = [
     ("exp(m_new - m)", update(inverted=True), "rescale_inverted"),
     ("acc divided by l", update(normalise=True), "normalised_acc"),
     ("the block's max only", update(block_max=True), "block_max_only"),
+    ("scores.max() without dim", update_global_max, "max_over_whole_block"),
     ("p relative to the old max", update(p_old_max=True), "p_old_max"),
     ("old m returned", update(keep_m=True), "m_not_updated"),
     ("zeros made on the CPU", update_where_on_cpu, "device_not_followed"),

@@ -148,9 +148,10 @@ Q2_MISTAKES = [
 
 
 def _update(rescale_l=True, rescale_acc=True, normalise=False, inverted=False,
-            block_max=False, p_old_max=False, keep_m=False):  # fmt: skip
+            block_max=False, p_old_max=False, keep_m=False, whole=False):  # fmt: skip
     def wrong(m, l, acc, scores, v):
-        m_new = scores.amax(-1) if block_max else torch.maximum(m, scores.amax(-1))
+        top = scores.amax() if whole else scores.amax(-1)  # whole: one max for all
+        m_new = top if block_max else torch.maximum(m, top)
         rescale = torch.exp(m_new - m) if inverted else torch.exp(m - m_new)
         p = torch.exp(scores - (m if p_old_max else m_new)[..., None])
         l_new = (rescale * l if rescale_l else l) + p.sum(-1)
@@ -198,6 +199,12 @@ Q3_MISTAKES = [
         message="Your m is the new block's max only. m is the running max over "
         "every block so far: m_new = torch.maximum(m, scores.amax(dim=-1)), which "
         "stays put when a block scores lower.",
+    ),
+    mistake(
+        "max_over_whole_block",
+        _update(whole=True),
+        message="You took one max over the whole block, every query together. "
+        "Each query keeps its own running max: scores.amax(dim=-1), shape (..., L).",
     ),
     mistake(
         "p_old_max",
