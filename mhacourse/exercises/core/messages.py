@@ -36,8 +36,8 @@ def type_message(got, what: str, wanted: str) -> str:
     if got is None:
         return f"{what} is None. Did you forget the `return` statement?"
     if wanted == "a number" and isinstance(got, (list, tuple, np.ndarray)):
-        kind = "a NumPy array" if isinstance(got, np.ndarray) else "a Python "
-        kind += "" if isinstance(got, np.ndarray) else type(got).__name__
+        kind = f"a Python {type(got).__name__}"
+        kind = "a NumPy array" if isinstance(got, np.ndarray) else kind
         return (
             f"{what} is {kind}, but the statement asks for one number. Return a "
             "single Python number: `int(...)` (or `float(...)`) of it, or, if you "
