@@ -11,7 +11,7 @@ import math
 import pytest
 import torch
 
-from mhacourse.exercises import ch06, ch07
+from mhacourse.exercises import ch06, ch07, ch08, ch09
 from tests.exercise_helpers import named
 
 
@@ -44,6 +44,26 @@ def _state_on_cpu(q, v):
     return m, l, torch.zeros(*q.shape[:-1], v.shape[-1], dtype=q.dtype)
 
 
+def _update_with_cpu_zeros(m, l, acc, scores, v):
+    m_new = torch.maximum(m, scores.amax(-1))  # (..., L)
+    zero = torch.zeros(m.shape, dtype=m.dtype)  # no device=
+    r = torch.where(torch.isinf(m), zero, torch.exp(m - m_new))  # first block: 0
+    p = torch.exp(scores - m_new[..., None])  # (..., L, Sb)
+    return m_new, r * l + p.sum(-1), r[..., None] * acc + p @ v
+
+
+def _previous_share_cpu_zeros(weights):
+    out = torch.zeros(weights.shape[:-2], dtype=weights.dtype)  # no device=
+    for i in range(1, weights.shape[-1]):
+        out = out + weights[..., i, i - 1]
+    return out / (weights.shape[-1] - 1)
+
+
+def _window_without_device(L, window, num_sink_tokens=0, device=None):
+    i, j = torch.arange(L)[:, None], torch.arange(L)[None, :]  # device ignored
+    return ((i - j < window) | (j < num_sink_tokens)) & (j <= i)
+
+
 def _state_on_device(q, v):
     m = q.new_full(q.shape[:-1], float("-inf"))
     return m, torch.zeros_like(m), q.new_zeros(*q.shape[:-1], v.shape[-1])
@@ -54,9 +74,12 @@ def _state_on_device(q, v):
     [
         (ch06.q2, _cpu_padding_mask),
         (ch06.q5, _cpu_cross_attention),
+        (ch07.q3, _update_with_cpu_zeros),
         (ch07.q4, _tiled(_state_on_cpu)),
+        (ch08.q2, _previous_share_cpu_zeros),
+        (ch09.q1, _window_without_device),
     ],
-    ids=["ch06.q2", "ch06.q5", "ch07.q4"],
+    ids=["ch06.q2", "ch06.q5", "ch07.q3", "ch07.q4", "ch08.q2", "ch09.q1"],
 )
 def test_a_tensor_made_on_the_cpu_is_named_on_a_cpu_machine(exercise, answer):
     result = named(exercise, answer, "device_not_followed")
@@ -72,7 +95,8 @@ def test_the_same_answers_with_device_pass():
 
 
 @pytest.mark.parametrize(
-    "exercise", [ch06.q1, ch06.q2, ch06.q3, ch06.q5, ch07.q3, ch07.q4]
+    "exercise",
+    [ch06.q1, ch06.q2, ch06.q3, ch06.q5, ch07.q3, ch07.q4, ch08.q2, ch09.q1, ch09.q2],
 )
 def test_correct_answers_pass_on_meta(exercise):
     """``check(fn, device="meta")`` runs (aten::equal has no meta kernel)."""
@@ -88,6 +112,17 @@ def test_in_place_change_is_seen_on_meta():
         ]
 
     named(ch06.q2, clamps, "changed_input", device="meta")
+
+
+def test_in_place_update_is_seen_on_the_meta_case_of_ch07_q3():
+    def in_place(m, l, acc, scores, v):  # right values, but writes into acc
+        m_new = torch.maximum(m, scores.amax(-1))
+        r, p = torch.exp(m - m_new), torch.exp(scores - m_new[..., None])
+        return m_new, r * l + p.sum(-1), acc.mul_(r[..., None]).add_(p @ v)
+
+    named(ch07.q3, in_place, "changed_input", device="meta")
+    case = ch07.q3.inputs(seed=0, case=-1)[0]
+    assert all(t.is_meta for t in case)  # the ordinary check has a meta case
 
 
 def test_a_value_reading_answer_is_not_rejected_on_meta():

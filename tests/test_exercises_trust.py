@@ -14,7 +14,7 @@ from exercise_helpers import named
 
 import mhacourse.exercises.core.compare as compare
 from mhacourse.exercises import all_exercises, ch01, ch02, ch06, ch07
-from mhacourse.exercises.ch07 import cases as cat07
+from mhacourse.exercises.ch07 import tiled as cat07
 from mhacourse.exercises.core.exercise import Exercise
 from mhacourse.exercises.core.inputs import Case
 from mhacourse.exercises.core.mistakes import attend, mistake

@@ -4,8 +4,8 @@ q1 counting FLOPs, q2 the memory of the scores matrix, q3 one online-softmax
 update, q4 attention tiled over blocks of keys.
 
 Where things are: :mod:`.functions` holds the write-this-function exercises (their
-inputs and catalogued mistakes in :mod:`.cases`), :mod:`.questions` the predict,
-experiment and picture questions.
+inputs and catalogued mistakes in :mod:`.cases`, q4's in :mod:`.tiled`),
+:mod:`.questions` the predict, experiment and picture questions.
 
 >>> from mhacourse.exercises import ch07
 >>> ch07.q1.reference(1, 1, 2, 3, 4)

@@ -6,11 +6,8 @@ shown to the reader as code.
 
 from __future__ import annotations
 
-import math
-
 import torch
 
-from ..core import inputs as I
 from ..core.mistakes import mistake
 
 SIZES = {"B": 2, "L": 5, "S": 7, "E": 4, "Ev": 6, "Sb": 3}
@@ -47,7 +44,46 @@ Q1_MISTAKES = [
         message="There are L * S scores "
         "(queries times keys), not L * L: here S differs from L.",
     ),
+    mistake(
+        "s_squared",
+        lambda B, H, L, S, E: 4 * B * H * S * S * E,
+        message="There are L * S scores (queries times keys), not S * S: here L "
+        "differs from S.",
+    ),
+    mistake(
+        "quarter",
+        lambda B, H, L, S, E: B * H * L * S * E,
+        message="That is a quarter of the count: one matmul with a multiply-add as "
+        "one FLOP. A dot product of length E costs 2E FLOPs (E multiplies, E adds), "
+        "and attention has two matmuls, q @ k^T and weights @ v.",
+    ),
+    mistake(
+        "adds_counted_exactly",
+        lambda B, H, L, S, E: 2 * (2 * E - 1) * B * H * L * S,
+        message="You counted E multiplies and E - 1 adds per dot product. The "
+        "statement's convention (the usual one) is 2E FLOPs per dot product of "
+        "length E: count 2 * E.",
+    ),
+    mistake(
+        "counted_softmax",
+        detect=lambda got, expected, case: _softmax_added(got, expected, case.args),
+        message="You added FLOPs for the softmax (or the scaling): a few per score. "
+        "The statement asks for the two matmuls only, 4 * B * H * L * S * E.",
+    ),
 ]
+
+
+def _softmax_added(got, expected, sizes):
+    """True if ``got`` is the count plus 1 to 10 FLOPs per score (B H L S)."""
+    B, H, L, S, _ = sizes
+    extra = got - expected
+    scores = B * H * L * S
+    return isinstance(got, int) and extra % scores == 0 and 0 < extra // scores <= 10
+
+
+def _in_unit(unit):
+    """The scores' size in ``unit`` bytes (2**30: GiB, 10**9: GB) instead of bytes."""
+    return lambda B, H, L, S, dtype: B * H * L * S * dtype.itemsize / unit
 
 
 Q2_MISTAKES = [
@@ -74,28 +110,54 @@ Q2_MISTAKES = [
         message="Each head has its own scores matrix: multiply by H.",
     ),
     mistake(
+        "forgot_batch",
+        lambda B, H, L, S, dtype: H * L * S * dtype.itemsize,
+        message="Each batch item has its own scores matrix: multiply by B.",
+    ),
+    mistake(
+        "l_squared",
+        lambda B, H, L, S, dtype: B * H * L * L * dtype.itemsize,
+        message="The matrix is L x S (queries times keys), not L x L: here S "
+        "differs from L.",
+    ),
+    mistake(
+        "scores_and_weights",
+        lambda B, H, L, S, dtype: 2 * B * H * L * S * dtype.itemsize,
+        message="That is twice the size: the statement asks for one (B, H, L, S) "
+        "matrix, not the scores and the weights together.",
+    ),
+    mistake(
         "gib",
-        lambda B, H, L, S, dtype: B * H * L * S * dtype.itemsize / 2**30,
+        _in_unit(2**30),
         message="That is in GiB. The function returns **bytes** (an int); divide "
         "by 2**30 only to answer the statement's question about GiB.",
     ),
     mistake(
         "gb",
-        lambda B, H, L, S, dtype: B * H * L * S * dtype.itemsize / 10**9,
+        _in_unit(10**9),
         message="That is in GB (10**9 bytes). The function returns **bytes** (an "
         "int); a GiB is 2**30 bytes.",
+    ),
+    mistake(
+        "mib",
+        _in_unit(2**20),
+        message="That is in MiB (2**20 bytes). The function returns **bytes** (an "
+        "int), without any division.",
     ),
 ]
 
 
-def _update(rescale_l=True, rescale_acc=True, normalise=False, inverted=False):
+def _update(rescale_l=True, rescale_acc=True, normalise=False, inverted=False,
+            block_max=False, p_old_max=False, keep_m=False, whole=False):  # fmt: skip
     def wrong(m, l, acc, scores, v):
-        m_new = torch.maximum(m, scores.amax(dim=-1))
+        top = scores.amax() if whole else scores.amax(-1)  # whole: one max for all
+        m_new = top if block_max else torch.maximum(m, top)
         rescale = torch.exp(m_new - m) if inverted else torch.exp(m - m_new)
-        p = torch.exp(scores - m_new[..., None])
+        p = torch.exp(scores - (m if p_old_max else m_new)[..., None])
         l_new = (rescale * l if rescale_l else l) + p.sum(-1)
         acc_new = (rescale[..., None] * acc if rescale_acc else acc) + p @ v
-        return m_new, l_new, acc_new / l_new[..., None] if normalise else acc_new
+        acc_new = acc_new / l_new[..., None] if normalise else acc_new
+        return (m if keep_m else m_new), l_new, acc_new
 
     return wrong
 
@@ -131,125 +193,31 @@ Q3_MISTAKES = [
         message="Keep acc unnormalised: the division by l "
         "happens once, after the last block.",
     ),
-]
-
-
-def _tiled_cases(gen, device):
-    q, k, v = I.qkv(gen, (2,), device)
-    k = torch.cat([k[..., :3, :], 40.0 * k[..., 3:, :]], dim=-2)  # (2, S, E)
-    return [
-        I.Case(
-            I.qkv(gen, (), device),
-            {"block_size": 3},
-            SIZES,
-            "S = 7 is not a multiple of block_size",
-        ),
-        I.Case(I.qkv(gen, (2,), device), {"block_size": 7}, SIZES, "one block"),
-        I.Case(
-            I.qkv(gen, (2, 3), device, I.wide_dtype(device)), {"block_size": 2}, SIZES
-        ),
-        I.Case(
-            (30.0 * q, 30.0 * k, v),
-            {"block_size": 3},
-            SIZES,
-            "large scores, and the later blocks' keys are 40 times longer than the "
-            "first block's",
-        ),
-        I.Case(  # last: on meta only shapes, dtype and device are compared
-            I.qkv(gen, (2,), "meta"),
-            {"block_size": 3},
-            SIZES,
-            "on device 'meta': does your code follow the inputs' device?",
-        ),
-    ]
-
-
-def _full_scores(case):
-    """The (L, S) shape no tensor may have, when there is more than one block."""
-    L, S = case.args[0].shape[-2], case.args[1].shape[-2]
-    return (L, S) if case.kwargs["block_size"] < S else None
-
-
-def _tiled(divide=True, drop_tail=False, scale=True, rescale_acc=True, track=True):
-    def wrong(q, k, v, block_size):
-        S = k.shape[-2] - (k.shape[-2] % block_size if drop_tail else 0)
-        m = torch.full(q.shape[:-1], float("-inf"), dtype=q.dtype, device=q.device)
-        l, acc = (
-            torch.zeros_like(m),
-            torch.zeros(*q.shape[:-1], v.shape[-1], dtype=q.dtype, device=q.device),
-        )
-        for start in range(0, S, block_size):
-            s = (
-                q
-                @ k[..., start : start + block_size, :].transpose(-2, -1)
-                / (math.sqrt(q.shape[-1]) if scale else 1)
-            )
-            m_new = torch.maximum(m, s.amax(-1)) if track or start == 0 else m
-            r, p = torch.exp(m - m_new), torch.exp(s - m_new[..., None])
-            l = r * l + p.sum(-1)
-            acc = (r[..., None] * acc if rescale_acc else acc) + p @ v[
-                ..., start : start + block_size, :
-            ]
-            m = m_new
-        return acc / l[..., None] if divide else acc
-
-    return wrong
-
-
-_RUNNING_MAX = (
-    "exp overflowed: your max does not keep up with the scores. Without a running "
-    "max, or with the first block's max kept for every block, exp(score - m) is inf "
-    "(exp(89) already is, in float32) once a later block scores far above m, and "
-    "inf / inf is NaN. At every block take m_new = torch.maximum(m, "
-    "scores.amax(dim=-1)), subtract it before exp, and rescale l and acc by "
-    "exp(m - m_new)."
-)
-
-
-def _no_max(q, k, v, block_size):
-    """Tiled attention that exponentiates the raw scores (no running max)."""
-    l = q.new_zeros(q.shape[:-1])  # (..., L)
-    acc = q.new_zeros(*q.shape[:-1], v.shape[-1])  # (..., L, Ev)
-    for start in range(0, k.shape[-2], block_size):
-        s = q @ k[..., start : start + block_size, :].transpose(-2, -1)  # (..., L, Sb)
-        p = torch.exp(s / math.sqrt(q.shape[-1]))  # (..., L, Sb)
-        l = l + p.sum(-1)
-        acc = acc + p @ v[..., start : start + block_size, :]  # (..., L, Ev)
-    return acc / l[..., None]  # (..., L, Ev)
-
-
-def _same_nan(got, wrong):
-    """True if ``wrong`` overflowed (NaN) and ``got`` has NaN in the same places."""
-    bad = torch.isnan(wrong)
-    return bool(bad.any()) and torch.equal(torch.isnan(got), bad)
-
-
-Q4_MISTAKES = [
     mistake(
-        "no_final_division",
-        _tiled(divide=False),
-        message="You returned acc. Divide by the running sum "
-        "l at the end: out = acc / l[..., None].",
+        "block_max_only",
+        _update(block_max=True),
+        message="Your m is the new block's max only. m is the running max over "
+        "every block so far: m_new = torch.maximum(m, scores.amax(dim=-1)), which "
+        "stays put when a block scores lower.",
     ),
     mistake(
-        "dropped_last_block",
-        _tiled(drop_tail=True),
-        message="You skipped the last, shorter block. When "
-        "S is not a multiple of block_size, range(0, S, block_size) with slicing "
-        "covers it.",
-    ),
-    mistake("no_scaling", _tiled(scale=False)),
-    mistake(  # one name: on the case that breaks them both give the same NaN
-        "no_running_max",
-        detect=lambda got, expected, case: any(
-            _same_nan(got, wrong(*case.args, **case.kwargs))
-            for wrong in (_no_max, _tiled(track=False))
-        ),
-        message=_RUNNING_MAX,
+        "max_over_whole_block",
+        _update(whole=True),
+        message="You took one max over the whole block, every query together. "
+        "Each query keeps its own running max: scores.amax(dim=-1), shape (..., L).",
     ),
     mistake(
-        "no_rescale_acc",
-        _tiled(rescale_acc=False),
-        message="When the max grows, rescale acc by exp(m_old - m_new), like l.",
+        "p_old_max",
+        _update(p_old_max=True),
+        message="You exponentiated the new scores relative to the old max m: on the "
+        "first block m is -inf and exp(score - m) is inf. Take m_new first, then "
+        "p = torch.exp(scores - m_new[..., None]), so l and acc are both relative "
+        "to m_new.",
+    ),
+    mistake(
+        "m_not_updated",
+        _update(keep_m=True),
+        message="You returned the old m. Return the new running max m_new: l and "
+        "acc are now relative to it, and the next block needs it.",
     ),
 ]

@@ -1,7 +1,7 @@
 """Chapter 7's "write this function" exercises: q1, q2, q3, q4.
 
 Statements, hints and reference solutions; their inputs and catalogued mistakes
-are in :mod:`.cases`.
+are in :mod:`.cases` (q4's in :mod:`.tiled`).
 """
 
 from __future__ import annotations
@@ -12,16 +12,8 @@ import torch
 
 from ..core import inputs as I
 from ..core.exercise import Exercise
-from .cases import (
-    _FLOP_CASES,
-    Q1_MISTAKES,
-    Q2_MISTAKES,
-    Q3_MISTAKES,
-    Q4_MISTAKES,
-    SIZES,
-    _full_scores,
-    _tiled_cases,
-)
+from .cases import _FLOP_CASES, Q1_MISTAKES, Q2_MISTAKES, Q3_MISTAKES, SIZES
+from .tiled import Q4_MISTAKES, _full_scores, _tiled_cases
 
 
 # q1 -----------------------------------------------------------------------------------
@@ -81,7 +73,8 @@ q2 = Exercise(
     H = 16, L = S = 32768 in float16?
     """,
     scores_bytes,
-    cases=lambda gen, device: [  # a large matrix first: GiB and GB then differ
+    cases=lambda gen, device: [  # the first case tells every catalogued mistake apart
+        I.Case((3, 16, 1024, 4096, torch.float64)),  # (GiB and GB, B and 2, L and S)
         I.Case((1, 16, 4096, 4096, torch.float16)),
         I.Case((2, 3, 5, 7, torch.float32)),
         I.Case((2, 8, 1024, 512, torch.float64)),
@@ -149,7 +142,19 @@ def _online_cases(gen, device):
                 note=note,
             )
         )
-    return cases
+    return [*cases, _first_block_on_meta(gen)]
+
+
+def _first_block_on_meta(gen):
+    """The first block on ``meta`` (shapes, no values): last, like ch07.q4's."""
+    L, Sb, Ev = 5, 3, 6
+    m = torch.full((2, L), float("-inf"), device="meta")  # (B, L)
+    return I.Case(
+        (m, torch.zeros_like(m), torch.zeros(2, L, Ev, device="meta"),
+         I.randn(gen, (2, L, Sb), "meta"), I.randn(gen, (2, Sb, Ev), "meta")),
+        sizes=SIZES,
+        note="on device 'meta': does your code follow the inputs' device?",
+    )  # fmt: skip
 
 
 q3 = Exercise(

@@ -28,25 +28,29 @@ def _causal(gen, shape, device, dtype):
     return torch.softmax(scores.masked_fill(~allowed, float("-inf")), dim=-1)
 
 
+def _dtypes(device):
+    """The dtypes of the three cases: float32 twice, then the widest the device has."""
+    return [torch.float32, torch.float32, I.wide_dtype(device)]
+
+
 def _cases(gen, device):
     cases = []
-    for shape, dt in zip(
-        [(3, 6, 6), (2, 4, 7, 7), (2, 2, 5, 5)],
-        [torch.float32, torch.float32, I.wide_dtype(device)],
-        strict=True,
-    ):
+    for shape, dt in zip([(3, 6, 6), (2, 4, 7, 7), (2, 2, 5, 5)], _dtypes(device),
+                         strict=True):  # fmt: skip
         sizes = {"H": shape[-3], "L": shape[-1]} | (
             {"B": shape[0]} if len(shape) == 4 else {}
         )
         cases.append(I.Case((_causal(gen, shape, device, dt),), sizes=sizes))
-    return cases
+    meta = _causal(gen, (2, 4, 7, 7), "meta", torch.float32)  # last: shapes only
+    note = "on device 'meta': does your code follow the inputs' device?"
+    return [*cases, I.Case((meta,), sizes={"B": 2, "H": 4, "L": 7}, note=note)]
 
 
-def _wrong(offset=-1, all_queries=False):
+def _wrong(offset=-1, all_queries=False, summed=False):
     def wrong(weights):
         diag = torch.diagonal(weights, offset=offset, dim1=-2, dim2=-1)  # (..., H, n)
-        if all_queries:
-            return diag.sum(-1) / weights.shape[-2]
+        if all_queries or summed:
+            return diag.sum(-1) / (weights.shape[-2] if all_queries else 1)
         return diag.mean(-1)
 
     return wrong
@@ -83,6 +87,19 @@ q2 = Exercise(
             message="You divided by all L queries, counting query 0, which has no "
             "previous position: average over the L - 1 queries that have one.",
         ),
+        mistake(
+            "next_diagonal",
+            _wrong(offset=1),
+            message="That is the weight on key i + 1, the next position (offset=+1): "
+            "in causal weights it is always 0. The previous character is key i - 1, "
+            "the diagonal below the main one: offset=-1.",
+        ),
+        mistake(
+            "summed_not_averaged",
+            _wrong(summed=True),
+            message="You added the L - 1 weights up. The score is their mean: "
+            "divide by L - 1 (or use .mean(-1)).",
+        ),
     ],
 )
 
@@ -102,17 +119,18 @@ def role_share(weights, targets):
 
 def _role_cases(gen, device):
     cases = []
-    for (B, H, L), dt in zip(
-        [(2, 3, 6), (1, 4, 9), (3, 2, 5)],
-        [torch.float32, torch.float32, I.wide_dtype(device)],
-        strict=True,
-    ):
+    for (B, H, L), dt in zip([(2, 3, 6), (1, 4, 9), (3, 2, 5)], _dtypes(device),
+                             strict=True):  # fmt: skip
         weights = _causal(gen, (B, H, L, L), device, dt)  # (B, H, L, L)
         allowed = torch.ones(L, L, dtype=torch.bool, device=device).tril()  # (L, L)
         coin = I.randn(gen, (B, L, L), device, torch.float32)  # (B, L, L)
         targets = (coin > 0.6) & allowed  # (B, L, L): some queries get no target
         targets[:, -1] = False  # at least one query per sequence without one
         targets[:, 1, 0] = True  # and at least one with one
+        if B > 2:  # sequences with different numbers of concerned queries
+            targets[0, 1 : L - 1, 0], targets[-1, 2:] = True, False
+        if int(targets.sum()) == B * L:  # as many targets as queries: tell them apart
+            targets[0, 1, 1] = ~targets[0, 1, 1]
         cases.append(I.Case((weights, targets), sizes={"B": B, "H": H, "L": L}))
     return cases
 
@@ -130,6 +148,22 @@ def _per_target(weights, targets):
 
 def _keys_looking_back(weights, targets):
     return role_share(weights.transpose(-2, -1), targets)
+
+
+def _mean_over_keys(weights, targets):
+    share = (weights * targets[:, None].to(weights.dtype)).mean(-1)  # (B, H, L)
+    return share.transpose(0, 1)[:, targets.any(-1)].mean(-1)  # (H,)
+
+
+def _mean_of_sequence_means(weights, targets):
+    share = (weights * targets[:, None].to(weights.dtype)).sum(-1)  # (B, H, L)
+    has = targets.any(-1)[:, None].to(weights.dtype)  # (B, 1, L)
+    return ((share * has).sum(-1) / has.sum(-1)).mean(0)  # (H,)
+
+
+def _divided_by_targets(weights, targets):
+    t = targets[:, None].to(weights.dtype)  # (B, 1, L, S)
+    return (weights * t).sum((0, 2, 3)) / t.sum()  # (H,)
 
 
 q4 = Exercise(
@@ -173,6 +207,27 @@ q4 = Exercise(
             _keys_looking_back,
             message="You read the weights transposed, key by query: weights[b, h, "
             "i, j] is how much query i looks at key j, so sum over the last axis.",
+        ),
+        mistake(
+            "mean_over_keys",
+            _mean_over_keys,
+            message="You averaged each query's weights on its targets over all S "
+            "keys. A query's share is the *sum* of its weights on its targets "
+            "(.sum(-1)); only the queries are averaged.",
+        ),
+        mistake(
+            "mean_of_sequence_means",
+            _mean_of_sequence_means,
+            message="You averaged each sequence's queries, then the sequences. The "
+            "share is one mean over all the concerned queries of all sequences: a "
+            "sequence with more of them weighs more.",
+        ),
+        mistake(
+            "divided_by_targets",
+            _divided_by_targets,
+            message="You divided the total weight on targets by the number of "
+            "targets. Average over the concerned queries instead (those where "
+            "targets.any(-1)): a query with two targets is one query.",
         ),
     ],
 )

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import torch
@@ -77,14 +78,21 @@ q1 = predict(
 )
 
 
-def _rise(layer: int) -> float:
-    """The loss rise (nats) with every head of ``layer`` silent (for the mistakes)."""
+@functools.cache
+def _losses(layer: int, heads: tuple | None = None) -> tuple:
+    """(normal, silent) mean losses (nats) with ``heads`` of ``layer`` silent."""
     model, win = shipped_model(), validation_windows()[::6][:128]
     attn = model.heads()[layer]
     with torch.no_grad():
         base = char_losses(model, win).mean()
-        with ablate_heads(attn, list(range(attn.num_heads))):
-            return float(char_losses(model, win).mean() - base)
+        with ablate_heads(attn, list(heads or range(attn.num_heads))):
+            return float(base), float(char_losses(model, win).mean())
+
+
+def _rise(layer: int, heads: tuple | None = None) -> float:
+    """The loss rise (nats) with ``heads`` of ``layer`` silent (for the mistakes)."""
+    base, silent = _losses(layer, heads)
+    return silent - base
 
 
 def layer_rise():
@@ -133,6 +141,30 @@ q3 = experiment(
             lambda: _rise(0),
             message="That is layer 0, the first layer. model.heads()[1] is the "
             "second one.",
+        ),
+        mistake(
+            "sign_flipped",
+            lambda: -_rise(1),
+            message="The rise is silent minus normal: silencing attention makes the "
+            "loss larger, so the rise is positive. You subtracted the other way.",
+        ),
+        mistake(
+            "silent_loss",
+            lambda: _losses(1)[1],
+            message="That is the loss with layer 1 silent. The question asks by how "
+            "much it rises: subtract the normal loss (silent - normal).",
+        ),
+        mistake(
+            "ratio",
+            lambda: _losses(1)[1] / _losses(1)[0],
+            message="That is the ratio silent / normal. The question asks for the "
+            "rise in nats: silent - normal.",
+        ),
+        mistake(
+            "one_head",
+            lambda: _rise(1, (0,)),
+            message="That silences head 0 only. Silence every head of layer 1 at "
+            "once: ablate_heads(layer, list(range(layer.num_heads))).",
         ),
     ],
     hints=[

@@ -18,17 +18,29 @@ _POLARITY = (
 
 
 def _window(L, window, num_sink_tokens=0, *, strict=False, causal=True, sinks=True,
-            device=None):  # fmt: skip
+            sink_le=False, widen=False, device=None):  # fmt: skip
     """A sliding-window mask with one switchable mistake."""
     i = torch.arange(L, device=device)[:, None]  # (L, 1) queries
     j = torch.arange(L, device=device)[None, :]  # (1, L) keys
-    recent = (i - j <= window) if strict else (i - j < window)  # (L, L)
-    if sinks:
-        recent = recent | (j < num_sink_tokens)
+    W = window + num_sink_tokens if widen else window  # widen: sinks as a wider band
+    recent = (i - j <= W) if strict else (i - j < W)  # (L, L)
+    if sinks and not widen:
+        recent = recent | ((j <= num_sink_tokens) if sink_le else (j < num_sink_tokens))
     return recent & (j <= i) if causal else recent  # (L, L)
 
 
+def _wrong_window(invert=False, **switch):
+    """The reference's signature, making the mistake ``switch`` names."""
+
+    def wrong(L, window, num_sink_tokens=0, device=None):
+        mask = _window(L, window, num_sink_tokens, device=device, **switch)  # (L, L)
+        return ~mask if invert else mask
+
+    return wrong
+
+
 def _window_cases(gen, device):
+    meta = torch.device("meta")
     return [
         I.Case((7, 3), {"num_sink_tokens": 0, "device": device}, {"L": 7}),
         I.Case((9, 2), {"num_sink_tokens": 2, "device": device}, {"L": 9}),
@@ -39,40 +51,47 @@ def _window_cases(gen, device):
             {"L": 5},
             "the window is longer than the sequence",
         ),
+        I.Case(  # last: on meta only shapes, dtype and device are compared
+            (8, 3),
+            {"num_sink_tokens": 2, "device": meta},
+            {"L": 8},
+            "on device 'meta', the `device` argument: is your mask made there?",
+        ),
     ]
 
 
 Q1_MISTAKES = [
-    mistake(
-        "mask_polarity",
-        lambda L, window, num_sink_tokens=0, device=None: (
-            ~_window(L, window, num_sink_tokens, device=device)
-        ),
-        message=_POLARITY,
-    ),
+    mistake("mask_polarity", _wrong_window(invert=True), message=_POLARITY),
     mistake(
         "window_off_by_one",
-        lambda L, window, num_sink_tokens=0, device=None: _window(
-            L, window, num_sink_tokens, strict=True, device=device
-        ),
+        _wrong_window(strict=True),
         message="Your window is one key too wide: a window of W keys holds the "
         "query itself and the W - 1 keys before it, so i - j < W, not <= W.",
     ),
     mistake(
         "sinks_see_the_future",
-        lambda L, window, num_sink_tokens=0, device=None: _window(
-            L, window, num_sink_tokens, causal=False, device=device
-        ),
+        _wrong_window(causal=False),
         message="Early queries now see later sink tokens (or later keys). The sink "
         "rule widens the window, it does not lift the causal rule: keep j <= i.",
     ),
     mistake(
         "no_sinks",
-        lambda L, window, num_sink_tokens=0, device=None: _window(
-            L, window, num_sink_tokens, sinks=False, device=device
-        ),
+        _wrong_window(sinks=False),
         message="The first num_sink_tokens keys stay visible to every later query, "
         "however far back they are: add `| (j < num_sink_tokens)`.",
+    ),
+    mistake(
+        "sinks_off_by_one",
+        _wrong_window(sink_le=True),
+        message="One sink too many: the sinks are keys 0 .. N - 1, so j < "
+        "num_sink_tokens, not j <= num_sink_tokens.",
+    ),
+    mistake(
+        "sinks_widen_window",
+        _wrong_window(widen=True),
+        message="You widened the band to W + N recent keys. The sinks are the "
+        "*first* N tokens of the sequence, kept however far back they are: "
+        "(i - j < W) | (j < N), then & (j <= i).",
     ),
 ]
 
@@ -90,6 +109,12 @@ def _absorb_cases(gen, device):
             (torch.randn(1, 6, 2, generator=gen, dtype=dtype).to(device),
              torch.randn(1, 6, 3, generator=gen, dtype=dtype).to(device)),
             sizes={"H": 1, "E": 6, "C": 3, "D": 2}, note="one head",
+        ),
+        I.Case(  # last: on meta only shapes, dtype and device are compared
+            (torch.empty(H, E, Din, device="meta"),
+             torch.empty(H, E, C, device="meta")),
+            sizes={"H": H, "E": E, "C": C, "D": Din},
+            note="on device 'meta': does your code follow the inputs' device?",
         ),
     ]  # fmt: skip
 
@@ -111,6 +136,13 @@ Q2_MISTAKES = [
         message="Your result is (H, D, C): the folded query weight maps the D "
         "input features to C latent features, so it is (H, C, D), like a Linear's "
         "weight (out, in).",
+    ),
+    mistake(
+        "heads_summed",
+        lambda w_uq, w_uk: torch.einsum("hec,hei->ci", w_uk, w_uq),
+        message="You summed over the heads: your result is one (C, D) matrix. Each "
+        "head h keeps its own A_h = W^UK_h^T W^UQ_h, so keep h in the output, "
+        "(H, C, D): e.g. torch.einsum('hec,hed->hcd', w_uk, w_uq).",
     ),
     mistake(
         "scaled",
@@ -137,10 +169,12 @@ def _bytes_cases(gen, device):
     ]
 
 
-def _bytes(T, H_kv, E, dtype, window=None, num_sink_tokens=0, *, factor=2, kept=None):
+def _bytes(T, H_kv, E, dtype, window=None, num_sink_tokens=0, *, factor=2, kept=None,
+           unit=1):  # fmt: skip
     keep = T if window is None else min(T, window + num_sink_tokens)
     keep = kept(T, window, num_sink_tokens) if kept is not None else keep
-    return factor * H_kv * E * dtype.itemsize * keep
+    size = factor * H_kv * E * dtype.itemsize * keep
+    return size if unit == 1 else size / unit
 
 
 Q3_MISTAKES = [
@@ -168,5 +202,30 @@ Q3_MISTAKES = [
         "always_4_bytes",
         lambda T, H_kv, E, dtype, **k: _bytes(T, H_kv, E, torch.float32, **k),
         message="Not every dtype takes 4 bytes: float16 takes 2. Use dtype.itemsize.",
+    ),
+    mistake(
+        "sinks_beyond_tokens",
+        lambda *a, **k: _bytes(
+            *a, **k, kept=lambda T, W, N: T if W is None else min(T, W) + N
+        ),
+        message="With fewer tokens than the window, you counted N sink tokens on "
+        "top of all T: the sinks are among the T tokens seen. Keep min(T, W + N).",
+    ),
+    mistake(
+        "bits",
+        lambda *a, **k: _bytes(*a, **k, factor=16),
+        message="Those are bits. A byte is 8 bits: dtype.itemsize is already in bytes.",
+    ),
+    mistake(
+        "gib",
+        lambda *a, **k: _bytes(*a, **k, unit=2**30),
+        message="That is in GiB. The function returns **bytes** (an int): no "
+        "division by 2**30.",
+    ),
+    mistake(
+        "gb",
+        lambda *a, **k: _bytes(*a, **k, unit=10**9),
+        message="That is in GB (10**9 bytes). The function returns **bytes** (an "
+        "int): no division.",
     ),
 ]

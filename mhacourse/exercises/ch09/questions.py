@@ -172,6 +172,20 @@ q6 = experiment(
             message="A window of W keys reaches W - 1 tokens back (it holds the "
             "query itself): two layers of W = 5 reach 8 tokens back, one short.",
         ),
+        mistake(
+            "not_rounded_up",
+            lambda: 5.5,
+            message="2 (W - 1) >= 9 gives W >= 5.5, but a window holds a whole "
+            "number of keys: the smallest that works is the next integer. Run the "
+            "experiment to confirm it.",
+        ),
+        mistake(
+            "one_layer_counts_back",
+            lambda: 9,
+            message="A window of 9 would reach 9 back only if it held 9 keys before "
+            "the query, and there are two layers: each hop reaches W - 1 tokens "
+            "back, so two hops reach 2 (W - 1).",
+        ),
     ],
     hints=[
         "Set `x.grad` by `h[0, -1].sum().backward()` and look at `x.grad[0, 2]`.",

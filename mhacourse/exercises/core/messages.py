@@ -28,8 +28,21 @@ def int_message(got, what: str) -> str:
 
 
 def type_message(got, what: str, wanted: str) -> str:
+    """Say what ``got`` is and what was ``wanted`` ("a number": no tensor advice).
+
+    >>> type_message((3, 4), "Your output", "a number")[:61]
+    'Your output is a Python tuple, but the statement asks for one'
+    """
     if got is None:
         return f"{what} is None. Did you forget the `return` statement?"
+    if wanted == "a number" and isinstance(got, (list, tuple, np.ndarray)):
+        kind = f"a Python {type(got).__name__}"
+        kind = "a NumPy array" if isinstance(got, np.ndarray) else kind
+        return (
+            f"{what} is {kind}, but the statement asks for one number. Return a "
+            "single Python number: `int(...)` (or `float(...)`) of it, or, if you "
+            "computed the parts separately, their sum."
+        )
     if isinstance(got, np.ndarray):
         return (
             f"{what} is a NumPy array, but {wanted} was expected. Keep the computation "

@@ -122,7 +122,8 @@ MESSAGES = {
         "`device=` lives on the CPU, so on a GPU your function fails or returns a "
         "CPU tensor. This check puts one case on another device (`meta`, which has "
         "shapes but no values) to catch it. Pass `device=x.device` (the device of "
-        "an input), or use `torch.zeros_like(x)`, `x.new_full(...)` and friends."
+        "an input, or the `device` argument where the function takes one), or use "
+        "`torch.zeros_like(x)`, `x.new_full(...)` and friends."
     ),
     "changed_input": (
         "Your function changed its input `{input}` in place (e.g. with "
