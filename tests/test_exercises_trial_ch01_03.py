@@ -29,15 +29,6 @@ class Says:
     words: str
 
 
-#: Device bugs that the ``meta`` case cannot see: meta lets a CPU tensor take a
-#: meta index (scatter_), a batched CPU @ meta matmul returns meta, and copying a
-#: meta value into a CPU tensor fails like reading a value (so the case is
-#: skipped). On a GPU these answers fail; the check on a CPU accepts them.
-META_BLIND = pytest.mark.xfail(
-    strict=True, reason="the meta device stand-in lets this CPU tensor through"
-)
-
-
 def _t(*rows):
     return torch.tensor(rows)
 
@@ -232,7 +223,7 @@ Q4 = [
         Says("incorrect", "tuple"),
     ),
     ("k.T: 2-D only", hl_k_T, Says("error", "k.transpose(-2, -1)")),
-    ("one-hot built in zeros without device=", hl_zeros_loop, META_BLIND),
+    ("one-hot built in zeros without device=", hl_zeros_loop, "device_not_followed"),
 ]
 
 
@@ -680,7 +671,11 @@ def sv_columns(a, W_q, W_k, W_v, i):
 C3Q1 = [
     ("row view, row i", sv_rows, "correct"),
     ("output in zeros without device=", sv_out_zeros, "device_not_followed"),
-    ("scores written into zeros without device=", sv_scores_zeros, META_BLIND),
+    (
+        "scores written into zeros without device=",
+        sv_scores_zeros,
+        "device_not_followed",
+    ),
     ("a[i - 1]: 1-based", sv_one_based, "one_based_index"),
     ("scale by sqrt(r)", sv_scale_r, "scale_by_sqrt_r"),
     ("softmax over the queries", sv_columns, "softmax_wrong_axis"),
@@ -875,9 +870,8 @@ PARAMS = [
     pytest.param(
         ex,
         answer,
-        "device_not_followed" if expected is META_BLIND else expected,
+        expected,
         id=f"{ex.id}: {label}",
-        marks=[expected] if expected is META_BLIND else [],
     )
     for ex, entries in TRIAL.items()
     for label, answer, expected in entries

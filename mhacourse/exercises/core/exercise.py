@@ -217,6 +217,7 @@ class Exercise(Matching, Reporting, BaseExercise):
             time_limit=self.time_limit,
             forbid=self.forbid,
             watch_shape=watch,
+            device="meta" if on_meta(case) else None,
         )
 
     def _check_function(self, fn, device, seed):

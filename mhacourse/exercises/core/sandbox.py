@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
+from .devices import MixedDevices
 from .exits import InputAsked, kept_in
 from .session import pop_modes
 from .time_limit import SECONDS, TimeLimit, limited
@@ -206,8 +207,12 @@ def call(
     forbid=(),
     watch_shape=None,
     watch_what="the full score matrix",
+    device=None,
 ) -> Outcome:
-    """Call ``fn(*args, **kwargs)`` in the sandbox; see the module docstring."""
+    """Call ``fn(*args, **kwargs)`` in the sandbox; see the module docstring.
+
+    With ``device`` (``meta``), an operation that mixes a CPU tensor with the
+    inputs' device fails (:mod:`.devices`)."""
     buffer, outcome = io.StringIO(), Outcome()
     depth = torch._C._len_torch_function_stack()
     watch = (
@@ -223,6 +228,7 @@ def call(
             warnings.catch_warnings(),
             torch.enable_grad(),  # autograd is allowed in answers
             watch,
+            MixedDevices(device) if device is not None else contextlib.nullcontext(),
             limited(time_limit) as limit,  # innermost: it ends first
         ):
             outcome.limited = limit.enforced
