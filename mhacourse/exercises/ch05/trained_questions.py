@@ -184,6 +184,13 @@ q9 = experiment(
             "between 0 and 1, rounded to 2 decimals.",
         ),
         mistake(
+            "accuracy_drop",
+            lambda: round(_not_ablated() - ablated_marker_accuracy(), 2),
+            message="That is how much the marker accuracy *fell* (or the error "
+            "rate, 1 - accuracy). Report the marker accuracy itself with the head "
+            "off, `evaluate(...)['accuracy'][1]` inside the `with` block.",
+        ),
+        mistake(
             "loss",
             _ablated("loss"),
             message="That is the loss (cross-entropy, in nats). Report the marker "

@@ -54,6 +54,12 @@ Q3_MISTAKES = [
         "the result is (S,), not (B, S). Drop only the two middle dims: "
         "`mask[:, 0, 0, :]`.",
     ),
+    mistake(
+        "kept_singleton_dims",
+        lambda mask: ~mask,
+        message="key_padding_mask is (B, S): drop our two size-1 dims with "
+        "`mask[:, 0, 0, :]` (not `squeeze()`, which drops B too when B = 1).",
+    ),
 ]
 
 
@@ -80,6 +86,21 @@ Q4_MISTAKES = [
         "not_flattened",
         lambda mask, H: (~mask)[:, None].expand(-1, H, -1, -1),
         message="nn.MultiheadAttention wants a 3-D mask: flatten (B, H) into B*H rows.",
+    ),
+    mistake(
+        "repeat_not_flipped",
+        lambda mask, H: mask.repeat(H, 1, 1),
+        message="Two things: the polarity is still ours (flip it with ~, since "
+        "attn_mask is True = blocked), and `repeat` tiles the batch (b0, b1, b0, "
+        "b1, ...) where row b*H + h needs each sequence H times in place: "
+        "`(~mask).repeat_interleave(num_heads, dim=0)`.",
+    ),
+    mistake(
+        "not_repeated",
+        lambda mask, H: ~mask,
+        message="Your mask has B rows; attn_mask has one per sequence *and head*, "
+        "B*H: give each sequence's mask to its H heads with "
+        "`repeat_interleave(num_heads, dim=0)`.",
     ),
 ]
 
@@ -187,9 +208,15 @@ def _block(
     residual=True,
     normed_residual=False,
     second=None,
+    wiring="serial",
 ):
     norm2 = second or norm2
     r = 1.0 if residual else 0.0
+    if pre_norm and wiring != "serial":
+        h = x + attn(norm1(x))[0]
+        if wiring == "stale":  # the ff residual adds the block's input x
+            return x + ff(norm2(h))
+        return h + ff(norm2(x))  # "parallel": both sublayers read x
     if pre_norm:
         h = norm1(x)
         x = (h if normed_residual else x) * r + attn(h)[0]
@@ -229,5 +256,20 @@ Q6_MISTAKES = [
         ),
         message="Use norm2 for the feed-forward sublayer; each sublayer has its "
         "own LayerNorm.",
+    ),
+    mistake(
+        "stale_residual",
+        lambda *a, pre_norm=True: _block(*a, pre_norm=pre_norm, wiring="stale"),
+        message="The second residual adds the block's input x, not the output of "
+        "the attention sublayer: `h = x + attn(norm1(x))[0]`, then return "
+        "`h + ff(norm2(h))` (update x and use it in both places).",
+    ),
+    mistake(
+        "parallel_sublayers",
+        lambda *a, pre_norm=True: _block(*a, pre_norm=pre_norm, wiring="parallel"),
+        message="Your feed-forward reads the block's input x, in parallel with the "
+        "attention (as GPT-J does). Here the sublayers are in series: the "
+        "feed-forward reads x after the attention's residual, `ff(norm2(x))` with "
+        "the updated x.",
     ),
 ]

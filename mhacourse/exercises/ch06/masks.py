@@ -79,6 +79,31 @@ q1 = Exercise(
             "with is_causal=True: entry [i, j] is True when j <= i, whatever L and S "
             "are.",
         ),
+        mistake(
+            "future_keys",
+            lambda L, S=None, device=None: torch.ones(
+                L, S or L, dtype=torch.bool, device=device
+            ).triu(),
+            message="Your mask lets query i see keys i, i+1, ...: the *future*. "
+            "`triu()` keeps the upper triangle; a causal mask is the lower one, "
+            "`tril()` (entry [i, j] True when j <= i).",
+        ),
+        mistake(
+            "square_mask",
+            lambda L, S=None, device=None: causal_mask(L, L, device),
+            message="Your mask is (L, L) whatever S is. Give it S columns, one per "
+            "key: `torch.ones(L, S, ...)` with `S = L if S is None else S`.",
+        ),
+        mistake(
+            "additive_mask",
+            lambda L, S=None, device=None: torch.zeros(
+                L, S or L, device=device
+            ).masked_fill(~causal_mask(L, S, device), float("-inf")),
+            message="That is an additive float mask (0 where allowed, -inf where "
+            "blocked), the form a float attn_mask takes. Here a mask is bool, True "
+            "= may attend: return the bool tensor itself (`.tril()` of a bool tensor, "
+            "or a comparison of positions).",
+        ),
     ],
 )
 
@@ -130,11 +155,33 @@ q2 = Exercise(
             "positions < length, not <=.",
         ),
         mistake(
+            "queries_not_keys",
+            detect=lambda got, exp, case: (
+                getattr(got, "shape", None) == (exp.shape[0], 1, exp.shape[-1], 1)
+            ),
+            message="Your mask is (B, 1, S, 1): its size-S dim stands where the "
+            "*queries* go, so it would hide padded queries, not padded keys (and it "
+            "cannot broadcast against (B, H, L, S) scores when L != S). Padding "
+            "hides keys: put S last, `real[:, None, None, :]`.",
+        ),
+        mistake(
             "no_singleton_dims",
-            lambda lengths, S: padding_mask(lengths, S)[:, 0, 0, :],
+            detect=lambda got, exp, case: (
+                got.shape != exp.shape
+                and torch.equal(got.reshape(exp.shape).to(exp.device), exp)
+            ),
             message="Return shape (B, 1, 1, S), so that the mask broadcasts over heads "
             "and queries: add "
             "the dims with [:, None, None, :].",
+        ),
+        mistake(
+            "left_padding",
+            lambda lengths, S: (
+                torch.arange(S, device=lengths.device) >= S - lengths[:, None]
+            )[:, None, None, :],
+            message="Your real tokens are at the *end* of each row (padding on the "
+            "left). Here sequences are padded on the right: row b is True at "
+            "positions 0, ..., lengths[b] - 1.",
         ),
     ],
 )

@@ -62,6 +62,11 @@ _TIPS = (
         "Two tensors have different dtypes: create new tensors with dtype=x.dtype.",
     ),
     (
+        ("must be tuple of ints", "but got float"),
+        "A size is a float: in Python 3, D / H is a float even when H divides D. "
+        "Use integer division: E = D // H.",
+    ),
+    (
         ("'tuple'",),
         "Something returns a tuple: MultiHeadAttention returns (out, weights), so take "
         "[0].",
