@@ -116,6 +116,7 @@ CH04_Q1 = rows(
     ("chunk+stack", split_by_chunks, "correct"),
     ("loop over heads", split_loop, "correct"),
     ("unflatten", lambda x, H: x.unflatten(-1, (H, -1)).transpose(1, 2), "correct"),
+    ("swapaxes", lambda x, H: x.reshape(*x.shape[:2], H, -1).swapaxes(1, 2), "correct"),
     ("view without transpose", split_view_no_transpose, "split_no_transpose"),
     ("D as (E, H)", split_e_h, "interleaved_heads"),
     ("no transpose at all", split_stop_early, "heads_length_swapped"),
@@ -175,6 +176,11 @@ CH04_Q3 = rows(
         Said("incorrect", "asks for an `int`"),
     ),
     (
+        "count as a float",
+        lambda D, H, bias=True: (D // H, 4.0 * D * D + 4 * D * bias),
+        Said("incorrect", "asks for an `int`"),
+    ),
+    (
         "a tensor",
         lambda D, H, bias=True: torch.tensor([D // H, 4 * D * D + 4 * D * bias]),
         Said("incorrect", "should return a tuple (E, count)"),
@@ -220,6 +226,7 @@ CH04_Q4 = rows(
     ("F.linear on the slice", proj_linear, "correct"),
     ("view (H, E, D_in) + einsum", proj_view, "correct"),
     ("full projection, then slice", proj_full_then_slice, "correct"),
+    ("chunk", lambda x, w, b, h, H: x @ w.chunk(H)[h].T + b.chunk(H)[h], "correct"),
     (
         "columns",
         lambda x, w, b, h, H: (
@@ -283,10 +290,14 @@ def mha_with(**mistakes):
             return t.permute(0, 3, 1, 2) if mistakes.get("e_h") else t.transpose(1, 2)
 
         q, k, v = split(query @ W_q.T), split(key @ W_k.T), split(value @ W_v.T)
+        if mistakes.get("self_only"):
+            k, v = split(query @ W_k.T), split(query @ W_v.T)
         scale = E if mistakes.get("scale_by_e") else math.sqrt(E)
         scores = torch.einsum("bhle,bhse->bhls", q, k) / scale  # (B, H, L, S)
         if mask is not None and not mistakes.get("after"):
-            scores = scores.masked_fill(~mask, float("-inf"))
+            blocked = (mask == 0) if mistakes.get("eq_zero") else ~mask
+            if not mistakes.get("no_mask"):
+                scores = scores.masked_fill(blocked, float("-inf"))
         weights = torch.softmax(scores, dim=-1)
         if mask is not None and mistakes.get("after"):
             weights = weights * mask  # zeroed after the softmax, not renormalised
@@ -305,9 +316,12 @@ CH04_Q5 = rows(
     ("scaled_dot_product_attention", mha_sdpa, "correct"),
     ("loop over heads, -1e9 fill", mha_loop, "correct"),
     ("einsum", mha_with(), "correct"),
+    ("mask == 0 as blocked", mha_with(eq_zero=True), "correct"),
+    ("mask ignored", mha_with(no_mask=True), "mask_ignored"),
     ("scale by E", mha_with(scale_by_e=True), "scale_by_e"),
     ("mask after softmax", mha_with(after=True), "mask_after_softmax"),
     ("D as (E, H) in split and merge", mha_with(e_h=True), "interleaved_heads"),
+    ("keys and values from query", mha_with(self_only=True), "self_attention_only"),
 )
 
 
@@ -333,6 +347,13 @@ def sim_dot(weights):
     H, maps = weights.shape[-3], weights.flatten(-2)  # not unit length
     i, j = torch.triu_indices(H, H, offset=1)
     return (maps @ maps.mT)[..., i, j].mean(-1)
+
+
+def sim_flatten_2(weights):
+    H = weights.shape[-3]
+    unit = F.normalize(weights.flatten(2), dim=-1)  # assumes (B, H, L, S)
+    i, j = torch.triu_indices(H, H, offset=1)
+    return (unit @ unit.mT)[..., i, j].mean(-1)
 
 
 def sim_per_row(weights):
@@ -383,6 +404,7 @@ CH05_Q2 = rows(
     ),
     ("dot products", sim_dot, "not_normalised"),
     ("cosine per query row", sim_per_row, "per_row_cosine"),
+    ("flatten(2)", sim_flatten_2, "assumed_batch_dim"),
     ("triu with the diagonal", sim_triu_with_diagonal, "diagonal_included"),
     ("divided by H(H-1)", sim_half, "half_the_pairs"),
     (
@@ -526,6 +548,18 @@ CH06_Q1 = rows(
         "no_diagonal",
     ),
     ("triu() (future keys)", causal_triu, "future_keys"),
+    (
+        "tril(1)",
+        lambda L, S=None, device=None: torch.ones(
+            L, S or L, dtype=torch.bool, device=device
+        ).tril(1),
+        "next_token_visible",
+    ),
+    (
+        "S=None used as is",
+        lambda L, S=None, device=None: torch.ones(L, S, device=device).bool().tril(),
+        Said("error", "S = L if S is None"),
+    ),
     ("S ignored", causal_square, "square_mask"),
     ("device= forgotten", causal_on_cpu, "device_not_followed"),
     ("float ones.tril()", causal_float, Said("incorrect", "masks are bool")),
@@ -610,6 +644,7 @@ CH06_Q3 = rows(
         lambda m: 1 - m[:, 0, 0].int(),
         Said("incorrect", "masks are bool"),
     ),
+    ("1 - mask, then bool", lambda m: (1 - m[:, 0, 0].int()).bool(), "correct"),
     ("flipped in place", kpm_in_place, "changed_input"),
 )
 
@@ -639,15 +674,25 @@ CH06_Q4 = rows(
     ("(B, H, L, S)", lambda m, H: (~m)[:, None].expand(-1, H, -1, -1), "not_flattened"),
     ("repeat and not flipped", lambda m, H: m.repeat(H, 1, 1), "repeat_not_flipped"),
     ("one head only", lambda m, H: ~m, "not_repeated"),
+    (
+        "additive float mask",
+        lambda m, H: (
+            torch.zeros(m.shape, device=m.device)
+            .masked_fill(~m, float("-inf"))
+            .repeat_interleave(H, 0)
+        ),
+        Said("incorrect", "masks are bool"),
+    ),
 )
 
 
 # ch06.q5 cross_attention(mha, x, memory, memory_lengths) ------------------------------
-def cross_with(make_mask, q="x", kv="memory"):
+def cross_with(make_mask, q="x", kv="memory", shift=0, cpu=False, over="memory"):
     def answer(mha, x, memory, memory_lengths):
-        S = memory.shape[1]
-        real = torch.arange(S, device=memory.device) < memory_lengths[:, None]  # (B, S)
         inputs = {"x": x, "memory": memory}
+        S = inputs[over].shape[1]
+        positions = torch.arange(S, device=None if cpu else memory.device)
+        real = positions < memory_lengths[:, None] + shift  # (B, S)
         return mha(inputs[q], inputs[kv], inputs[kv], mask=make_mask(real))[0]
 
     return answer
@@ -670,6 +715,28 @@ CH06_Q5 = rows(
     ),
     ("no mask", cross_with(lambda r: None), "no_padding_mask"),
     ("reversed", cross_with(lambda r: ~r[:, None, None, :]), "mask_polarity"),
+    (
+        "positions <= length",
+        cross_with(lambda r: r[:, None, None, :], shift=1),
+        "off_by_one",
+    ),
+    (
+        "arange on the CPU",
+        cross_with(lambda r: r[:, None, None, :], cpu=True),
+        "device_not_followed",
+    ),
+    (
+        "lengths over the queries",
+        cross_with(lambda r: r[:, None, None, :], over="x"),
+        Said("error", "cannot broadcast"),
+    ),
+    (
+        "torch's key_padding_mask=",
+        lambda mha, x, m, n: mha(
+            x, m, m, key_padding_mask=~mhacourse.padding_mask(n, m.shape[1])[:, 0, 0]
+        )[0],
+        Said("error", "unexpected keyword argument 'key_padding_mask'"),
+    ),
     ("mask (B, S)", cross_with(lambda r: r), Said("error", "mask")),
     ("mask (B, 1, S)", cross_with(lambda r: r[:, None, :]), Said("error", "mask")),
     (
@@ -702,6 +769,15 @@ def block_parallel(x, attn, ff, norm1, norm2, pre_norm=True):
     return x + attn(norm1(x))[0] + ff(norm2(x))  # both sublayers read x
 
 
+def block_no_ff(x, attn, ff, norm1, norm2, pre_norm=True):
+    return x + attn(norm1(x))[0] if pre_norm else norm1(x + attn(x)[0])
+
+
+def block_always_pre(x, attn, ff, norm1, norm2, pre_norm=True):
+    x = x + attn(norm1(x))[0]
+    return x + ff(norm2(x))
+
+
 def block_in_place(x, attn, ff, norm1, norm2, pre_norm=True):
     if not pre_norm:
         h = norm1(x + attn(x)[0])
@@ -716,6 +792,8 @@ CH06_Q6 = rows(
     ("the reference", ch06.q6.reference, "correct"),
     ("ff residual from the block input", block_stale, "stale_residual"),
     ("parallel sublayers", block_parallel, "parallel_sublayers"),
+    ("no feed-forward", block_no_ff, "no_feed_forward"),
+    ("pre-norm whatever pre_norm says", block_always_pre, "pre_post_swapped"),
     ("x += ...", block_in_place, "changed_input"),
 )
 

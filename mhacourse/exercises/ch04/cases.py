@@ -171,7 +171,11 @@ Q4_MISTAKES = [
 def _mha_cases(gen, device):
     cases = []
     for (B, L, H, E), dt, S, mask_shape in zip(
-        _SHAPES, _dtypes(device), (None, 7, 6), (None, "B1LS", "LS"), strict=False
+        [_SHAPES[0], *_SHAPES],  # self-attention, then L != S without and with masks
+        [torch.float32, *_dtypes(device)],
+        (None, 7, 7, 6),
+        (None, None, "B1LS", "LS"),
+        strict=True,
     ):
         D = H * E
         x = I.randn(gen, (B, L, D), device, dt)
@@ -211,5 +215,19 @@ Q5_MISTAKES = [
     mistake("mask_after_softmax", _mha(masking="after")),
     mistake(
         "interleaved_heads", _mha(split_how="interleaved", merge_how="interleaved")
+    ),
+    mistake(
+        "mask_ignored",
+        lambda *args, mask=None: mha(*args),
+        message="Your function ignores `mask`. Before the softmax, block the "
+        "scores where the mask is False: `scores.masked_fill(~mask, "
+        "float('-inf'))` (the mask broadcasts against (B, H, L, S)).",
+    ),
+    mistake(
+        "self_attention_only",
+        lambda q, k, v, *rest, mask=None: mha(q, q, q, *rest, mask=mask),
+        message="Your keys and values come from `query`. They come from `key` and "
+        "`value` (S tokens, here S != L): project `key @ W_k.T` and "
+        "`value @ W_v.T`.",
     ),
 ]

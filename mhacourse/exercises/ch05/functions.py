@@ -47,10 +47,10 @@ def _similarity_cases(gen, device):
     return cases
 
 
-def _similarity(norm=True, pairs="upper", rows=False):
+def _similarity(norm=True, pairs="upper", rows=False, start=-2):
     def wrong(weights):
         H = weights.shape[-3]
-        maps = weights if rows else weights.flatten(-2)  # rows: one cosine per query
+        maps = weights if rows else weights.flatten(start)  # rows: a cosine per query
         maps = maps / maps.norm(dim=-1, keepdim=True) if norm else maps
         sim = torch.einsum("...hlx,...glx->...hgl" if rows else "...hx,...gx->...hg",
                            maps, maps)  # fmt: skip
@@ -112,6 +112,14 @@ q2 = Exercise(
             message="You summed the H(H-1)/2 pairs h < h' but divided by H(H-1), "
             "the number of *ordered* pairs: that halves the mean. Divide by "
             "H(H-1)/2, or take `.mean()` over the pairs.",
+        ),
+        mistake(
+            "assumed_batch_dim",
+            _similarity(start=2),
+            message="Your code assumes a batch dim in front: `flatten(2)` (or "
+            "`shape[1]`) counts dims from the left, so without a batch dim it "
+            "flattens the wrong ones. Count from the right, `flatten(-2)` and "
+            "`weights.shape[-3]`: any number of leading dims, none included.",
         ),
         mistake(
             "per_row_cosine",

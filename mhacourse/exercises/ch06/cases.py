@@ -258,6 +258,15 @@ Q6_MISTAKES = [
         "own LayerNorm.",
     ),
     mistake(
+        "no_feed_forward",
+        lambda x, attn, ff, n1, n2, pre_norm=True: _block(
+            x, attn, lambda t: 0.0 * t, n1, n2, pre_norm
+        ),
+        message="Your block stops after the attention sublayer. The feed-forward "
+        "sublayer follows, with its own residual and norm2: pre-norm "
+        "`x + ff(norm2(x))`, post-norm `norm2(x + ff(x))`.",
+    ),
+    mistake(
         "stale_residual",
         lambda *a, pre_norm=True: _block(*a, pre_norm=pre_norm, wiring="stale"),
         message="The second residual adds the block's input x, not the output of "

@@ -80,6 +80,15 @@ q1 = Exercise(
             "are.",
         ),
         mistake(
+            "next_token_visible",
+            lambda L, S=None, device=None: torch.ones(
+                L, S or L, dtype=torch.bool, device=device
+            ).tril(1),
+            message="`tril(1)` keeps one diagonal too many: query i also sees key "
+            "i + 1, the next token. Keep the main diagonal and below: `tril()` "
+            "(diagonal=0).",
+        ),
+        mistake(
             "future_keys",
             lambda L, S=None, device=None: torch.ones(
                 L, S or L, dtype=torch.bool, device=device

@@ -62,9 +62,15 @@ _TIPS = (
         "Two tensors have different dtypes: create new tensors with dtype=x.dtype.",
     ),
     (
-        ("must be tuple of ints", "but got float"),
+        ("but got float",),
         "A size is a float: in Python 3, D / H is a float even when H divides D. "
         "Use integer division: E = D // H.",
+    ),
+    (
+        ("but got NoneType",),
+        "A size is None: an argument left at its default None (such as S=None) "
+        "reached a tensor's shape. Replace it first, e.g. `S = L if S is None else "
+        "S`.",
     ),
     (
         ("'tuple'",),
