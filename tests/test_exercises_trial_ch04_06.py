@@ -891,3 +891,10 @@ QUESTIONS = [
 @pytest.mark.parametrize("exercise, answer, expected", QUESTIONS)
 def test_question_submission(exercise, answer, expected):
     _verdict(exercise, answer, expected)
+
+
+def test_misleading_messages_now_fit_the_answers():
+    """Zeroed scores were told only about W^q; 6144 only about keys (it is also
+    what counting numbers instead of bytes gives)."""
+    assert "scores" in named(ch05.q3, ablate_scores, "zeroed_w_q").message
+    assert "numbers instead of bytes" in named(ch06.q8, 6144, "keys_only").message

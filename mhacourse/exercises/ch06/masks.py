@@ -20,6 +20,11 @@ from .cases import (
 )
 
 
+def _ones(L, S, device):
+    """An all-True (L, S) bool mask (S defaults to L), for the mistakes below."""
+    return torch.ones(L, S or L, dtype=torch.bool, device=device)
+
+
 # q1 -----------------------------------------------------------------------------------
 def causal_mask(L, S=None, device=None):
     """Bool (L, S) causal mask, True = may attend: query i sees keys 0..i.
@@ -71,9 +76,7 @@ q1 = Exercise(
         ),
         mistake(
             "bottom_right",
-            lambda L, S=None, device=None: torch.ones(
-                L, S or L, dtype=torch.bool, device=device
-            ).tril((S or L) - L),
+            lambda L, S=None, device=None: _ones(L, S, device).tril((S or L) - L),
             message="Your diagonal is aligned to the bottom-right corner. Here it is "
             "top-left aligned, as "
             "with is_causal=True: entry [i, j] is True when j <= i, whatever L and S "
@@ -81,18 +84,14 @@ q1 = Exercise(
         ),
         mistake(
             "next_token_visible",
-            lambda L, S=None, device=None: torch.ones(
-                L, S or L, dtype=torch.bool, device=device
-            ).tril(1),
+            lambda L, S=None, device=None: _ones(L, S, device).tril(1),
             message="`tril(1)` keeps one diagonal too many: query i also sees key "
             "i + 1, the next token. Keep the main diagonal and below: `tril()` "
             "(diagonal=0).",
         ),
         mistake(
             "future_keys",
-            lambda L, S=None, device=None: torch.ones(
-                L, S or L, dtype=torch.bool, device=device
-            ).triu(),
+            lambda L, S=None, device=None: _ones(L, S, device).triu(),
             message="Your mask lets query i see keys i, i+1, ...: the *future*. "
             "`triu()` keeps the upper triangle; a causal mask is the lower one, "
             "`tril()` (entry [i, j] True when j <= i).",
