@@ -116,6 +116,11 @@ CH04_Q1 = rows(
     ("chunk+stack", split_by_chunks, "correct"),
     ("loop over heads", split_loop, "correct"),
     ("unflatten", lambda x, H: x.unflatten(-1, (H, -1)).transpose(1, 2), "correct"),
+    (
+        "via x.mT",
+        lambda x, H: x.mT.reshape(x.shape[0], H, -1, x.shape[1]).mT,
+        "correct",
+    ),
     ("swapaxes", lambda x, H: x.reshape(*x.shape[:2], H, -1).swapaxes(1, 2), "correct"),
     ("view without transpose", split_view_no_transpose, "split_no_transpose"),
     ("D as (E, H)", split_e_h, "interleaved_heads"),
@@ -461,6 +466,14 @@ def ablate_where(pick, scale_dim=None):
     return answer
 
 
+def ablate_w_k_rows(x, W_q, W_k, W_v, W_o, num_heads, h):
+    E = x.shape[-1] // num_heads
+    W_k = W_k.clone()
+    W_k[h * E : (h + 1) * E] = 0.0  # head h's keys: all zero
+    weights, v = _heads(x, W_q, W_k, W_v, num_heads)
+    return mhacourse.merge_heads(weights @ v) @ W_o.T
+
+
 def ablate_scores(x, W_q, W_k, W_v, W_o, num_heads, h):
     q, k, v = (mhacourse.split_heads(x @ W.T, num_heads) for W in (W_q, W_k, W_v))
     scores = q @ k.transpose(-2, -1) / math.sqrt(x.shape[-1] // num_heads)
@@ -474,6 +487,12 @@ CH05_Q3 = rows(
     ("zero head h's weights", ablate_weights, "correct"),
     ("zero heads[:, h]", ablate_where(lambda h, H: (slice(None), h)), "correct"),
     ("zero the scores", ablate_scores, "zeroed_w_q"),
+    ("zero head h's rows of W^k", ablate_w_k_rows, "zeroed_w_q"),
+    (
+        "float64 inside",
+        lambda *a: ch05.q3.reference(*a).double(),
+        Said("incorrect", "A torch.float64 tensor joined"),
+    ),
     (
         "zero heads[:, :, h] (a token)",
         ablate_where(lambda h, H: (slice(None), slice(None), h)),
@@ -597,6 +616,11 @@ CH06_Q2 = rows(
         lambda n, S: (torch.arange(S, device=n.device) <= n[:, None])[:, None, None],
         "off_by_one",
     ),
+    (
+        "< length - 1",
+        lambda n, S: (torch.arange(S, device=n.device) < n[:, None] - 1)[:, None, None],
+        "one_short",
+    ),
     ("(B, S)", pad_on(lambda r: r), "no_singleton_dims"),
     ("(B, 1, S)", pad_on(lambda r: r[:, None, :]), "no_singleton_dims"),
     (
@@ -666,6 +690,11 @@ CH06_Q4 = rows(
     ("cat over the batch", attn_mask_cat, "correct"),
     ("repeat", lambda m, H: (~m).repeat(H, 1, 1), "repeat_not_interleave"),
     (
+        "expand over heads, transpose, flatten",
+        lambda m, H: (~m).expand(H, *m.shape).transpose(0, 1).flatten(0, 1),
+        "correct",
+    ),
+    (
         "(H, B) flattened",
         lambda m, H: (~m)[None].expand(H, -1, -1, -1).reshape(-1, *m.shape[1:]),
         "repeat_not_interleave",
@@ -715,6 +744,24 @@ CH06_Q5 = rows(
     ),
     ("no mask", cross_with(lambda r: None), "no_padding_mask"),
     ("reversed", cross_with(lambda r: ~r[:, None, None, :]), "mask_polarity"),
+    (
+        "is_causal=True too",
+        lambda mha, x, m, n: mha(
+            x, m, m, mask=mhacourse.padding_mask(n, m.shape[1]), is_causal=True
+        )[0],
+        "causal_cross",
+    ),
+    (
+        "causal & padding mask",
+        lambda mha, x, m, n: mha(
+            x,
+            m,
+            m,
+            mask=mhacourse.padding_mask(n, m.shape[1])
+            & mhacourse.causal_mask(x.shape[1], m.shape[1], device=m.device),
+        )[0],
+        "causal_cross",
+    ),
     (
         "positions <= length",
         cross_with(lambda r: r[:, None, None, :], shift=1),
@@ -894,7 +941,8 @@ def test_question_submission(exercise, answer, expected):
 
 
 def test_misleading_messages_now_fit_the_answers():
-    """Zeroed scores were told only about W^q; 6144 only about keys (it is also
-    what counting numbers instead of bytes gives)."""
+    """Zeroed scores or W^k rows were told only about W^q; 6144 only about keys
+    (it is also what counting numbers instead of bytes gives)."""
     assert "scores" in named(ch05.q3, ablate_scores, "zeroed_w_q").message
+    assert "W^k" in named(ch05.q3, ablate_w_k_rows, "zeroed_w_q").message
     assert "numbers instead of bytes" in named(ch06.q8, 6144, "keys_only").message

@@ -229,9 +229,9 @@ q3 = Exercise(
         mistake(
             "zeroed_w_q",
             _ablate("W_q"),
-            message="Zeroing head h's scores (or its rows of W^q, which makes "
-            "the scores 0) does not switch the head off: it attends uniformly and "
-            "still adds the mean of its values. Zero the head's *output*.",
+            message="Zeroing head h's scores (or its rows of W^q or W^k, which "
+            "makes the scores 0) does not switch the head off: it attends uniformly "
+            "and still adds the mean of its values. Zero the head's *output*.",
         ),
         mistake(
             "zeroed_after_w_o",

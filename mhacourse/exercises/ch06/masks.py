@@ -163,6 +163,13 @@ q2 = Exercise(
             "positions < length, not <=.",
         ),
         mistake(
+            "one_short",
+            lambda lengths, S: padding_mask(lengths - 1, S),
+            message="Off by one the other way: positions < length - 1 hides the "
+            "last real token. A sequence of length n has real tokens at positions "
+            "0, ..., n - 1: use positions < length.",
+        ),
+        mistake(
             "queries_not_keys",
             detect=lambda got, exp, case: (
                 getattr(got, "shape", None) == (exp.shape[0], 1, exp.shape[-1], 1)
