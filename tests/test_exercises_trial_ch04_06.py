@@ -911,6 +911,7 @@ QUESTIONS = [
         ("mean of both", 0.53, "mean_accuracy"),
         ("the loss", 4.29, "loss"),
         ("the drop in accuracy", 0.93, "accuracy_drop"),
+        ("one decimal", 0.1, "one_decimal"),
         ("a word", "chance", Said("incorrect", "Answer with a number")),
     ),
     *rows(
@@ -918,6 +919,7 @@ QUESTIONS = [
         ("unrounded", 2.2793, "correct"),
         ("layer 1", 4.71, "other_layer"),
         ("base minus ablated", -2.28, "sign_reversed"),
+        ("one decimal", 2.3, "one_decimal"),
     ),
     *rows(
         ch06.q8,

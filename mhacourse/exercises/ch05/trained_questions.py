@@ -191,6 +191,12 @@ q9 = experiment(
             "off, `evaluate(...)['accuracy'][1]` inside the `with` block.",
         ),
         mistake(
+            "one_decimal",
+            detect=lambda given, expected: given == round(expected, 1) != expected,
+            message="That is rounded to 1 decimal. Round to 2 decimals: "
+            "`round(value, 2)`.",
+        ),
+        mistake(
             "loss",
             _ablated("loss"),
             message="That is the loss (cross-entropy, in nats). Report the marker "

@@ -91,6 +91,12 @@ q11 = experiment(
             "loss, at the names of the repeated list.",
         ),
         mistake(
+            "one_decimal",
+            detect=lambda given, expected: given == round(expected, 1) != expected,
+            message="That is rounded to 1 decimal. Round to 2 decimals: "
+            "`round(value, 2)`.",
+        ),
+        mistake(
             "sign_reversed",
             detect=lambda given, expected: (
                 expected > 0 and abs(given + expected) < 0.011
