@@ -41,7 +41,7 @@ Q1_MISTAKES = [
     mistake("interleaved_heads", lambda x, H: split(x, H, "interleaved")),
     mistake(
         "split_size_not_count",
-        lambda x, H: torch.stack(x.split(H, dim=-1), dim=1),
+        lambda x, H: torch.stack(x.split(H, dim=-1), dim=1),  # (B, E, L, H)
         message="`x.split(H, dim=-1)` cuts the features into pieces of size H, "
         "so you get E heads of H features. Cut them into H pieces of E: "
         "`x.split(E, dim=-1)` or `x.chunk(H, dim=-1)`, or view the last dim as "

@@ -50,11 +50,13 @@ def _similarity_cases(gen, device):
 def _similarity(norm=True, pairs="upper", rows=False, start=-2):
     def wrong(weights):
         H = weights.shape[-3]
-        maps = weights if rows else weights.flatten(start)  # rows: a cosine per query
+        # (..., H, L*S), or with rows=True (..., H, L, S): one cosine per query row
+        maps = weights if rows else weights.flatten(start)
         maps = maps / maps.norm(dim=-1, keepdim=True) if norm else maps
-        sim = torch.einsum("...hlx,...glx->...hgl" if rows else "...hx,...gx->...hg",
-                           maps, maps)  # fmt: skip
-        sim = sim.mean(-1) if rows else sim  # (..., H, H)
+        if rows:
+            sim = torch.einsum("...hlx,...glx->...hg", maps, maps) / maps.shape[-2]
+        else:
+            sim = maps @ maps.transpose(-2, -1)  # (..., H, H)
         if pairs == "all":
             return sim.mean(dim=(-2, -1))
         if pairs == "half":
