@@ -288,11 +288,11 @@ def mha_with(**mistakes):
     def answer(query, key, value, W_q, W_k, W_v, W_o, num_heads, mask=None):
         (B, L, D), H = query.shape, num_heads
         E = D // H
-        shape = (B, -1, E, H) if mistakes.get("e_h") else (B, -1, H, E)
 
         def split(t):
-            t = t.view(shape)
-            return t.permute(0, 3, 1, 2) if mistakes.get("e_h") else t.transpose(1, 2)
+            if mistakes.get("e_h") in (True, "split"):
+                return t.view(B, -1, E, H).permute(0, 3, 1, 2)  # (B, H, L, E)
+            return t.view(B, -1, H, E).transpose(1, 2)  # (B, H, L, E)
 
         q, k, v = split(query @ W_q.T), split(key @ W_k.T), split(value @ W_v.T)
         if mistakes.get("self_only"):
@@ -307,8 +307,8 @@ def mha_with(**mistakes):
         if mask is not None and mistakes.get("after"):
             weights = weights * mask  # zeroed after the softmax, not renormalised
         heads = torch.einsum("bhls,bhse->bhle", weights, v)  # (B, H, L, E)
-        if mistakes.get("e_h"):
-            concat = heads.permute(0, 2, 3, 1).reshape(B, L, D)
+        if mistakes.get("e_h") in (True, "merge"):
+            concat = heads.permute(0, 2, 3, 1).reshape(B, L, D)  # head index fastest
         else:
             concat = heads.transpose(1, 2).reshape(B, L, D)
         return concat @ W_o.T
@@ -326,6 +326,8 @@ CH04_Q5 = rows(
     ("scale by E", mha_with(scale_by_e=True), "scale_by_e"),
     ("mask after softmax", mha_with(after=True), "mask_after_softmax"),
     ("D as (E, H) in split and merge", mha_with(e_h=True), "interleaved_heads"),
+    ("D as (E, H) in the split only", mha_with(e_h="split"), "interleaved_heads"),
+    ("merge with the head index fastest", mha_with(e_h="merge"), "merge_interleaved"),
     ("keys and values from query", mha_with(self_only=True), "self_attention_only"),
 )
 

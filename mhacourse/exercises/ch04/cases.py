@@ -202,6 +202,16 @@ def _mha(**kw):
     return lambda *args, mask=None: mha(*args, mask=mask, **kw)
 
 
+def _any_of(*wrong):
+    """A detector: the output equals what one of the ``wrong`` functions gives."""
+
+    def detect(got, expected, case):
+        outs = [f(*case.args, **case.kwargs) for f in wrong]
+        return any(torch.allclose(got, o, rtol=1e-4, atol=1e-5) for o in outs)
+
+    return detect
+
+
 Q5_MISTAKES = [
     mistake("scale_by_sqrt_d", _mha(scale_dim="D")),
     mistake("no_out_proj", _mha(out_proj=False)),
@@ -213,8 +223,19 @@ Q5_MISTAKES = [
     mistake("weight_not_transposed", _mha(transpose_w=False)),
     mistake("scale_by_e", _mha(scale="E")),
     mistake("mask_after_softmax", _mha(masking="after")),
+    mistake(  # D as (E, H) in the split, with or without the same merge
+        "interleaved_heads",
+        detect=_any_of(
+            _mha(split_how="interleaved", merge_how="interleaved"),
+            _mha(split_how="interleaved"),
+        ),
+    ),
     mistake(
-        "interleaved_heads", _mha(split_how="interleaved", merge_how="interleaved")
+        "merge_interleaved",
+        _mha(merge_how="interleaved"),
+        message="Your merge puts the head index fastest (head 0's feature 0, head "
+        "1's feature 0, ...). Transpose (B, H, L, E) to (B, L, H, E), then reshape "
+        "to (B, L, D): head h's E features must land at h*E:(h+1)*E.",
     ),
     mistake(
         "mask_ignored",
