@@ -21,7 +21,7 @@ from ...studies.toy_tasks import make_two_relation_data, token_labels
 from ..core.figures import heatmaps
 from ..core.mistakes import mistake
 from ..core.questions import experiment, picture
-from .questions import data_file
+from .questions import ONE_DECIMAL, data_file
 
 __all__ = ["marker_head", "q8", "q9", "q10", "trained_model"]
 
@@ -190,12 +190,7 @@ q9 = experiment(
             "rate, 1 - accuracy). Report the marker accuracy itself with the head "
             "off, `evaluate(...)['accuracy'][1]` inside the `with` block.",
         ),
-        mistake(
-            "one_decimal",
-            detect=lambda given, expected: given == round(expected, 1) != expected,
-            message="That is rounded to 1 decimal. Round to 2 decimals: "
-            "`round(value, 2)`.",
-        ),
+        ONE_DECIMAL,
         mistake(
             "loss",
             _ablated("loss"),

@@ -13,7 +13,7 @@ import torch
 
 from ..core.mistakes import mistake
 from ..core.questions import experiment
-from .questions import data_file
+from .questions import ONE_DECIMAL, data_file
 
 __all__ = ["language_model", "q11"]
 
@@ -90,12 +90,7 @@ q11 = experiment(
             message='That is the loss over all next tokens. Report the "induction" '
             "loss, at the names of the repeated list.",
         ),
-        mistake(
-            "one_decimal",
-            detect=lambda given, expected: given == round(expected, 1) != expected,
-            message="That is rounded to 1 decimal. Round to 2 decimals: "
-            "`round(value, 2)`.",
-        ),
+        ONE_DECIMAL,
         mistake(
             "sign_reversed",
             detect=lambda given, expected: (
