@@ -47,15 +47,21 @@ def _similarity_cases(gen, device):
     return cases
 
 
-def _similarity(norm=True, pairs="upper"):
+def _similarity(norm=True, pairs="upper", rows=False, start=-2):
     def wrong(weights):
         H = weights.shape[-3]
-        maps = weights.flatten(-2)
+        # (..., H, L*S), or with rows=True (..., H, L, S): one cosine per query row
+        maps = weights if rows else weights.flatten(start)
         maps = maps / maps.norm(dim=-1, keepdim=True) if norm else maps
-        sim = maps @ maps.transpose(-2, -1)
+        if rows:
+            sim = torch.einsum("...hlx,...glx->...hg", maps, maps) / maps.shape[-2]
+        else:
+            sim = maps @ maps.transpose(-2, -1)  # (..., H, H)
         if pairs == "all":
             return sim.mean(dim=(-2, -1))
-        i, j = torch.triu_indices(H, H, offset=1)
+        if pairs == "half":
+            return sim.triu(1).sum((-2, -1)) / (H * (H - 1))
+        i, j = torch.triu_indices(H, H, offset=int(pairs != "diagonal"))
         return sim[..., i, j].mean(-1)
 
     return wrong
@@ -94,6 +100,35 @@ q2 = Exercise(
             _similarity(norm=False),
             message="Those are raw dot products. Divide by both "
             "vectors' norms to get a cosine similarity.",
+        ),
+        mistake(
+            "diagonal_included",
+            _similarity(pairs="diagonal"),
+            message="Your pairs include each head with itself (cosine 1): "
+            "`torch.triu_indices(H, H)` keeps the diagonal. Pass `offset=1` to keep "
+            "only the H(H-1)/2 pairs h < h'.",
+        ),
+        mistake(
+            "half_the_pairs",
+            _similarity(pairs="half"),
+            message="You summed the H(H-1)/2 pairs h < h' but divided by H(H-1), "
+            "the number of *ordered* pairs: that halves the mean. Divide by "
+            "H(H-1)/2, or take `.mean()` over the pairs.",
+        ),
+        mistake(
+            "assumed_batch_dim",
+            _similarity(start=2),
+            message="Your code assumes a batch dim in front: `flatten(2)` (or "
+            "`shape[1]`) counts dims from the left, so without a batch dim it "
+            "flattens the wrong ones. Count from the right, `flatten(-2)` and "
+            "`weights.shape[-3]`: any number of leading dims, none included.",
+        ),
+        mistake(
+            "per_row_cosine",
+            _similarity(rows=True),
+            message="You compared the heads one query row at a time and averaged "
+            "the rows' cosines. Flatten each head's whole (L, S) map into one vector "
+            "first (`weights.flatten(-2)`), then take one cosine per pair of heads.",
         ),
     ],
 )
@@ -152,9 +187,15 @@ def _ablate(where):
             t.view(B, L, H, E).transpose(1, 2)
             for t in (x @ W_q.T, x @ W_k.T, x @ W_v.T)
         )
-        heads = (
-            torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(E), -1) @ v
-        )  # (B, H, L, E)
+        scale = math.sqrt(D if where == "scale_by_sqrt_d" else E)
+        heads = torch.softmax(q @ k.transpose(-2, -1) / scale, -1) @ v  # (B, H, L, E)
+        zero = {
+            "scale_by_sqrt_d": (slice(None), h),  # the right head, the wrong scale
+            "previous_head": (slice(None), h - 1),  # heads counted from 1
+            "position": (slice(None), slice(None), h),  # query position h
+        }.get(where)
+        if zero is not None:
+            heads[zero] = 0.0
         concat = heads.transpose(1, 2).reshape(B, L, D)
         if where == "interleaved":
             concat[..., h::H] = 0.0
@@ -190,10 +231,9 @@ q3 = Exercise(
         mistake(
             "zeroed_w_q",
             _ablate("W_q"),
-            message="Zeroing head h's rows of W^q does not switch the head "
-            "off: its scores all become 0, so it attends uniformly and still adds the "
-            "mean of its values. "
-            "Zero the head's *output*.",
+            message="Zeroing head h's scores (or its rows of W^q or W^k, which "
+            "makes the scores 0) does not switch the head off: it attends uniformly "
+            "and still adds the mean of its values. Zero the head's *output*.",
         ),
         mistake(
             "zeroed_after_w_o",
@@ -209,5 +249,18 @@ q3 = Exercise(
             "concatenation. Head h's features are the contiguous block h*E:(h+1)*E.",
         ),
         mistake("no_out_proj", _ablate("no_out_proj")),
+        mistake(
+            "zeroed_position",
+            _ablate("position"),
+            message="You zeroed query position h of every head: `heads` is "
+            "(B, H, L, E), so `heads[:, :, h]` is a token. Head h is `heads[:, h]`.",
+        ),
+        mistake(
+            "head_off_by_one",
+            _ablate("previous_head"),
+            message="You switched off head h - 1. Heads count from 0: head h is "
+            "`heads[:, h]`, its features `h*E:(h+1)*E`.",
+        ),
+        mistake("scale_by_sqrt_d", _ablate("scale_by_sqrt_d")),
     ],
 )

@@ -14,6 +14,7 @@ import torch
 from ...mha import MultiHeadAttention
 from ...studies.head_analysis import ablate_heads, make_heads_identical
 from ..core.figures import heatmaps, nearest
+from ..core.mistakes import mistake
 from ..core.questions import picture, predict
 
 __all__ = ["q1", "q4", "q5", "q6"]
@@ -31,6 +32,13 @@ def data_file(name: str) -> Path:
     path = _BOOK_DATA / name
     return path if path.is_file() else Path("data", name).resolve()
 
+
+#: An experiment's answer rounded to 1 decimal where the statement asks for 2.
+ONE_DECIMAL = mistake(
+    "one_decimal",
+    detect=lambda given, expected: given == round(expected, 1) != expected,
+    message="That is rounded to 1 decimal. Round to 2 decimals: `round(value, 2)`.",
+)
 
 _RELATIONS = ("previous", "two back", "marker", "first")
 

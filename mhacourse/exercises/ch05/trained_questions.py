@@ -21,7 +21,7 @@ from ...studies.toy_tasks import make_two_relation_data, token_labels
 from ..core.figures import heatmaps
 from ..core.mistakes import mistake
 from ..core.questions import experiment, picture
-from .questions import data_file
+from .questions import ONE_DECIMAL, data_file
 
 __all__ = ["marker_head", "q8", "q9", "q10", "trained_model"]
 
@@ -183,6 +183,14 @@ q9 = experiment(
             message="That is a percentage. Report the accuracy as a fraction "
             "between 0 and 1, rounded to 2 decimals.",
         ),
+        mistake(
+            "accuracy_drop",
+            lambda: round(_not_ablated() - ablated_marker_accuracy(), 2),
+            message="That is how much the marker accuracy *fell* (or the error "
+            "rate, 1 - accuracy). Report the marker accuracy itself with the head "
+            "off, `evaluate(...)['accuracy'][1]` inside the `with` block.",
+        ),
+        ONE_DECIMAL,
         mistake(
             "loss",
             _ablated("loss"),

@@ -13,7 +13,7 @@ import torch
 
 from ..core.mistakes import mistake
 from ..core.questions import experiment
-from .questions import data_file
+from .questions import ONE_DECIMAL, data_file
 
 __all__ = ["language_model", "q11"]
 
@@ -30,6 +30,7 @@ def language_model():
     return lm.double().eval(), make_sentences(500, seed=2024)
 
 
+@functools.cache  # a wrong answer is compared with each: seconds, not once each
 def _layer_off(layer, heads=(0, 1, 2, 3), key="induction"):
     from ...studies.head_analysis import ablate_heads
     from ...studies.tiny_lm import relation_losses
@@ -88,6 +89,16 @@ q11 = experiment(
             lambda: _layer_off(0, key="all"),
             message='That is the loss over all next tokens. Report the "induction" '
             "loss, at the names of the repeated list.",
+        ),
+        ONE_DECIMAL,
+        mistake(
+            "sign_reversed",
+            detect=lambda given, expected: (
+                expected > 0 and abs(given + expected) < 0.011
+            ),
+            message="The sign is reversed: that is the loss with every head on "
+            "minus with layer 0 off. Report `loss - base` (heads off minus on), "
+            "which is positive when the heads matter.",
         ),
     ],
     hints=[

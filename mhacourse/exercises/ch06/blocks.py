@@ -10,7 +10,8 @@ from __future__ import annotations
 import torch
 
 from ..core.exercise import Exercise
-from .cases import Q5_MISTAKES, Q6_MISTAKES, _block_cases, _cross_cases
+from .block_cases import Q6_MISTAKES, _block_cases
+from .cases import Q5_MISTAKES, _cross_cases
 
 
 # q5 -----------------------------------------------------------------------------------

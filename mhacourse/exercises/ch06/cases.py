@@ -7,7 +7,6 @@ shown to the reader as code.
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from ...mha import MultiHeadAttention
 from ..core import inputs as I
@@ -54,6 +53,12 @@ Q3_MISTAKES = [
         "the result is (S,), not (B, S). Drop only the two middle dims: "
         "`mask[:, 0, 0, :]`.",
     ),
+    mistake(
+        "kept_singleton_dims",
+        lambda mask: ~mask,
+        message="key_padding_mask is (B, S): drop our two size-1 dims with "
+        "`mask[:, 0, 0, :]` (not `squeeze()`, which drops B too when B = 1).",
+    ),
 ]
 
 
@@ -80,6 +85,21 @@ Q4_MISTAKES = [
         "not_flattened",
         lambda mask, H: (~mask)[:, None].expand(-1, H, -1, -1),
         message="nn.MultiheadAttention wants a 3-D mask: flatten (B, H) into B*H rows.",
+    ),
+    mistake(
+        "repeat_not_flipped",
+        lambda mask, H: mask.repeat(H, 1, 1),
+        message="Two things: the polarity is still ours (flip it with ~, since "
+        "attn_mask is True = blocked), and `repeat` tiles the batch (b0, b1, b0, "
+        "b1, ...) where row b*H + h needs each sequence H times in place: "
+        "`(~mask).repeat_interleave(num_heads, dim=0)`.",
+    ),
+    mistake(
+        "not_repeated",
+        lambda mask, H: ~mask,
+        message="Your mask has B rows; attn_mask has one per sequence *and head*, "
+        "B*H: give each sequence's mask to its H heads with "
+        "`repeat_interleave(num_heads, dim=0)`.",
     ),
 ]
 
@@ -113,14 +133,16 @@ def _cross_cases(gen, device):
     return cases
 
 
-def _cross(shift=0, flip=False, swap=False, use_mask=True):
+def _cross(shift=0, flip=False, swap=False, use_mask=True, causal=False):
     def wrong(mha, x, memory, lengths):
         real = (
             torch.arange(memory.shape[1], device=memory.device)
             < lengths[:, None] + shift
         )
         mask = (~real if flip else real)[:, None, None, :] if use_mask else None
-        return mha(memory, x, x)[0] if swap else mha(x, memory, memory, mask=mask)[0]
+        if swap:
+            return mha(memory, x, x)[0]
+        return mha(x, memory, memory, mask=mask, is_causal=causal)[0]
 
     return wrong
 
@@ -144,90 +166,12 @@ Q5_MISTAKES = [
         _cross(shift=1),
         message="Off by one: the real tokens are at positions < length.",
     ),
-]
-
-
-def _block_cases(gen, device):
-    cases = []
-    for (B, L, H, E), dt, pre in zip(
-        [(2, 5, 3, 4), (2, 5, 3, 4), (3, 4, 2, 5)],
-        _dtypes(device),
-        (True, False, True),
-        strict=False,
-    ):
-        D = H * E
-        mods = (
-            MultiHeadAttention(D, H, device="meta"),
-            nn.Sequential(
-                nn.Linear(D, 2 * D, device="meta"),
-                nn.ReLU(),
-                nn.Linear(2 * D, D, device="meta"),
-            ),
-            nn.LayerNorm(D, device="meta"),
-            nn.LayerNorm(D, device="meta"),
-        )
-        mods = [I.init_module(m, gen, device, dt) for m in mods]
-        cases.append(
-            I.Case(
-                (I.randn(gen, (B, L, D), device, dt), *mods),
-                {"pre_norm": pre},
-                sizes={"B": B, "L": L, "D": D},
-            )
-        )
-    return cases
-
-
-def _block(
-    x,
-    attn,
-    ff,
-    norm1,
-    norm2,
-    pre_norm=True,
-    residual=True,
-    normed_residual=False,
-    second=None,
-):
-    norm2 = second or norm2
-    r = 1.0 if residual else 0.0
-    if pre_norm:
-        h = norm1(x)
-        x = (h if normed_residual else x) * r + attn(h)[0]
-        h = norm2(x)
-        return (h if normed_residual else x) * r + ff(h)
-    x = norm1(x * r + attn(x)[0])
-    return norm2(x * r + ff(x))
-
-
-Q6_MISTAKES = [
     mistake(
-        "no_residual",
-        lambda *a, pre_norm=True: _block(*a, pre_norm=pre_norm, residual=False),
-        message="You forgot the residual connections: add each sublayer's input "
-        "back to its output.",
-    ),
-    mistake(
-        "pre_post_swapped",
-        lambda *a, pre_norm=True: _block(*a, pre_norm=not pre_norm),
-        message="That is the other variant. Pre-norm normalises each sublayer's "
-        "input and adds the "
-        "un-normalised x back: x + attn(norm1(x)). Post-norm normalises after the "
-        "residual sum: "
-        "norm1(x + attn(x)).",
-    ),
-    mistake(
-        "normed_residual",
-        lambda *a, pre_norm=True: _block(*a, pre_norm=pre_norm, normed_residual=True),
-        message="Your residual carries the normalised x. In pre-norm only the "
-        "sublayer's input is "
-        "normalised: x + attn(norm1(x)), not norm1(x) + attn(norm1(x)).",
-    ),
-    mistake(
-        "norm1_twice",
-        lambda x, attn, ff, n1, n2, pre_norm=True: _block(
-            x, attn, ff, n1, n2, pre_norm, second=n1
-        ),
-        message="Use norm2 for the feed-forward sublayer; each sublayer has its "
-        "own LayerNorm.",
+        "causal_cross",
+        _cross(causal=True),
+        message="Cross-attention needs no causal mask: the memory (the encoded "
+        "source) is known in full, so each decoder token may see every real memory "
+        "token, later positions included. Drop `is_causal` (or the causal mask) "
+        "and keep only the padding mask.",
     ),
 ]

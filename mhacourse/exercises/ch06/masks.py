@@ -20,6 +20,11 @@ from .cases import (
 )
 
 
+def _ones(L, S, device):
+    """An all-True (L, S) bool mask (S defaults to L), for the mistakes below."""
+    return torch.ones(L, S or L, dtype=torch.bool, device=device)
+
+
 # q1 -----------------------------------------------------------------------------------
 def causal_mask(L, S=None, device=None):
     """Bool (L, S) causal mask, True = may attend: query i sees keys 0..i.
@@ -71,13 +76,41 @@ q1 = Exercise(
         ),
         mistake(
             "bottom_right",
-            lambda L, S=None, device=None: torch.ones(
-                L, S or L, dtype=torch.bool, device=device
-            ).tril((S or L) - L),
+            lambda L, S=None, device=None: _ones(L, S, device).tril((S or L) - L),
             message="Your diagonal is aligned to the bottom-right corner. Here it is "
             "top-left aligned, as "
             "with is_causal=True: entry [i, j] is True when j <= i, whatever L and S "
             "are.",
+        ),
+        mistake(
+            "next_token_visible",
+            lambda L, S=None, device=None: _ones(L, S, device).tril(1),
+            message="`tril(1)` keeps one diagonal too many: query i also sees key "
+            "i + 1, the next token. Keep the main diagonal and below: `tril()` "
+            "(diagonal=0).",
+        ),
+        mistake(
+            "future_keys",
+            lambda L, S=None, device=None: _ones(L, S, device).triu(),
+            message="Your mask lets query i see keys i, i+1, ...: the *future*. "
+            "`triu()` keeps the upper triangle; a causal mask is the lower one, "
+            "`tril()` (entry [i, j] True when j <= i).",
+        ),
+        mistake(
+            "square_mask",
+            lambda L, S=None, device=None: causal_mask(L, L, device),
+            message="Your mask is (L, L) whatever S is. Give it S columns, one per "
+            "key: `torch.ones(L, S, ...)` with `S = L if S is None else S`.",
+        ),
+        mistake(
+            "additive_mask",
+            lambda L, S=None, device=None: torch.zeros(
+                L, S or L, device=device
+            ).masked_fill(~causal_mask(L, S, device), float("-inf")),
+            message="That is an additive float mask (0 where allowed, -inf where "
+            "blocked), the form a float attn_mask takes. Here a mask is bool, True "
+            "= may attend: return the bool tensor itself (`.tril()` of a bool tensor, "
+            "or a comparison of positions).",
         ),
     ],
 )
@@ -130,11 +163,40 @@ q2 = Exercise(
             "positions < length, not <=.",
         ),
         mistake(
+            "one_short",
+            lambda lengths, S: padding_mask(lengths - 1, S),
+            message="Off by one the other way: positions < length - 1 hides the "
+            "last real token. A sequence of length n has real tokens at positions "
+            "0, ..., n - 1: use positions < length.",
+        ),
+        mistake(
+            "queries_not_keys",
+            detect=lambda got, exp, case: (
+                getattr(got, "shape", None) == (exp.shape[0], 1, exp.shape[-1], 1)
+            ),
+            message="Your mask is (B, 1, S, 1): its size-S dim stands where the "
+            "*queries* go, so it would hide padded queries, not padded keys (and it "
+            "cannot broadcast against (B, H, L, S) scores when L != S). Padding "
+            "hides keys: put S last, `real[:, None, None, :]`.",
+        ),
+        mistake(
             "no_singleton_dims",
-            lambda lengths, S: padding_mask(lengths, S)[:, 0, 0, :],
+            detect=lambda got, exp, case: (
+                got.shape != exp.shape
+                and torch.equal(got.reshape(exp.shape).to(exp.device), exp)
+            ),
             message="Return shape (B, 1, 1, S), so that the mask broadcasts over heads "
             "and queries: add "
             "the dims with [:, None, None, :].",
+        ),
+        mistake(
+            "left_padding",
+            lambda lengths, S: (
+                torch.arange(S, device=lengths.device) >= S - lengths[:, None]
+            )[:, None, None, :],
+            message="Your real tokens are at the *end* of each row (padding on the "
+            "left). Here sequences are padded on the right: row b is True at "
+            "positions 0, ..., lengths[b] - 1.",
         ),
     ],
 )

@@ -94,8 +94,9 @@ q8 = experiment(
         mistake(
             "keys_only",
             _kv_formula(factor=1),
-            message="That counts the keys only. Each layer caches a key *and* a "
-            "value per kv head: a factor 2.",
+            message="That is half the answer: it counts the keys only (each layer "
+            "caches a key *and* a value per kv head: a factor 2), or numbers instead "
+            "of bytes (a float16 number takes 2 bytes).",
         ),
         mistake(
             "query_heads",
@@ -112,6 +113,23 @@ q8 = experiment(
             "bits",
             lambda: 8 * _kv_formula()(),
             message="That is in bits. Report bytes (float16: 2 bytes).",
+        ),
+        mistake(
+            "one_layer",
+            lambda: _kv_formula()() // 12,
+            message="That is one layer's share. Each of the 12 layers caches its "
+            "own keys and values: multiply by 12.",
+        ),
+        mistake(
+            "one_kv_head",
+            lambda: _kv_formula(heads=1)(),
+            message="That is one kv head's share. Each of the H_kv = 4 kv heads "
+            "caches its own key and value: multiply by 4.",
+        ),
+        mistake(
+            "kib",
+            lambda: _kv_formula()() / 1024,
+            message="That is in KiB (1024 bytes). Report bytes.",
         ),
     ],
     hints=[

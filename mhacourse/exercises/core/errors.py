@@ -85,6 +85,17 @@ _TIPS = (
         "`if mask is not None:`; to test values, use .any() or .all().",
     ),
     (
+        ("but got float",),
+        "A size is a float: in Python 3, D / H is a float even when H divides D. "
+        "Use integer division: E = D // H.",
+    ),
+    (
+        ("but got NoneType",),
+        "A size is None: an argument left at its default None (such as S=None) "
+        "reached a tensor's shape. Replace it first, e.g. `S = L if S is None else "
+        "S`.",
+    ),
+    (
         ("'tuple'",),
         "Something returns a tuple: MultiHeadAttention returns (out, weights), so take "
         "[0].",

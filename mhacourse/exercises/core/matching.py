@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import copy
 
+import torch
+
 from .compare import diagnose
 from .report import cast_like
 
@@ -44,12 +46,26 @@ def on_meta(case) -> bool:
     )
 
 
+def _lossy(got, expected) -> bool:
+    """True if casting ``got`` to ``expected``'s dtype would change what it says.
+
+    >>> _lossy(torch.zeros(2), torch.zeros(2, dtype=torch.bool))
+    True
+    """
+    return (
+        isinstance(got, torch.Tensor)
+        and isinstance(expected, torch.Tensor)
+        and expected.dtype == torch.bool != got.dtype
+    )
+
+
 class Matching:
     """Mistake matching for :class:`~mhacourse.exercises.core.exercise.Exercise`."""
 
     def _match_mistake(self, got, expected, case):
         """The first catalogued :class:`Mistake` that ``got`` makes, or None."""
-        got = cast_like(got, expected)
+        if not _lossy(got, expected):  # a float mask cast to bool is another mask
+            got = cast_like(got, expected)
         for m in self.mistakes:
             try:
                 if m.detect is not None:

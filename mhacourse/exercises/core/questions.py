@@ -144,8 +144,8 @@ class Question(BaseExercise):
 
     def _parse(self, answer):
         if self.choices:
-            key = str(answer).strip().strip("()").lower()
-            labels = {str(v).strip().lower(): k for k, v in self.choices.items()}
+            key = _spelling(answer)  # "(c)", " C " and "panel c" for "panel (c)"
+            labels = {_spelling(v): k for k, v in self.choices.items()}
             key = labels.get(key, key)  # the choice's own label ("key b") is fine
             if key not in self.choices:
                 return None, f"Answer with one of these: {self._options()}."
@@ -180,6 +180,15 @@ def _memo():
 
 
 worked_out = _memo()
+
+
+def _spelling(text) -> str:
+    """A choice or its label as typed, without case, brackets or extra spaces.
+
+    >>> _spelling(" Panel (C) "), _spelling("(b)")
+    ('panel c', 'b')
+    """
+    return " ".join(str(text).lower().replace("(", " ").replace(")", " ").split())
 
 
 def _chose(key):
