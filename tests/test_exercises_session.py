@@ -18,16 +18,20 @@ SDPA = chapter(2).q2
 
 
 class Everything(TorchFunctionMode):
-    """A mode that makes every comparison pass: torch.equal/allclose say True."""
+    """A mode that makes every comparison pass: torch.equal/allclose say True,
+    nothing is NaN or infinite (before issue 21, a wrong answer then passed)."""
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         if func in (torch.equal, torch.allclose, torch.Tensor.allclose):
             return True
+        if func in (torch.isnan, torch.isinf, torch.Tensor.isnan, torch.Tensor.isinf):
+            return torch.zeros_like(args[0], dtype=torch.bool)
         return func(*args, **(kwargs or {}))
 
 
 def _zeros(q, k, v, mask=None):
-    return torch.zeros(*q.shape[:-1], v.shape[-1]), torch.zeros(
+    """Wrong values of the right shape and dtype."""
+    return q.new_zeros(*q.shape[:-1], v.shape[-1]), q.new_zeros(
         *q.shape[:-1], k.shape[-2]
     )
 
