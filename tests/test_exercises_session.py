@@ -9,24 +9,12 @@ import random
 import numpy as np
 import pytest
 import torch
-from torch.overrides import TorchFunctionMode
 
 import mhacourse
 from mhacourse.exercises import ch05, ch06, ch07, chapter
+from tests.exercise_helpers import Everything
 
 SDPA = chapter(2).q2
-
-
-class Everything(TorchFunctionMode):
-    """A mode that makes every comparison pass: torch.equal/allclose say True,
-    nothing is NaN or infinite (before issue 21, a wrong answer then passed)."""
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        if func in (torch.equal, torch.allclose, torch.Tensor.allclose):
-            return True
-        if func in (torch.isnan, torch.isinf, torch.Tensor.isnan, torch.Tensor.isinf):
-            return torch.zeros_like(args[0], dtype=torch.bool)
-        return func(*args, **(kwargs or {}))
 
 
 def _zeros(q, k, v, mask=None):
