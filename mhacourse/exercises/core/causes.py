@@ -6,9 +6,10 @@ cause and the sizes involved, by the names the statement gives them (5 is L, 7 i
 S). Only messages recognised for sure get a cause; anything else gets "".
 
 >>> err = RuntimeError("mat1 and mat2 shapes cannot be multiplied (5x4 and 7x4)")
->>> print(cause_for(err, sizes={"L": 5, "S": 7, "E": 4})[:77])
-In `a @ b` the last dim of `a` must equal the second-to-last dim of `b`: here
->>> cause_for(err, sizes={"L": 5, "S": 7, "E": 4})[77:95]
+>>> cause = cause_for(err, sizes={"L": 5, "S": 7, "E": 4})
+>>> print(cause[:51])
+A shape mismatch: in `a @ b` the last dim of `a` mu
+>>> cause[95:113]
 ' 4 (E) meets 7 (S)'
 """
 
@@ -42,17 +43,18 @@ def _dtype(name: str) -> str:
 def _matmul(m, sizes):
     inner_a, inner_b = m.group(2), m.group(3)
     return (
-        "In `a @ b` the last dim of `a` must equal the second-to-last dim of `b`: "
-        f"here {_size(inner_a, sizes)} meets {_size(inner_b, sizes)}. Transpose the "
-        "one you meant: k^T is k.transpose(-2, -1), which keeps the batch dims; "
+        "A shape mismatch: in `a @ b` the last dim of `a` must equal the "
+        f"second-to-last dim of `b`, here {_size(inner_a, sizes)} meets "
+        f"{_size(inner_b, sizes)}. Transpose the one you meant: k^T is "
+        "k.transpose(-2, -1), which keeps the batch dims; "
         "weights stored like nn.Linear's need x @ W.T."
     )
 
 
 def _broadcast(m, sizes):
     return (
-        f"Two tensors in one operation do not line up: at dim {m.group(3)} of the "
-        f"result one has {_size(m.group(1), sizes)} and the other "
+        "A shape mismatch: two tensors in one operation do not line up: at dim "
+        f"{m.group(3)} of the result one has {_size(m.group(1), sizes)} and the other "
         f"{_size(m.group(2), sizes)}, and sizes must be equal (or 1) to broadcast. "
         "Print both shapes: a transpose is missing, or a size-1 dim is "
         "(add it with [:, None] or unsqueeze)."
