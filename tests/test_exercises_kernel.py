@@ -85,7 +85,8 @@ def kernel():
 
 def run(client, code):
     """Run ``code``; return (its stdout, the execute reply's payloads)."""
-    msg_id = client.execute(textwrap.dedent(code), allow_stdin=False)
+    # allow_stdin as in JupyterLab: an input() that reached the front end would wait
+    msg_id = client.execute(textwrap.dedent(code), allow_stdin=True)
     reply = client.get_shell_msg(timeout=CELL)
     while reply["parent_header"].get("msg_id") != msg_id:
         reply = client.get_shell_msg(timeout=CELL)
