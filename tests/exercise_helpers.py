@@ -1,6 +1,21 @@
 """Helpers shared by the exercise tests (tests/test_exercises_*.py)."""
 
+import torch
+from torch.overrides import TorchFunctionMode
+
 from mhacourse.exercises.core.mistakes import SHARED
+
+
+class Everything(TorchFunctionMode):
+    """A mode that makes every comparison pass: torch.equal/allclose say True,
+    nothing is NaN or infinite (before issue 21, a wrong answer then passed)."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func in (torch.equal, torch.allclose, torch.Tensor.allclose):
+            return True
+        if func in (torch.isnan, torch.isinf, torch.Tensor.isnan, torch.Tensor.isinf):
+            return torch.zeros_like(args[0], dtype=torch.bool)
+        return func(*args, **(kwargs or {}))
 
 
 def named(exercise, answer, mistake, device="cpu"):

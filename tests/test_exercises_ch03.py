@@ -126,5 +126,7 @@ def test_self_attention_is_equivariant_and_positions_break_it():
 def test_types_are_as_the_statements_say():
     as_float = ex.q4.check(lambda *a: float(ex.q4.reference(*a)), device="cpu")
     assert as_float.status == "incorrect" and "asks for an `int`" in as_float.message
+    as_tensor = ex.q4.check(lambda *a: torch.tensor(ex.q4.reference(*a)), device="cpu")
+    assert as_tensor.status == "incorrect" and "0-dim tensor" in as_tensor.message
     as_number = ex.q5.check(lambda *a: ex.q5.reference(*a).item(), device="cpu")
     assert as_number.status == "incorrect" and "torch.Tensor" in as_number.message

@@ -10,7 +10,8 @@ What each module does:
 * :mod:`.guard` and :mod:`.session`: keeping the reader's session out of the
   expected values, refusing a tampered session, leaving it as it was found;
 * :mod:`.compare`, :mod:`.messages`, :mod:`.mistakes`, :mod:`.verdicts`,
-  :mod:`.errors`, :mod:`.arguments`: judging one answer and saying what is wrong;
+  :mod:`.errors`, :mod:`.causes`, :mod:`.arguments`: judging one answer and saying
+  what is wrong (:mod:`.causes`: the likely cause of an error the answer raised);
 * :mod:`.matching`: which catalogued mistake a wrong output makes;
 * :mod:`.attempts`: the tries recorded per exercise, and the brake on guessing;
 * :mod:`.failure`, :mod:`.report`: what a failed check shows and keeps for replay;

@@ -15,6 +15,7 @@ import torch
 
 from . import sandbox
 from .arguments import same
+from .causes import arguments_cause, cause_for
 from .errors import is_stub_raise, reader_line, tip_for
 from .mistakes import MESSAGES, SHARED
 
@@ -130,6 +131,7 @@ def error_verdict(fn, err, time_limit: float, case=None):
     if isinstance(err, NotImplementedError):
         tip = "A function you call still raises it: finish that one too."
     else:
-        tip = tip_for(err)
+        sizes = getattr(case, "sizes", None)
+        tip = cause_for(err, sizes) or arguments_cause(fn, err, case) or tip_for(err)
     where = reader_line(err.__traceback__)
     return "error", f"Your function raised `{text}`.{where} {tip}".rstrip()
