@@ -123,7 +123,7 @@ def test_each_check_draws_fresh_inputs():
         ex.check(
             lambda q, k: seen.append(q.clone()) or q @ k.transpose(-2, -1), device="cpu"
         )
-    assert not torch.equal(seen[0], seen[3])
+    assert not torch.equal(seen[0], seen[len(seen) // 2])  # each check's first case
 
 
 # --- robustness against the reader's code ---------------------------------------------
@@ -253,7 +253,9 @@ def test_printing_a_lot_is_hidden(capsys):
         return q @ k.transpose(-2, -1)
 
     result = SCORES.check(chatty, device="cpu")
-    assert result.status == "correct" and "printed 60000 lines" in result.message
+    sets = int(re.search(r"on (\d+) sets", result.message).group(1))
+    assert result.status == "correct"
+    assert f"printed {20000 * sets} lines" in result.message
     assert capsys.readouterr().out == ""
 
 

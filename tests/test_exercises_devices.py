@@ -11,7 +11,7 @@ import math
 import pytest
 import torch
 
-from mhacourse.exercises import ch06, ch07, ch08, ch09
+from mhacourse.exercises import ch03, ch04, ch05, ch06, ch07, ch08, ch09
 from tests.exercise_helpers import named
 
 
@@ -134,3 +134,42 @@ def test_a_value_reading_answer_is_not_rejected_on_meta():
 
     result = ch06.q2.check(loop, device="cpu")
     assert result.passed and "was skipped" in result.message, result
+
+
+# --- the meta case the checker adds where a chapter gave none -----------------------
+def _cpu_eye_similarity(weights):
+    H = weights.shape[-3]
+    unit = torch.nn.functional.normalize(weights.flatten(-2), dim=-1)  # (..., H, L*S)
+    sim = unit @ unit.transpose(-2, -1)  # (..., H, H)
+    off = 1 - torch.eye(H, dtype=weights.dtype)  # no device=
+    return (sim * off).sum((-2, -1)) / (H * (H - 1))
+
+
+def _cpu_loop_split(x, H):
+    B, L, D = x.shape
+    out = torch.zeros(B, H, L, D // H, dtype=x.dtype)  # no device=
+    for h in range(H):
+        out[:, h] = x[..., h * (D // H) : (h + 1) * (D // H)]
+    return out
+
+
+@pytest.mark.parametrize(
+    "exercise, answer",
+    [(ch05.q2, _cpu_eye_similarity), (ch04.q1, _cpu_loop_split)],
+    ids=["ch05.q2 eye", "ch04.q1 zeros filled in a loop"],
+)
+def test_an_exercise_without_its_own_meta_case_gets_one(exercise, answer):
+    def moved(*args):
+        with torch.device(args[0].device):  # the same answer, on the inputs' device
+            return answer(*args)
+
+    assert exercise.check(moved).passed
+    named(exercise, answer, "device_not_followed")
+
+
+def test_no_meta_case_where_an_input_is_a_function_with_its_own_tensors():
+    from mhacourse.exercises.core import inputs
+    from mhacourse.exercises.core.devices import meta_case
+
+    cases = list(ch03.q5.cases(inputs.generator(0), torch.device("cpu")))
+    assert meta_case(cases, lambda f, x, p: f(x)) == []

@@ -109,8 +109,8 @@ def _index(m, sizes):
     i, dim, n = m.group(1), m.group(2), m.group(3)
     return (
         f"Along dim {dim} the size is {_size(n, sizes)}, so indices run from 0 to "
-        f"{int(n) - 1} (or -{n} to -1): {i} is past the end. Check the range of your "
-        "loop (range(n), not range(n + 1) or range(1, n + 1))."
+        f"{int(n) - 1} (or -{n} to -1): {i} is past the end. An index tensor picks "
+        "along the dim it stands at; a loop runs range(n), not range(1, n + 1)."
     )
 
 

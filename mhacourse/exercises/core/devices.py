@@ -26,10 +26,17 @@ tensor is caught where it meets the inputs' device again, or as the output.
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch.overrides import TorchFunctionMode
 
-__all__ = ["DeviceMixed", "MixedDevices"]
+from .inputs import Case
+
+__all__ = ["DeviceMixed", "MixedDevices", "meta_case"]
+
+#: The note of a case on ``meta``, where only shapes, dtypes and devices count.
+META_NOTE = "on device 'meta': does your code follow the inputs' device?"
 
 #: Functions that may take CPU tensors with tensors on another device.
 _ALLOWED = {"__getitem__", "to", "cpu", "__get__", "__set__"}
@@ -80,3 +87,58 @@ class MixedDevices(TorchFunctionMode):
                     f"with tensors on {self.device.type}"
                 )
         return func(*args, **kwargs)
+
+
+def _to_meta(value):
+    """``value`` with every tensor and module in it moved to ``meta``."""
+    if isinstance(value, (torch.Tensor, torch.nn.Module)):
+        return value.to("meta")
+    if isinstance(value, (tuple, list)):
+        return type(value)(_to_meta(v) for v in value)
+    return value
+
+
+def _has_tensor(values) -> bool:
+    return any(
+        isinstance(v, (torch.Tensor, torch.nn.Module))
+        or (isinstance(v, (tuple, list)) and _has_tensor(v))
+        for v in values
+    )
+
+
+def meta_case(cases, reference) -> list:
+    """``[the first case, on meta]`` for an exercise that has no ``meta`` case.
+
+    Only where it makes sense: the inputs hold tensors or modules (and no plain
+    function, whose own tensors would stay on the CPU), and the reference runs
+    on ``meta`` (it reads no values) and returns a tensor.
+
+    >>> from mhacourse.exercises.core.inputs import Case
+    >>> [c.args[0].device.type for c in meta_case([Case((torch.ones(2),))], torch.exp)]
+    ['meta']
+    >>> meta_case([Case((torch.ones(2),))], lambda x: x.sum().item())
+    []
+    """
+    first = cases[0] if cases else None
+    values = [*first.args, *first.kwargs.values()] if first else []
+    if not _has_tensor(values) or any(_on_meta_case(c) for c in cases):
+        return []
+    if any(callable(v) and not isinstance(v, torch.nn.Module) for v in values):
+        return []  # a function given as input keeps its own tensors where they are
+    args = _to_meta(copy.deepcopy(tuple(first.args)))
+    kwargs = {k: _to_meta(copy.deepcopy(v)) for k, v in first.kwargs.items()}
+    try:
+        out = reference(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+    except Exception:  # it needs values: no meta case
+        return []
+    if not _has_tensor([out]):
+        return []
+    return [Case(args, kwargs, sizes=dict(first.sizes), note=META_NOTE)]
+
+
+def _on_meta_case(case) -> bool:
+    values = [*case.args, *case.kwargs.values()]
+    return any(
+        getattr(v, "is_meta", False) or getattr(v, "type", None) == "meta"
+        for v in values
+    )

@@ -37,6 +37,7 @@ from . import inputs, sandbox
 from .arguments import names
 from .base import BaseExercise
 from .compare import diagnose
+from .devices import meta_case
 from .guard import pristine
 from .matching import NO_LIMIT, SKIPPED, Matching, on_meta
 from .render import Code
@@ -200,7 +201,8 @@ class Exercise(Matching, Reporting, BaseExercise):
     def _prepare(self, device, seed):
         """The cases, their pristine copies for the reader, and the expected outputs."""
         with pristine():
-            cases = self.cases(inputs.generator(seed), device)
+            cases = list(self.cases(inputs.generator(seed), device))
+            cases += meta_case(cases, self._fn)  # where the chapter gave none
             expected = [self._expect(c.args, c.kwargs) for c in cases]
             copies = [copy.deepcopy((c.args, c.kwargs)) for c in cases]
         return cases, expected, copies

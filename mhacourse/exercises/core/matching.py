@@ -32,8 +32,8 @@ NO_LIMIT = (
 SKIPPED = (
     " (The case on device `meta`, which has shapes but no values, was skipped: "
     "your function reads tensor values, e.g. with `.item()`, `.tolist()` or a "
-    "Python `if` on a tensor, or copies a result into a tensor made without "
-    "`device=`, so whether it follows the inputs' device was not checked.)"
+    "Python `if` on a tensor, so whether it follows the inputs' device was not "
+    "checked.)"
 )
 
 

@@ -132,6 +132,7 @@ def error_verdict(fn, err, time_limit: float, case=None):
         tip = "A function you call still raises it: finish that one too."
     else:
         sizes = getattr(case, "sizes", None)
-        tip = cause_for(err, sizes) or arguments_cause(fn, err, case) or tip_for(err)
+        cause = cause_for(err, sizes) or arguments_cause(fn, err, case)
+        tip = " ".join(t for t in (cause, tip_for(err)) if t)  # what, then what to do
     where = reader_line(err.__traceback__)
     return "error", f"Your function raised `{text}`.{where} {tip}".rstrip()
