@@ -6,6 +6,21 @@ from torch.overrides import TorchFunctionMode
 from mhacourse.exercises.core.mistakes import SHARED
 
 
+class Says:
+    """A verdict in the checker's own words, with no catalogued mistake.
+
+    ``Says(words)``: the check does not pass and its message contains ``words``;
+    ``Says(status, words)`` also fixes the status ("incorrect" or "error").
+    """
+
+    def __init__(self, *parts):
+        *status, self.words = parts
+        self.status = status[0] if status else None
+
+    def __repr__(self):
+        return f"Says({self.status!r}, {self.words!r})"
+
+
 class Everything(TorchFunctionMode):
     """A mode that makes every comparison pass: torch.equal/allclose say True,
     nothing is NaN or infinite (before issue 21, a wrong answer then passed)."""
@@ -28,3 +43,18 @@ def named(exercise, answer, mistake, device="cpu"):
     if mistake != "changed_input":  # its message names the input
         assert result.message.startswith(exercise.message(found)), result.message
     return result
+
+
+def verdict(exercise, answer, expected, device="cpu"):
+    """The check of ``answer`` gives ``expected``: "correct", a :class:`Says`, or
+    the name of a catalogued mistake (see :func:`named`)."""
+    if expected == "correct":
+        result = exercise.check(answer, device=device)
+        assert result.passed, result
+    elif isinstance(expected, Says):
+        result = exercise.check(answer, device=device)
+        assert not result.passed and result.mistake is None, result
+        assert expected.status in (None, result.status), result
+        assert expected.words in result.message, result.message
+    else:
+        named(exercise, answer, expected, device=device)

@@ -17,30 +17,7 @@ import torch.nn.functional as F
 
 import mhacourse
 from mhacourse.exercises import ch04, ch05, ch06
-from tests.exercise_helpers import named
-
-
-class Said:
-    """A verdict with no catalogued mistake, whose message must contain ``text``."""
-
-    def __init__(self, status, text):
-        self.status, self.text = status, text
-
-    def __repr__(self):
-        return f"Said({self.status!r}, {self.text!r})"
-
-
-def _verdict(exercise, answer, expected, device="cpu"):
-    if expected == "correct":
-        result = exercise.check(answer, device=device)
-        assert result.passed, result
-    elif isinstance(expected, Said):
-        result = exercise.check(answer, device=device)
-        assert result.status == expected.status, result
-        assert result.mistake is None, result
-        assert expected.text in result.message, result.message
-    else:
-        named(exercise, answer, expected, device=device)
+from tests.exercise_helpers import Says, named, verdict
 
 
 def rows(exercise, *entries):
@@ -127,9 +104,9 @@ CH04_Q1 = rows(
     ("no transpose at all", split_stop_early, "heads_length_swapped"),
     ("split by size H", split_by_size, "split_size_not_count"),
     ("transpose(1, 3)", split_transpose_wrong_dims, "wrong_dims_transposed"),
-    ("E = D / H", split_float_e, Said("error", "D // H")),
-    ("numpy", split_numpy, Said("incorrect", "NumPy array")),
-    ("returns a tuple", split_with_e, Said("incorrect", "Python tuple")),
+    ("E = D / H", split_float_e, Says("error", "D // H")),
+    ("numpy", split_numpy, Says("incorrect", "NumPy array")),
+    ("returns a tuple", split_with_e, Says("incorrect", "Python tuple")),
 )
 
 
@@ -178,17 +155,17 @@ CH04_Q3 = rows(
     (
         "E = D / H",
         lambda D, H, bias=True: (D / H, 4 * D * D + 4 * D * bias),
-        Said("incorrect", "asks for an `int`"),
+        Says("incorrect", "asks for an `int`"),
     ),
     (
         "count as a float",
         lambda D, H, bias=True: (D // H, 4.0 * D * D + 4 * D * bias),
-        Said("incorrect", "asks for an `int`"),
+        Says("incorrect", "asks for an `int`"),
     ),
     (
         "a tensor",
         lambda D, H, bias=True: torch.tensor([D // H, 4 * D * D + 4 * D * bias]),
-        Said("incorrect", "should return a tuple (E, count)"),
+        Says("incorrect", "should return a tuple (E, count)"),
     ),
 )
 
@@ -254,7 +231,7 @@ CH04_Q4 = rows(
     ),
     ("heads counted from 1", proj_one_based, "head_off_by_one"),
     ("E from the input dim", proj_e_from_input, "e_from_input_dim"),
-    ("x @ W (no .T)", proj_no_transpose, Said("error", "W.T")),
+    ("x @ W (no .T)", proj_no_transpose, Says("error", "W.T")),
 )
 
 
@@ -417,13 +394,13 @@ CH05_Q2 = rows(
     (
         "mean over the batch too",
         lambda w: sim_pairs_loop(w).mean(),
-        Said("incorrect", "leading dims"),
+        Says("incorrect", "leading dims"),
     ),
     ("normalises in place", sim_in_place, "changed_input"),
     (
         "returns a float",
         lambda w: sim_pairs_loop(w).tolist(),
-        Said("incorrect", "torch.Tensor"),
+        Says("incorrect", "torch.Tensor"),
     ),
 )
 
@@ -493,7 +470,7 @@ CH05_Q3 = rows(
     (
         "float64 inside",
         lambda *a: ch05.q3.reference(*a).double(),
-        Said("incorrect", "A torch.float64 tensor joined"),
+        Says("incorrect", "A torch.float64 tensor joined"),
     ),
     (
         "zero heads[:, :, h] (a token)",
@@ -579,11 +556,11 @@ CH06_Q1 = rows(
     (
         "S=None used as is",
         lambda L, S=None, device=None: torch.ones(L, S, device=device).bool().tril(),
-        Said("error", "S = L if S is None"),
+        Says("error", "S = L if S is None"),
     ),
     ("S ignored", causal_square, "square_mask"),
     ("device= forgotten", causal_on_cpu, "device_not_followed"),
-    ("float ones.tril()", causal_float, Said("incorrect", "masks are bool")),
+    ("float ones.tril()", causal_float, Says("incorrect", "masks are bool")),
     ("additive -inf mask", causal_additive, "additive_mask"),
 )
 
@@ -640,7 +617,7 @@ CH06_Q2 = rows(
     (
         "as int",
         pad_on(lambda r: r[:, None, None].long()),
-        Said("incorrect", "masks are bool"),
+        Says("incorrect", "masks are bool"),
     ),
     (
         "arange on the CPU",
@@ -668,7 +645,7 @@ CH06_Q3 = rows(
     (
         "1 - mask as int",
         lambda m: 1 - m[:, 0, 0].int(),
-        Said("incorrect", "masks are bool"),
+        Says("incorrect", "masks are bool"),
     ),
     ("1 - mask, then bool", lambda m: (1 - m[:, 0, 0].int()).bool(), "correct"),
     ("flipped in place", kpm_in_place, "changed_input"),
@@ -712,7 +689,7 @@ CH06_Q4 = rows(
             .masked_fill(~m, float("-inf"))
             .repeat_interleave(H, 0)
         ),
-        Said("incorrect", "masks are bool"),
+        Says("incorrect", "masks are bool"),
     ),
 )
 
@@ -777,21 +754,21 @@ CH06_Q5 = rows(
     (
         "lengths over the queries",
         cross_with(lambda r: r[:, None, None, :], over="x"),
-        Said("error", "cannot broadcast"),
+        Says("error", "cannot broadcast"),
     ),
     (
         "torch's key_padding_mask=",
         lambda mha, x, m, n: mha(
             x, m, m, key_padding_mask=~mhacourse.padding_mask(n, m.shape[1])[:, 0, 0]
         )[0],
-        Said("error", "unexpected keyword argument 'key_padding_mask'"),
+        Says("error", "unexpected keyword argument 'key_padding_mask'"),
     ),
-    ("mask (B, S)", cross_with(lambda r: r), Said("error", "mask")),
-    ("mask (B, 1, S)", cross_with(lambda r: r[:, None, :]), Said("error", "mask")),
+    ("mask (B, S)", cross_with(lambda r: r), Says("error", "mask")),
+    ("mask (B, 1, S)", cross_with(lambda r: r[:, None, :]), Says("error", "mask")),
     (
         "returns (out, weights)",
         lambda mha, x, m, n: mha(x, m, m, mask=mhacourse.padding_mask(n, m.shape[1])),
-        Said("incorrect", "is a Python tuple"),
+        Says("incorrect", "is a Python tuple"),
     ),
 )
 
@@ -865,7 +842,7 @@ FUNCTIONS = [
 
 @pytest.mark.parametrize("exercise, answer, expected", FUNCTIONS)
 def test_function_submission(exercise, answer, expected):
-    _verdict(exercise, answer, expected)
+    verdict(exercise, answer, expected)
 
 
 # Predict, experiment and picture questions --------------------------------------------
@@ -914,7 +891,7 @@ QUESTIONS = [
         ("the loss", 4.29, "loss"),
         ("the drop in accuracy", 0.93, "accuracy_drop"),
         ("one decimal", 0.1, "one_decimal"),
-        ("a word", "chance", Said("incorrect", "Answer with a number")),
+        ("a word", "chance", Says("incorrect", "Answer with a number")),
     ),
     *rows(
         ch05.q11,
@@ -941,7 +918,7 @@ QUESTIONS = [
 
 @pytest.mark.parametrize("exercise, answer, expected", QUESTIONS)
 def test_question_submission(exercise, answer, expected):
-    _verdict(exercise, answer, expected)
+    verdict(exercise, answer, expected)
 
 
 def test_misleading_messages_now_fit_the_answers():

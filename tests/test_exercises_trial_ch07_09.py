@@ -10,36 +10,16 @@ file is a catalogue of learner answers per exercise.
 
 import functools
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
 import torch
-from exercise_helpers import named
+from exercise_helpers import Says, verdict
 
 from mhacourse.exercises import ch07, ch08, ch09
 from mhacourse.exercises.ch08 import questions
 from mhacourse.studies.head_analysis import ablate_heads
 from mhacourse.studies.real_text import char_losses
-
-
-@dataclass(frozen=True)
-class Says:
-    """The check fails (not ``correct``) with a message containing ``text``."""
-
-    text: str
-
-
-def _verdict(exercise, answer, expected, device="cpu"):
-    if expected == "correct":
-        result = exercise.check(answer, device=device)
-        assert result.passed, result
-    elif isinstance(expected, Says):
-        result = exercise.check(answer, device=device)
-        assert not result.passed and expected.text in result.message, result
-    else:
-        named(exercise, answer, expected, device=device)
-
 
 # ch07.q1 attention_flops(B, H, L, S, E) -> int ----------------------------------------
 Q1 = [
@@ -536,7 +516,7 @@ def _rows(exercise, rows):
     + _rows(ch09.q3, CH09_Q3),
 )
 def test_function_answer(exercise, answer, expected):
-    _verdict(exercise, answer, expected)
+    verdict(exercise, answer, expected)
 
 
 @pytest.mark.parametrize(
@@ -544,7 +524,7 @@ def test_function_answer(exercise, answer, expected):
     [pytest.param(e, a, x, id=f"{e.id}: {a!r}") for e, a, x in QUESTIONS],
 )
 def test_question_answer(exercise, answer, expected):
-    _verdict(exercise, answer, expected)
+    verdict(exercise, answer, expected)
 
 
 # ch08.q3, an experiment: the loss rise with layer 1 silent, in nats -------------------
@@ -576,4 +556,4 @@ CH08_Q3 = [
     "measure, expected", [pytest.param(a, x, id=f"ch08.q3: {t}") for t, a, x in CH08_Q3]
 )
 def test_experiment_answer(measure, expected):
-    _verdict(ch08.q3, measure(), expected)
+    verdict(ch08.q3, measure(), expected)
