@@ -215,11 +215,8 @@ def call(
     inputs' device fails (:mod:`.devices`)."""
     buffer, outcome = io.StringIO(), Outcome()
     depth = torch._C._len_torch_function_stack()
-    watch = (
-        _Watch(forbid, watch_shape, watch_what)
-        if watch_shape or forbid
-        else contextlib.nullcontext()
-    )
+    none = contextlib.nullcontext()
+    watch = _Watch(forbid, watch_shape, watch_what) if watch_shape or forbid else none
     try:
         with (
             _captured(buffer),
@@ -228,7 +225,7 @@ def call(
             warnings.catch_warnings(),
             torch.enable_grad(),  # autograd is allowed in answers
             watch,
-            MixedDevices(device) if device is not None else contextlib.nullcontext(),
+            MixedDevices(device) if device is not None else none,
             limited(time_limit) as limit,  # innermost: it ends first
         ):
             outcome.limited = limit.enforced
