@@ -82,13 +82,8 @@ test-exercises: $(STAMP)
 # OMP_NUM_THREADS=1 and 2: the printed numbers must not depend on the machine. The
 # fourth setup (best capability, one thread) is checked by test-bundle, on the
 # chapters as the course download ships them, run from the installed wheel.
-#
-# Twice as many job threads as cores: a notebook job spends much of its time starting
-# a kernel, importing and waiting, so two jobs kept 1.2 of 2 cores busy; four kept
-# 1.75 busy (all 9 chapters, one run here: 346 s against 400 s; every timing assert held).
-NB_JOBS := $(shell echo $$(( 2 * $$(nproc) )))
 test-nb: $(STAMP)
-	$(TIMED) test-nb $(BIN)/python tools/nb_matrix.py --jobs $(NB_JOBS) --skip best:1 $(NOTEBOOKS)
+	$(TIMED) test-nb $(BIN)/python tools/nb_matrix.py --skip best:1 $(NOTEBOOKS)
 
 # The download the site offers on its landing page (book/_ext/mhacourse_bundle.py puts
 # it next to index.html); make bundle builds it alone.
@@ -97,10 +92,10 @@ bundle: $(STAMP)
 
 # The site's zip, installed offline into a fresh venv (pip download fills .whl/ first,
 # kept between runs), then every chapter checked under strict nbval from the unzipped
-# folder (this CPU's best capability, one thread: the matrix's fourth setup), as many
-# at a time as test-nb runs job threads (NB_JOBS), with no network.
+# folder (this CPU's best capability, one thread: the matrix's fourth setup), two at a
+# time, with no network.
 test-bundle: build-strict
-	$(TIMED) test-bundle $(BIN)/python tools/try_bundle.py --jobs $(NB_JOBS) \
+	$(TIMED) test-bundle $(BIN)/python tools/try_bundle.py \
 		_build/html/mhacourse-course.zip --wheelhouse .whl
 
 # From scratch, so no page left over from an earlier build is checked (or shipped).
