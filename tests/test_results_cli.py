@@ -7,6 +7,9 @@ import sys
 import pytest
 from tool_loader import ROOT, load_script
 
+# Processes, text or layout: make test's capability=default run leaves these out.
+pytestmark = pytest.mark.cpu_independent
+
 cli = load_script("tools/_results_cli.py")
 
 CHILD = """
