@@ -33,7 +33,7 @@ from torch.overrides import TorchFunctionMode
 
 from .inputs import Case
 
-__all__ = ["DeviceMixed", "MixedDevices", "meta_case"]
+__all__ = ["DeviceMixed", "MixedDevices", "meta_case", "on_meta"]
 
 #: The note of a case on ``meta``, where only shapes, dtypes and devices count.
 META_NOTE = "on device 'meta': does your code follow the inputs' device?"
@@ -121,7 +121,7 @@ def meta_case(cases, reference) -> list:
     """
     first = cases[0] if cases else None
     values = [*first.args, *first.kwargs.values()] if first else []
-    if not _has_tensor(values) or any(_on_meta_case(c) for c in cases):
+    if not _has_tensor(values) or any(on_meta(c) for c in cases):
         return []
     if any(callable(v) and not isinstance(v, torch.nn.Module) for v in values):
         return []  # a function given as input keeps its own tensors where they are
@@ -136,7 +136,12 @@ def meta_case(cases, reference) -> list:
     return [Case(args, kwargs, sizes=dict(first.sizes), note=META_NOTE)]
 
 
-def _on_meta_case(case) -> bool:
+def on_meta(case) -> bool:
+    """True if an input of ``case`` is on the ``meta`` device (shapes, no values).
+
+    >>> on_meta(Case((torch.ones(1, device="meta"),))), on_meta(Case((torch.ones(1),)))
+    (True, False)
+    """
     values = [*case.args, *case.kwargs.values()]
     return any(
         getattr(v, "is_meta", False) or getattr(v, "type", None) == "meta"

@@ -37,9 +37,9 @@ from . import inputs, sandbox
 from .arguments import names
 from .base import BaseExercise
 from .compare import diagnose
-from .devices import meta_case
+from .devices import meta_case, on_meta
 from .guard import pristine
-from .matching import NO_LIMIT, SKIPPED, Matching, on_meta
+from .matching import NO_LIMIT, SKIPPED, Matching
 from .render import Code
 from .report import Reporting, cast_like
 from .stub import imports_for, make_stub, source

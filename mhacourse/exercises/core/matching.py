@@ -3,11 +3,6 @@
 :class:`Matching` is mixed into :class:`~mhacourse.exercises.core.exercise.Exercise`:
 ``_match_mistake`` runs each :class:`~.mistakes.Mistake` on the failing case and
 returns the first whose output the reader's equals (or whose ``detect`` fires).
-
->>> import torch
->>> from mhacourse.exercises.core.inputs import Case
->>> on_meta(Case((torch.ones(1, device="meta"),))), on_meta(Case((torch.ones(1),)))
-(True, False)
 """
 
 from __future__ import annotations
@@ -19,7 +14,7 @@ import torch
 from .compare import diagnose
 from .report import cast_like
 
-__all__ = ["NO_LIMIT", "SKIPPED", "Matching", "on_meta"]
+__all__ = ["NO_LIMIT", "SKIPPED", "Matching"]
 
 #: Said when the check ran where no time limit can be set (off the main thread).
 NO_LIMIT = (
@@ -35,15 +30,6 @@ SKIPPED = (
     "Python `if` on a tensor, so whether it follows the inputs' device was not "
     "checked.)"
 )
-
-
-def on_meta(case) -> bool:
-    """True if an input of ``case`` is on the ``meta`` device (shapes, no values)."""
-    values = [*case.args, *case.kwargs.values()]
-    return any(
-        getattr(v, "is_meta", False) or getattr(v, "type", None) == "meta"
-        for v in values
-    )
 
 
 def _lossy(got, expected) -> bool:
